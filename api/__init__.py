@@ -1,0 +1,1 @@
+"""mgkg's web service: REST, SPARQL and the web page over one knowledge graph."""

@@ -1,0 +1,19 @@
+"""mgkg: a cited causal knowledge graph that explains why magnesium deficiency produces its findings."""
+
+from kg.errors import MgkgError, SourceSyntaxError, UnknownNodeError
+from kg.store import AssertedGraph, build_dataset, load_asserted
+from kg.vocab import ASSERTED_GRAPH, INFERRED_GRAPH, MGKG, MGKGID, VERSION
+
+__all__ = [
+    "ASSERTED_GRAPH",
+    "INFERRED_GRAPH",
+    "MGKG",
+    "MGKGID",
+    "VERSION",
+    "AssertedGraph",
+    "MgkgError",
+    "SourceSyntaxError",
+    "UnknownNodeError",
+    "build_dataset",
+    "load_asserted",
+]

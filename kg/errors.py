@@ -1,0 +1,32 @@
+"""The exceptions mgkg raises; each says what is wrong and what to do about it."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+
+class MgkgError(Exception):
+    """Base class of every error mgkg raises on purpose."""
+
+
+class SourceSyntaxError(MgkgError):
+    """An RDF source file could not be parsed."""
+
+    def __init__(self, path: Path, line: int | None, detail: str) -> None:
+        self.path = path
+        self.line = line
+        self.detail = detail
+        where = f"{path}:{line}" if line is not None else str(path)
+        super().__init__(f"{where}: syntax error: {detail}. Fix the file and load again; nothing was loaded.")
+
+
+class UnknownNodeError(MgkgError):
+    """A name did not match any node of the graph."""
+
+    def __init__(self, name: str, suggestions: Sequence[str], kind: str = "finding") -> None:
+        self.name = name
+        self.kind = kind
+        self.suggestions = list(suggestions)
+        hint = f" Did you mean: {', '.join(self.suggestions)}?" if self.suggestions else ""
+        super().__init__(f"Unknown {kind} {name!r}.{hint} Names may be a label, a synonym, a local id or a CURIE.")

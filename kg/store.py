@@ -1,0 +1,80 @@
+"""Load the ontology and facts into the asserted named graph of an rdflib Dataset."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from rdflib import Dataset, Graph
+from rdflib.term import Node
+
+from kg.errors import SourceSyntaxError
+from kg.resources import default_sources
+from kg.vocab import ASSERTED_GRAPH, INFERRED_GRAPH
+
+_LINE_PATTERN = re.compile(r"line (\d+)")
+
+
+@dataclass(frozen=True)
+class AssertedGraph:
+    """The curated triples, and for each subject the files that state something about it."""
+
+    graph: Graph
+    files: tuple[Path, ...]
+    origins: Mapping[Node, frozenset[Path]] = field(repr=False)
+
+    def origin_of(self, node: Node) -> str:
+        """Name the file(s) a node was stated in, for error messages."""
+        paths = self.origins.get(node)
+        return ", ".join(sorted(p.name for p in paths)) if paths else "(unknown file)"
+
+
+def parse_file(path: Path) -> Graph:
+    """Parse one RDF file (format guessed from its suffix), naming file and line on a syntax error."""
+    graph = Graph()
+    try:
+        graph.parse(path)
+    except Exception as error:  # rdflib raises parser-specific types; all are reported the same way
+        if isinstance(error, OSError):
+            raise
+        message = " ".join(str(error).split())
+        match = _LINE_PATTERN.search(message)
+        raise SourceSyntaxError(path, int(match.group(1)) if match else None, message) from error
+    return graph
+
+
+def load_asserted(paths: Sequence[Path] | None = None) -> AssertedGraph:
+    """Parse every source file into one graph; by default the shipped ontology and facts.
+
+    All files are parsed before anything is returned, so a broken file leaves no half-loaded graph.
+    """
+    files = tuple(Path(p) for p in (paths if paths is not None else default_sources()))
+    merged = Graph()
+    origins: dict[Node, set[Path]] = {}
+    for path in files:
+        parsed = parse_file(path)
+        for prefix, namespace in parsed.namespaces():
+            merged.bind(prefix, namespace, override=False)
+        for triple in parsed:
+            merged.add(triple)
+            origins.setdefault(triple[0], set()).add(path)
+    return AssertedGraph(merged, files, {node: frozenset(ps) for node, ps in origins.items()})
+
+
+def build_dataset(asserted: Graph, inferred: Iterable[tuple[Node, Node, Node]] = ()) -> Dataset:
+    """Put the asserted and inferred triples into their named graphs of one Dataset.
+
+    The default graph of the returned Dataset is the union of the named graphs.
+    """
+    dataset = Dataset(default_union=True)
+    for prefix, namespace in asserted.namespaces():
+        dataset.bind(prefix, namespace, override=False)
+    asserted_graph = dataset.graph(ASSERTED_GRAPH)
+    for triple in asserted:
+        asserted_graph.add(triple)
+    inferred_graph = dataset.graph(INFERRED_GRAPH)
+    for triple in inferred:
+        inferred_graph.add(triple)
+    return dataset
