@@ -30,3 +30,18 @@ class UnknownNodeError(MgkgError):
         self.suggestions = list(suggestions)
         hint = f" Did you mean: {', '.join(self.suggestions)}?" if self.suggestions else ""
         super().__init__(f"Unknown {kind} {name!r}.{hint} Names may be a label, a synonym, a local id or a CURIE.")
+
+
+class NotEntailedError(MgkgError):
+    """A triple asked to be justified is neither asserted nor inferred, so there is nothing to justify."""
+
+    def __init__(self, subject: str, predicate: str, obj: str, detail: str = "") -> None:
+        self.subject = subject
+        self.predicate = predicate
+        self.object = obj
+        extra = f" {detail}" if detail else ""
+        super().__init__(
+            f"{subject} {predicate} {obj} is not entailed: it is neither asserted nor inferred by OWL 2 RL "
+            f"reasoning over the asserted causal links.{extra} Check the direction, or ask for "
+            "mgkg:causallyUpstreamOf to allow a chain of links."
+        )
