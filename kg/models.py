@@ -55,6 +55,12 @@ class Ref(_Value):
     label: str = Field(description="The resource's English label.")
 
 
+class LinkRef(Ref):
+    """An asserted causal link (mgkg:CausalLink) behind a step, with the severity it is tagged with."""
+
+    severity: Severity | None = Field(default=None, description="The link's severity tag, if any.")
+
+
 class Citation(_Value):
     """Where a causal link is stated: a source marker, the section it is in, and the document."""
 
@@ -85,8 +91,12 @@ class Step(_Value):
     object: NodeRef
     sign: Literal[1, -1] = Field(description="+1 for a positive effect, -1 for a negative effect.")
     polarity: Literal["positive", "negative"] = Field(description="The sign in words.")
-    links: tuple[Ref, ...] = Field(description="The asserted causal links (mgkg:CausalLink) of this step.")
-    context: Context = Field(description="The context of the links (severity, tissues, conditions).")
+    links: tuple[LinkRef, ...] = Field(
+        description="The asserted causal links (mgkg:CausalLink) of this step."
+    )
+    context: Context = Field(
+        description="The links' context: tissues and conditions united; a severity only if every link has it."
+    )
     citations: tuple[Citation, ...] = Field(description="The citations of the links, deduplicated.")
     evidence_types: tuple[str, ...] = Field(default=(), description="ECO CURIEs of the links' evidence.")
     curator_inference: bool = Field(
@@ -106,7 +116,9 @@ class Path(_Value):
     explanation: str = Field(description="One plain-English paragraph with [citation] markers.")
     hops: int = Field(description="The number of steps.")
     citation_count: int = Field(description="The number of distinct citations over all steps.")
-    context: Context = Field(description="The union of the steps' contexts; a severity if any step has one.")
+    context: Context = Field(
+        description="The union of the links' contexts; the severity when the links tagged with one agree."
+    )
 
 
 class MechanismGroup(_Value):
