@@ -134,6 +134,56 @@ def stats_command(
         console.print(f"[green]All {len(stats.chapter_markers or [])} chapter markers are cited.[/]")
 
 
+# --- Inference: justify an inferred triple (kg/reasoning.py, kg/graph.py) ---------------------------
+
+
+@app.command("justify")
+def justify_command(
+    subject: Annotated[str, typer.Argument(help="Subject: a local id, CURIE, IRI or label.")],
+    predicate: Annotated[str, typer.Argument(help="A causal predicate, e.g. causes, RO:0002411.")],
+    obj: Annotated[str, typer.Argument(metavar="OBJECT", help="Object: a local id, CURIE, IRI or label.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the justification as JSON.")] = False,
+    max_chains: Annotated[int, typer.Option("--max-chains", min=1, help="Most chains of links to show.")] = 5,
+    cache_dir: Annotated[
+        Path | None,
+        typer.Option("--cache-dir", file_okay=False, help="Inference cache folder [env: MGKG_CACHE_DIR]."),
+    ] = None,
+) -> None:
+    """Show the asserted causal links (with citations) an inferred causal triple rests on.
+
+    Exit 1 when the triple is not entailed, 2 when a name is unknown.
+    """
+    from rich.markup import escape
+    from rich.tree import Tree
+
+    from kg.errors import NotEntailedError, UnknownNodeError
+    from kg.graph import load_knowledge_graph
+
+    try:
+        knowledge_graph = load_knowledge_graph(cache_dir=cache_dir)
+        answer = knowledge_graph.justify(subject, predicate, obj, max_chains=max_chains)
+    except UnknownNodeError as error:
+        raise fail(error, code=2) from error
+    except NotEntailedError as error:
+        raise fail(error, code=1) from error
+    if as_json:
+        typer.echo(answer.model_dump_json(indent=2))
+        return
+    title = f"{escape(answer.subject.label)} [bold]{answer.predicate}[/] {escape(answer.object.label)}"
+    how = "asserted, and supported by" if answer.asserted else "inferred from"
+    tree = Tree(f"{title} [dim]({how} {len(answer.chains)} chain(s) of asserted links)[/]")
+    for number, chain in enumerate(answer.chains, start=1):
+        hops = f"{len(chain.links)} link(s), net effect {chain.net_polarity}"
+        branch = tree.add(f"[bold]chain {number}[/]: {hops}")
+        for link in chain.links:
+            step = f"{escape(link.cause.label)} [bold]{link.polarity}[/] {escape(link.effect.label)}"
+            node = branch.add(f"{step} [dim]{escape(link.curie)}[/]")
+            for cite in link.citations:
+                where = ", ".join(part for part in (cite.section, cite.document) if part)
+                node.add(f"[cyan]{escape(cite.identifier)}[/] {escape(where)}")
+    console.print(tree, highlight=False)
+
+
 def main() -> None:
     """Entry point of the `mgkg` console script."""
     app()

@@ -42,6 +42,6 @@ class NotEntailedError(MgkgError):
         extra = f" {detail}" if detail else ""
         super().__init__(
             f"{subject} {predicate} {obj} is not entailed: it is neither asserted nor inferred by OWL 2 RL "
-            f"reasoning over the asserted causal links.{extra} Check the direction, or ask for "
-            "mgkg:causallyUpstreamOf to allow a chain of links."
+            f"reasoning over the asserted causal links.{extra} Check the direction and the predicate: "
+            "causes, increases and decreases need one link, causallyUpstreamOf allows a chain of links."
         )
