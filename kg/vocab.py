@@ -56,6 +56,10 @@ _LOCAL_PREFIXES: Final[dict[str, str]] = {
     "biolink": "https://w3id.org/biolink/vocab/",
     "skos": str(SKOS),
     "dcterms": str(DCTERMS),
+    "rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
+    "rdfs": "http://www.w3.org/2000/01/rdf-schema#",
+    "owl": "http://www.w3.org/2002/07/owl#",
+    "xsd": "http://www.w3.org/2001/XMLSchema#",
 }
 
 
