@@ -1,7 +1,23 @@
 """mgkg: a cited causal knowledge graph that explains why magnesium deficiency produces its findings."""
 
 from kg.errors import MgkgError, NotEntailedError, SourceSyntaxError, UnknownNodeError
+from kg.explain import explain
 from kg.graph import KnowledgeGraph, load_knowledge_graph
+from kg.models import (
+    Citation,
+    Context,
+    Explanation,
+    ExplanationStatus,
+    LinkRef,
+    MechanismGroup,
+    NodeRef,
+    Path,
+    Ref,
+    Step,
+    Xref,
+)
+from kg.network import CausalNetwork, build_network
+from kg.paths import SignedPath, find_paths
 from kg.reasoning import (
     CacheInfo,
     Chain,
@@ -24,19 +40,35 @@ __all__ = [
     "VERSION",
     "AssertedGraph",
     "CacheInfo",
+    "CausalNetwork",
     "Chain",
+    "Citation",
+    "Context",
+    "Explanation",
+    "ExplanationStatus",
     "Justification",
     "JustifiedLink",
     "KnowledgeGraph",
+    "LinkRef",
+    "MechanismGroup",
     "MgkgError",
+    "NodeRef",
     "NotEntailedError",
+    "Path",
+    "Ref",
+    "SignedPath",
     "SourceSyntaxError",
     "Stats",
+    "Step",
     "UnknownNodeError",
     "ValidationReport",
     "Violation",
+    "Xref",
     "build_dataset",
+    "build_network",
     "compute_stats",
+    "explain",
+    "find_paths",
     "justify",
     "load_asserted",
     "load_knowledge_graph",
