@@ -1,0 +1,62 @@
+"""Measure explain() latency (median and p99 over repeated calls) for every finding hypomagnesemia reaches.
+
+Run from a checkout: ``python bench/bench_explain.py [--repeat N] [--context mild|severe]``. The causal
+network is built once from the asserted graph (no reasoning is needed for explanations); its build time is
+printed on its own, then one line per finding.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import statistics
+import time
+
+from kg.explain import explain
+from kg.models import Severity
+from kg.network import build_network
+from kg.store import load_asserted
+
+
+def percentile(samples: list[float], fraction: float) -> float:
+    """The nearest-rank percentile of the samples.
+
+    >>> percentile([1.0, 2.0, 3.0, 4.0], 0.5)
+    2.0
+    >>> percentile([1.0, 2.0, 3.0, 4.0], 0.99)
+    4.0
+    """
+    ordered = sorted(samples)
+    rank = min(max(math.ceil(fraction * len(ordered)), 1), len(ordered))
+    return ordered[rank - 1]
+
+
+def main() -> None:
+    """Time explain() per reachable finding and print a table in milliseconds."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--repeat", type=int, default=200, help="calls per finding (default 200)")
+    parser.add_argument("--context", choices=["mild", "severe"], default=None)
+    args = parser.parse_args()
+    context: Severity | None = (
+        "mild" if args.context == "mild" else "severe" if args.context == "severe" else None
+    )
+
+    started = time.perf_counter()
+    network = build_network(load_asserted().graph)
+    print(f"load + build_network: {(time.perf_counter() - started) * 1000:.1f} ms")
+    print(f"{'finding':<50} {'paths':>5} {'contra':>6} {'median ms':>10} {'p99 ms':>8}")
+    for finding in network.findings():
+        samples = []
+        answer = explain(network, finding.iri, context=context)
+        for _ in range(args.repeat):
+            begin = time.perf_counter()
+            explain(network, finding.iri, context=context)
+            samples.append((time.perf_counter() - begin) * 1000)
+        print(
+            f"{finding.label[:50]:<50} {len(answer.paths):>5} {len(answer.contradicting):>6}"
+            f" {statistics.median(samples):>10.2f} {percentile(samples, 0.99):>8.2f}"
+        )
+
+
+if __name__ == "__main__":
+    main()
