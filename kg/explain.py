@@ -50,7 +50,7 @@ def explain(
     found = find_paths(
         network.graph, start, target, max_hops, max_paths, context_filter(network.graph, context)
     )
-    built = [_path(network, signed, context) for signed in found]
+    built = [_path(network, signed) for signed in found]
     is_state = network.is_state(target)
     explaining = [p for p in built if not is_state or p.net_sign == 1]
     contradicting = [p for p in built if is_state and p.net_sign == -1]
@@ -179,7 +179,7 @@ def _step(network: CausalNetwork, u: Hashable, v: Hashable, sign: int, links: Se
     )
 
 
-def _path(network: CausalNetwork, signed: SignedPath, context: Severity | None) -> Path:
+def _path(network: CausalNetwork, signed: SignedPath) -> Path:
     hops = list(zip(signed.nodes[:-1], signed.nodes[1:], signed.signs, signed.edges, strict=True))
     link_groups = [_links(network, u, v, keys) for u, v, _, keys in hops]
     steps = tuple(
