@@ -383,6 +383,89 @@ def export_command(
     err_console.print(f"wrote {escape(str(output))} ({chosen}, {len(data)} bytes)", highlight=False)
 
 
+# --- Service: serve the REST + SPARQL app, and run SPARQL from the terminal (api/, kg/sparql.py) -------
+
+
+@app.command("serve")
+def serve_command(
+    host: Annotated[str, typer.Option(envvar="MGKG_HOST", help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(envvar="MGKG_PORT", help="TCP port.")] = 8000,
+    workers: Annotated[int, typer.Option(envvar="MGKG_WORKERS", min=1, help="uvicorn worker processes.")] = 1,
+    log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "info",
+) -> None:
+    """Serve the REST API and the SPARQL endpoint (graph loaded once, from the inference cache).
+
+    Other settings come from MGKG_* environment variables (see api/config.py): MGKG_CACHE_DIR,
+    MGKG_SPARQL_TIMEOUT_S, MGKG_SPARQL_MAX_ROWS, MGKG_SPARQL_WORKERS, MGKG_MAX_REQUEST_BYTES, ...
+    """
+    import uvicorn  # deferred: only this command needs the server
+
+    # An import string and factory=True: each uvicorn worker process builds its own app and graph.
+    uvicorn.run(
+        "api.app:create_app", factory=True, host=host, port=port, workers=workers, log_level=log_level
+    )
+
+
+@app.command("query")
+def query_command(
+    text: Annotated[str | None, typer.Argument(help="A SPARQL query (SELECT, ASK, CONSTRUCT, ...).")] = None,
+    name: Annotated[str | None, typer.Option("--name", help="Run a named query from queries/.")] = None,
+    param: Annotated[list[str] | None, typer.Option("--param", help="k=v parameter of a named query.")] = None,
+    fmt: Annotated[
+        str | None,
+        typer.Option("--format", help="csv, tsv, json, xml (SELECT/ASK); turtle, ntriples, jsonld, rdfxml"),
+    ] = None,
+    timeout: Annotated[float, typer.Option(help="Time limit, seconds.", min=0.1)] = 10.0,
+    cache_dir: Annotated[
+        Path | None, typer.Option(envvar="MGKG_CACHE_DIR", help="Inference cache folder.")
+    ] = None,
+) -> None:
+    """Run a SPARQL query (or a named one) over the asserted + inferred graph and print the answer.
+
+    The query passes the same guard as the service: updates, SERVICE and foreign FROM graphs are refused.
+    """
+    import asyncio
+
+    from kg.graph import load_knowledge_graph
+    from kg.named_queries import bind_parameters, get_named_query
+    from kg.sparql import SparqlEngine, check_query, formats_for
+
+    try:
+        if (text is None) == (name is None):
+            raise typer.BadParameter("give either a query text or --name NAME")
+        substitutions = None
+        if name is not None:
+            named = get_named_query(name)
+            pairs = [p.partition("=") for p in (param or [])]
+            if any(not sep for _, sep, _ in pairs):
+                raise typer.BadParameter("--param takes k=v")
+            substitutions = bind_parameters(named, {k: v for k, _, v in pairs})
+            text = named.text
+        assert text is not None
+        checked = check_query(text)
+        offered = formats_for(checked.form)
+        chosen = fmt or ("csv" if checked.form in ("SELECT", "ASK") else "turtle")
+        if chosen not in offered:
+            choices = ", ".join(offered)
+            raise typer.BadParameter(f"--format {chosen} cannot answer a {checked.form}; use {choices}")
+        graph = load_knowledge_graph(cache_dir=cache_dir)
+
+        async def run() -> tuple[bytes, bool]:
+            engine = await SparqlEngine.from_dataset(graph.dataset, workers=1, timeout_s=timeout)
+            try:
+                result = await engine.run(checked, offered[chosen], substitutions=substitutions)
+            finally:
+                await engine.close()
+            return result.body, result.truncated
+
+        body, truncated = asyncio.run(run())
+    except MgkgError as error:
+        raise fail(error) from None
+    typer.echo(body.decode("utf-8"), nl=not body.endswith(b"\n"))
+    if truncated:
+        err_console.print("[yellow]warning:[/] the answer was cut at the row limit")
+
+
 def main() -> None:
     """Entry point of the `mgkg` console script."""
     app()

@@ -1,0 +1,131 @@
+"""The FastAPI application: create_app(settings) and the lifespan that builds the knowledge graph once.
+
+Follows FastAPI's "bigger applications" layout: one router per area (api/routes/), dependencies as
+``Annotated`` aliases (api/deps.py), errors as problem+json in one place (api/errors.py). The graph,
+the SPARQL worker pool and the indexes are built in the lifespan and handed to requests through the
+lifespan state, so no request ever rebuilds anything and nothing is stuck on the app object.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import anyio.to_thread
+from fastapi import FastAPI
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from api.config import Settings
+from api.deps import STATE_KEY, ServiceState
+from api.errors import PROBLEM_JSON, install_error_handlers
+from api.routes import export, health, pages, queries, rest, sparql, why
+from kg.graph import KnowledgeGraph, load_knowledge_graph
+from kg.sparql import SparqlEngine
+from kg.vocab import VERSION
+
+DESCRIPTION = """Why does magnesium deficiency produce its findings? Every causal step carries its source.
+
+* `GET /why?finding=hypocalcemia`: ranked, signed, cited paths grouped by mechanism.
+* `GET /findings`, `/entities/{id}`, `/links/{id}`, `/citations`, `/justify`: the graph as resources.
+* `/sparql`: SPARQL 1.1 Protocol, read-only, over the asserted and inferred named graphs.
+* `GET /queries`: named SPARQL queries, run with bound parameters.
+
+Errors are `application/problem+json` (RFC 9457) and say what to do.
+"""
+
+
+class BodyLimitMiddleware:
+    """Refuse request bodies over ``limit`` bytes with 413 problem+json, by header or while streaming."""
+
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        self.app, self.limit = app, limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope["headers"]).get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.limit:
+            await self._refuse(send)
+            return
+        seen = 0
+        too_large = False
+
+        async def limited_receive() -> Message:
+            nonlocal seen, too_large
+            message = await receive()
+            seen += len(message.get("body", b""))
+            if seen > self.limit:
+                too_large = True
+                raise _BodyTooLargeError
+            return message
+
+        try:
+            await self.app(scope, limited_receive, send)
+        except _BodyTooLargeError:
+            if too_large:
+                await self._refuse(send)
+
+    async def _refuse(self, send: Send) -> None:
+        import json
+
+        body = json.dumps(
+            {
+                "type": "https://w3id.org/mgkg/problems/body-too-large",
+                "title": "Request body too large",
+                "status": 413,
+                "detail": f"The request body is over {self.limit} bytes. Send a shorter query, or raise "
+                "MGKG_MAX_REQUEST_BYTES.",
+            }
+        ).encode()
+        headers = [(b"content-type", PROBLEM_JSON.encode()), (b"content-length", str(len(body)).encode())]
+        await send({"type": "http.response.start", "status": 413, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+
+
+class _BodyTooLargeError(Exception):
+    """Raised inside the app's receive() when the body outgrows the limit."""
+
+
+async def build_state(settings: Settings) -> ServiceState:
+    """Load the graph (reading the inference cache), index it and start the SPARQL workers."""
+    kg: KnowledgeGraph = await anyio.to_thread.run_sync(load_knowledge_graph, None, settings.cache_dir)
+    network = await anyio.to_thread.run_sync(lambda: kg.network)
+    engine = await SparqlEngine.from_dataset(
+        kg.dataset,
+        workers=settings.sparql_workers,
+        timeout_s=settings.sparql_timeout_s,
+        max_rows=settings.sparql_max_rows,
+    )
+    return ServiceState(
+        settings=settings,
+        kg=kg,
+        sparql=engine,
+        catalog=rest.build_catalog(network),
+        why_cache=why.WhyCache(network, settings.why_cache_size),
+    )
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the app; the graph is loaded when the app starts (its lifespan), not here."""
+    config = settings if settings is not None else Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[dict[str, ServiceState]]:
+        state = await build_state(config)
+        try:
+            yield {STATE_KEY: state}
+        finally:
+            await state.sparql.close()
+
+    app = FastAPI(
+        title="mgkg",
+        version=VERSION,
+        description=DESCRIPTION,
+        lifespan=lifespan,
+    )
+    install_error_handlers(app)
+    for module in (health, why, rest, sparql, queries, export, pages):
+        app.include_router(module.router)
+    app.add_middleware(BodyLimitMiddleware, limit=config.max_request_bytes)
+    return app

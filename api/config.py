@@ -1,0 +1,35 @@
+"""Settings of the web service, from arguments or MGKG_* environment variables (pydantic-settings)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Everything the service can be told; every field may be set as MGKG_<FIELD> (e.g. MGKG_PORT=9000).
+
+    The limits exist so that no single request can take the service down: queries are bounded in
+    length, time and result rows, request bodies in bytes, and /why answers are cached per question.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="MGKG_", frozen=True, extra="ignore")
+
+    host: str = Field(
+        default="127.0.0.1", description="Interface to listen on (127.0.0.1: this machine only)."
+    )
+    port: int = Field(default=8000, ge=0, le=65535, description="TCP port to listen on.")
+    workers: int = Field(
+        default=1, ge=1, le=64, description="uvicorn worker processes, each with its own graph."
+    )
+    cache_dir: Path | None = Field(default=None, description="Inference cache folder (default: user cache).")
+    sparql_timeout_s: float = Field(default=10.0, gt=0, le=600, description="Per-query time limit, seconds.")
+    sparql_max_query_chars: int = Field(default=20_000, ge=100, description="Longest query text accepted.")
+    sparql_max_rows: int = Field(default=10_000, ge=1, description="Rows (or triples) beyond this are cut.")
+    sparql_workers: int = Field(
+        default=2, ge=1, le=32, description="SPARQL worker processes per server worker."
+    )
+    max_request_bytes: int = Field(default=256_000, ge=1_000, description="Largest request body accepted.")
+    why_cache_size: int = Field(default=2048, ge=0, description="Cached /why answers (0 disables the cache).")

@@ -1,0 +1,59 @@
+"""The service's per-process state and the ``Annotated`` dependency aliases routes ask for."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Annotated
+
+from fastapi import Depends, Request
+
+from api.config import Settings
+from kg.graph import KnowledgeGraph
+from kg.sparql import SparqlEngine
+
+if TYPE_CHECKING:
+    from api.routes.rest import Catalog
+    from api.routes.why import WhyCache
+
+
+@dataclass(frozen=True)
+class ServiceState:
+    """What the lifespan builds once and every request reads: never rebuilt, never mutated per request
+    (the /why cache is the one exception, and it only memoizes answers of an immutable graph)."""
+
+    settings: Settings
+    kg: KnowledgeGraph
+    sparql: SparqlEngine
+    catalog: Catalog
+    why_cache: WhyCache
+
+
+STATE_KEY = "mgkg"
+"""The key of the ServiceState in the lifespan state (request.state)."""
+
+
+def get_state(request: Request) -> ServiceState:
+    """The ServiceState the lifespan yielded (Starlette copies lifespan state onto request.state)."""
+    state: ServiceState = getattr(request.state, STATE_KEY)
+    return state
+
+
+def get_kg(request: Request) -> KnowledgeGraph:
+    """The knowledge graph, built once at start-up."""
+    return get_state(request).kg
+
+
+def get_sparql(request: Request) -> SparqlEngine:
+    """The SPARQL engine (worker pool), started once at start-up."""
+    return get_state(request).sparql
+
+
+def get_settings(request: Request) -> Settings:
+    """The settings the app was created with."""
+    return get_state(request).settings
+
+
+StateDep = Annotated[ServiceState, Depends(get_state)]
+KnowledgeGraphDep = Annotated[KnowledgeGraph, Depends(get_kg)]
+SparqlEngineDep = Annotated[SparqlEngine, Depends(get_sparql)]
+SettingsDep = Annotated[Settings, Depends(get_settings)]

@@ -1,0 +1,113 @@
+"""Response models of the REST API (names end in Response); the domain models come from kg.models as-is."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from kg.models import Citation, Context, LinkRef, NodeRef, Ref
+from kg.named_queries import QueryParameter
+
+
+class _Response(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+
+class HealthResponse(_Response):
+    """The service is up and its graph loaded."""
+
+    status: Literal["ok"]
+    version: str
+    asserted_triples: int
+    inferred_triples: int
+    inference_cache: Literal["hit", "miss"] = Field(description="Whether start-up read the inference cache.")
+    sparql_workers: int
+
+
+class LinkResponse(_Response):
+    """One asserted causal link and its evidence."""
+
+    link: LinkRef
+    cause: NodeRef
+    effect: NodeRef
+    polarity: Literal["positive", "negative"]
+    predicate: Literal["increases", "decreases"]
+    mechanisms: tuple[Ref, ...]
+    context: Context
+    citations: tuple[Citation, ...]
+    evidence_types: tuple[str, ...] = Field(description="ECO CURIEs, e.g. 'ECO:0000304'.")
+    evidence_summary: str
+
+    model_config = ConfigDict(
+        frozen=True,
+        json_schema_extra={
+            "examples": [
+                {
+                    "link": {
+                        "iri": "https://w3id.org/mgkg/id/link-camp-pth-secretion",
+                        "curie": "mgkgid:link-camp-pth-secretion",
+                        "label": "cAMP drives PTH secretion",
+                        "severity": None,
+                    },
+                    "polarity": "positive",
+                    "predicate": "increases",
+                }
+            ]
+        },
+    )
+
+
+class EntityResponse(_Response):
+    """A node with its kind, standard identifiers and the causal links into and out of it."""
+
+    node: NodeRef
+    definition: str | None = None
+    outgoing: tuple[LinkResponse, ...] = Field(description="Links whose cause is this node.")
+    incoming: tuple[LinkResponse, ...] = Field(description="Links whose effect is this node.")
+
+
+class FindingsResponse(_Response):
+    """The clinical findings, and which of them a causal path from the source reaches."""
+
+    source: NodeRef
+    reachable: tuple[NodeRef, ...]
+    unreachable: tuple[NodeRef, ...]
+
+
+class CitedPassageResponse(_Response):
+    """One citation (source marker and section) and the links that cite it."""
+
+    citation: Citation
+    links: tuple[LinkRef, ...]
+
+
+class SourceResponse(_Response):
+    """A source document with every passage of it that a link cites."""
+
+    document: str | None
+    document_iri: str | None
+    passages: tuple[CitedPassageResponse, ...]
+
+
+class CitationsResponse(_Response):
+    """Every source, with the links that cite it."""
+
+    sources: tuple[SourceResponse, ...]
+
+
+class NamedQueryResponse(_Response):
+    """A named query as GET /queries lists it."""
+
+    name: str = Field(examples=["why-links"])
+    title: str
+    description: str
+    returns: str
+    parameters: tuple[QueryParameter, ...]
+    url: str = Field(description="Where to run it, e.g. /queries/why-links?finding=mgkgid:hypocalcemia")
+
+
+class NamedQueriesResponse(_Response):
+    """Every named query."""
+
+    queries: tuple[NamedQueryResponse, ...]

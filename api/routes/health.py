@@ -1,0 +1,25 @@
+"""GET /health: the trivial route that answers once the graph and the SPARQL workers are ready."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from api.deps import StateDep
+from api.models import HealthResponse
+from kg.vocab import VERSION
+
+router = APIRouter(tags=["service"])
+
+
+@router.get("/health", summary="Is the service ready?", response_model=HealthResponse)
+async def health(state: StateDep) -> HealthResponse:
+    """Answers 200 as soon as the lifespan has loaded the graph and started the SPARQL workers; it never
+    touches the worker pool, so a slow query cannot delay it."""
+    return HealthResponse(
+        status="ok",
+        version=VERSION,
+        asserted_triples=len(state.kg.asserted.graph),
+        inferred_triples=len(state.kg.inferred),
+        inference_cache="hit" if state.kg.cache.hit else "miss",
+        sparql_workers=state.sparql.workers,
+    )

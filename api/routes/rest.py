@@ -1,0 +1,169 @@
+"""REST resources over the causal network: findings, entities, links, citations, justifications."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query
+from rdflib import URIRef
+
+from api.deps import KnowledgeGraphDep, StateDep
+from api.models import (
+    CitationsResponse,
+    CitedPassageResponse,
+    EntityResponse,
+    FindingsResponse,
+    LinkResponse,
+    SourceResponse,
+)
+from kg.errors import UnknownNodeError
+from kg.models import Citation, LinkRef
+from kg.network import DEFAULT_SOURCE, LINK, CausalNetwork, LinkData
+from kg.reasoning import Justification
+from kg.vocab import MGKGID, SKOS, from_curie
+
+router = APIRouter(tags=["graph"])
+
+
+@dataclass(frozen=True)
+class Catalog:
+    """Indexes over the network built once at start-up, so that lookups by id cost a dict access."""
+
+    links: dict[str, LinkResponse]
+    outgoing: dict[str, tuple[LinkResponse, ...]]
+    incoming: dict[str, tuple[LinkResponse, ...]]
+    citations: CitationsResponse
+
+
+def _link_response(network: CausalNetwork, cause: str, effect: str, data: LinkData) -> LinkResponse:
+    return LinkResponse(
+        link=data.ref,
+        cause=network.node(cause),
+        effect=network.node(effect),
+        polarity="positive" if data.sign > 0 else "negative",
+        predicate="increases" if data.sign > 0 else "decreases",
+        mechanisms=data.mechanisms,
+        context=data.context,
+        citations=data.citations,
+        evidence_types=data.evidence_types,
+        evidence_summary=data.summary,
+    )
+
+
+def build_catalog(network: CausalNetwork) -> Catalog:
+    """Index every link by IRI and by its ends, and group the citations by source document."""
+    links: dict[str, LinkResponse] = {}
+    outgoing: defaultdict[str, list[LinkResponse]] = defaultdict(list)
+    incoming: defaultdict[str, list[LinkResponse]] = defaultdict(list)
+    cited: defaultdict[Citation, list[LinkRef]] = defaultdict(list)
+    for cause, effect, key, data in sorted(network.graph.edges(keys=True, data=LINK), key=lambda e: e[2]):
+        response = _link_response(network, cause, effect, data)
+        links[key] = response
+        outgoing[cause].append(response)
+        incoming[effect].append(response)
+        for citation in data.citations:
+            cited[citation].append(data.ref)
+    by_document: defaultdict[tuple[str, str], list[CitedPassageResponse]] = defaultdict(list)
+    for citation in sorted(cited, key=lambda c: (c.document or "", c.identifier, c.section or "")):
+        passage = CitedPassageResponse(citation=citation, links=tuple(cited[citation]))
+        by_document[(citation.document or "", citation.document_iri or "")].append(passage)
+    sources = tuple(
+        SourceResponse(document=doc or None, document_iri=iri or None, passages=tuple(passages))
+        for (doc, iri), passages in by_document.items()
+    )
+    return Catalog(
+        links,
+        {k: tuple(v) for k, v in outgoing.items()},
+        {k: tuple(v) for k, v in incoming.items()},
+        CitationsResponse(sources=sources),
+    )
+
+
+def _to_iri(identifier: str) -> str:
+    """An id as the routes accept it (a CURIE, an IRI or a bare local id) as an IRI."""
+    if identifier.startswith(("http://", "https://")):
+        return identifier
+    if ":" in identifier:
+        return from_curie(identifier) or identifier
+    return str(MGKGID[identifier])
+
+
+@router.get("/findings", summary="The clinical findings", response_model=FindingsResponse)
+async def findings(
+    kg: KnowledgeGraphDep,
+    source: Annotated[
+        str, Query(description="Start of the causal paths (name, CURIE or IRI).")
+    ] = DEFAULT_SOURCE,
+) -> FindingsResponse:
+    """Every clinical finding of the graph, split into those a causal path from ``source`` reaches and
+    the rest."""
+    network = kg.network
+    start = network.resolve(source, "source")
+    reachable = tuple(network.findings(start))
+    seen = {ref.iri for ref in reachable}
+    rest = tuple(ref for ref in network.findings(start, include_unreachable=True) if ref.iri not in seen)
+    return FindingsResponse(source=network.node(start), reachable=reachable, unreachable=rest)
+
+
+@router.get("/entities/{id}", summary="A node and its causal links", response_model=EntityResponse)
+async def entity(
+    kg: KnowledgeGraphDep,
+    state: StateDep,
+    id: Annotated[str, Path(description="CURIE, IRI or local id, e.g. mgkgid:hypocalcemia or hypocalcemia.")],
+) -> EntityResponse:
+    """A node's label, kind and standard identifiers, with every link into and out of it and their
+    citations. 404 with the closest names for an unknown id."""
+    network = kg.network
+    iri = _to_iri(id)
+    try:
+        node = network.node(iri)
+    except KeyError:
+        raise UnknownNodeError(id, network.suggest(id), "entity") from None
+    definition = kg.asserted.graph.value(URIRef(iri), SKOS.definition)
+    return EntityResponse(
+        node=node,
+        definition=str(definition) if definition is not None else None,
+        outgoing=state.catalog.outgoing.get(iri, ()),
+        incoming=state.catalog.incoming.get(iri, ()),
+    )
+
+
+@router.get("/links/{id}", summary="A causal link and its evidence", response_model=LinkResponse)
+async def link(
+    state: StateDep,
+    id: Annotated[str, Path(description="CURIE, IRI or local id, e.g. mgkgid:link-camp-pth-secretion.")],
+) -> LinkResponse:
+    """One asserted causal link: cause, effect, sign, mechanisms, context, citations, evidence."""
+    found = state.catalog.links.get(_to_iri(id))
+    if found is None:
+        names = sorted(state.catalog.links)
+        close = [n for n in names if id.rsplit(":", 1)[-1].rsplit("/", 1)[-1] in n][:5]
+        raise UnknownNodeError(id, close, "link")
+    return found
+
+
+@router.get("/citations", summary="Every source and the links that cite it", response_model=CitationsResponse)
+async def citations(state: StateDep) -> CitationsResponse:
+    """Every source document, each cited passage of it (marker and section) and the links citing it."""
+    return state.catalog.citations
+
+
+@router.get("/justify", summary="The asserted links behind an inferred triple", response_model=Justification)
+def justify(
+    kg: KnowledgeGraphDep,
+    subject: Annotated[str, Query(description="Name, CURIE or IRI.", examples=["hypomagnesemia"])],
+    predicate: Annotated[
+        str,
+        Query(
+            description="causes, increases, decreases or causallyUpstreamOf (or an RO IRI/CURIE).",
+            examples=["mgkg:causallyUpstreamOf"],
+        ),
+    ],
+    object: Annotated[str, Query(description="Name, CURIE or IRI.", examples=["hypocalcemia"])],
+    max_chains: Annotated[int, Query(ge=1, le=50, description="Most chains of links to return.")] = 5,
+) -> Justification:
+    """Justify an entailed causal triple by the chains of asserted, cited links it was derived from.
+    404 when a name is unknown or the triple is not entailed."""
+    return kg.justify(subject, predicate, object, max_chains=max_chains)

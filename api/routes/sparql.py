@@ -1,0 +1,280 @@
+"""The SPARQL 1.1 Protocol endpoint at /sparql: read-only, offline, bounded, content-negotiated.
+
+GET ?query=, POST application/x-www-form-urlencoded (query=), POST application/sparql-query; the
+protocol's default-graph-uri / named-graph-uri; a service description (Turtle, SD vocabulary) on GET
+without a query. Every query goes through kg.sparql's guard before any engine sees it, then runs in a
+killable worker process. SPARQL Update (query text, update= form field, application/sparql-update) is
+refused with 403 and never reaches the store.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from functools import lru_cache
+from typing import Annotated, Any, Final
+from urllib.parse import parse_qs
+
+import anyio.to_thread
+from fastapi import APIRouter, Header, Query, Request
+from fastapi.responses import Response
+from rdflib import BNode, Graph, Literal, Namespace, URIRef
+from rdflib.namespace import RDF
+
+from api.deps import SettingsDep, SparqlEngineDep
+from api.errors import ProblemError
+from kg.sparql import (
+    GRAPH_FORMATS,
+    RESULTS_FORMATS,
+    CheckedQuery,
+    QueryRefusedError,
+    SparqlEngine,
+    check_graphs,
+    check_query,
+    formats_for,
+    is_checked,
+    negotiate,
+)
+from kg.vocab import ASSERTED_GRAPH, INFERRED_GRAPH
+
+router = APIRouter(tags=["sparql"])
+
+SD: Final = Namespace("http://www.w3.org/ns/sparql-service-description#")
+FORMATS: Final = Namespace("http://www.w3.org/ns/formats/")
+TRUNCATED_HEADER: Final = "MGKG-Results-Truncated"
+"""Set (to the row limit) on answers that were cut at the row limit."""
+
+_UPDATE_REFUSAL: Final = (
+    "SPARQL Update is refused: this endpoint is read-only and nothing in the store changes. Send a "
+    "SELECT, ASK, CONSTRUCT or DESCRIBE query (GET ?query=, or POST query=...)."
+)
+_FORMAT_NAMES: Final = {
+    **RESULTS_FORMATS,
+    **GRAPH_FORMATS,
+    "ttl": "text/turtle",
+    "nt": "application/n-triples",
+    "json-ld": "application/ld+json",
+    "rdf": "application/rdf+xml",
+}
+
+
+@lru_cache(maxsize=8)
+def service_description(endpoint: str) -> bytes:
+    """The SPARQL 1.1 Service Description of this endpoint, in Turtle."""
+    graph = Graph()
+    graph.bind("sd", SD)
+    graph.bind("formats", FORMATS)
+    service = URIRef(endpoint)
+    graph.add((service, RDF.type, SD.Service))
+    graph.add((service, SD.endpoint, service))
+    graph.add((service, SD.supportedLanguage, SD.SPARQL11Query))
+    graph.add((service, SD.feature, SD.UnionDefaultGraph))
+    for fmt in (
+        "SPARQL_Results_JSON",
+        "SPARQL_Results_XML",
+        "SPARQL_Results_CSV",
+        "SPARQL_Results_TSV",
+        "Turtle",
+        "N-Triples",
+        "JSON-LD",
+        "RDF_XML",
+    ):
+        graph.add((service, SD.resultFormat, FORMATS[fmt]))
+    dataset, default = BNode(), BNode()
+    graph.add((service, SD.defaultDataset, dataset))
+    graph.add((dataset, RDF.type, SD.Dataset))
+    graph.add((dataset, SD.defaultGraph, default))
+    graph.add((default, RDF.type, SD.Graph))
+    graph.add(
+        (
+            default,
+            URIRef("http://www.w3.org/2000/01/rdf-schema#comment"),
+            Literal("The union of the asserted and the inferred named graphs.", lang="en"),
+        )
+    )
+    for name in (ASSERTED_GRAPH, INFERRED_GRAPH):
+        named = BNode()
+        graph.add((dataset, SD.namedGraph, named))
+        graph.add((named, RDF.type, SD.NamedGraph))
+        graph.add((named, SD.name, name))
+    return graph.serialize(format="turtle").encode()
+
+
+def choose_format(form: str, fmt: str | None, accept: str | None) -> str:
+    """The media type to answer a query of this form in: ``format=`` if given, else the Accept header."""
+    offered = formats_for(form)  # type: ignore[arg-type]  # CheckedQuery.form is a QueryForm
+    if fmt:
+        media_type = _FORMAT_NAMES.get(fmt.strip().lower(), fmt.strip().lower())
+        if media_type not in offered.values():
+            raise ProblemError(
+                400,
+                "format",
+                "Unknown format",
+                f"format={fmt} cannot answer a {form} query; use one of: {', '.join(offered)}.",
+            )
+        return media_type
+    chosen = negotiate(accept, list(offered.values()))
+    if chosen is None:
+        raise ProblemError(
+            406,
+            "not-acceptable",
+            "Not acceptable",
+            f"A {form} answer is available as {', '.join(offered.values())}; the Accept header ({accept}) "
+            "allows none of them.",
+        )
+    return chosen
+
+
+async def run_query(
+    engine: SparqlEngine,
+    text: str,
+    *,
+    max_chars: int,
+    fmt: str | None,
+    accept: str | None,
+    default_graphs: Sequence[str] = (),
+    named_graphs: Sequence[str] = (),
+    substitutions: dict[str, dict[str, str]] | None = None,
+) -> Response:
+    """Check, negotiate, run: the one path every SPARQL query of the service takes."""
+    if len(text) > max_chars:
+        raise ProblemError(
+            413,
+            "query-too-long",
+            "Query too long",
+            f"The query has {len(text)} characters; the limit is {max_chars}. Shorten it.",
+        )
+    check_graphs(default_graphs, "default-graph-uri")
+    check_graphs(named_graphs, "named-graph-uri")
+    checked: CheckedQuery = check_query(text) if is_checked(text) else await _check_off_loop(text)
+    media_type = choose_format(checked.form, fmt, accept)
+    result = await engine.run(
+        checked,
+        media_type,
+        default_graphs=default_graphs or None,
+        named_graphs=named_graphs or None,
+        substitutions=substitutions,
+    )
+    headers = {"Vary": "Accept"}
+    if result.truncated:
+        headers[TRUNCATED_HEADER] = str(engine.max_rows)
+    return Response(result.body, media_type=_with_charset(media_type), headers=headers)
+
+
+async def _check_off_loop(text: str) -> CheckedQuery:
+    """Parse a query not seen before in a worker thread: rdflib's parser can take a while on long text."""
+    return await anyio.to_thread.run_sync(check_query, text)
+
+
+def _with_charset(media_type: str) -> str:
+    return media_type if media_type.endswith(("json", "xml")) else f"{media_type}; charset=utf-8"
+
+
+_QUERY_DOC = "The SPARQL query (SELECT, ASK, CONSTRUCT, DESCRIBE)."
+_EXAMPLE = (
+    "PREFIX mgkg: <https://w3id.org/mgkg/vocab#>\n"
+    "SELECT ?x WHERE { ?x mgkg:causallyUpstreamOf <https://w3id.org/mgkg/id/hypocalcemia> }"
+)
+_RESPONSES: Final[dict[int | str, dict[str, Any]]] = {
+    200: {"content": {m: {} for m in [*RESULTS_FORMATS.values(), *GRAPH_FORMATS.values()]}},
+    400: {"description": "Malformed query (with line and column) or bad parameter"},
+    403: {"description": "Refused: SPARQL Update, SERVICE, or a graph that is not ours"},
+    406: {"description": "No acceptable result format"},
+    413: {"description": "Query or request body too long"},
+    504: {"description": "The query ran past the time limit and was stopped"},
+}
+
+
+@router.get("/sparql", summary="SPARQL 1.1 query (GET) or the service description", responses=_RESPONSES)
+async def sparql_get(
+    request: Request,
+    engine: SparqlEngineDep,
+    settings: SettingsDep,
+    query: Annotated[str | None, Query(description=_QUERY_DOC, examples=[_EXAMPLE])] = None,
+    default_graph_uri: Annotated[list[str], Query(alias="default-graph-uri")] = [],  # noqa: B006
+    named_graph_uri: Annotated[list[str], Query(alias="named-graph-uri")] = [],  # noqa: B006
+    format: Annotated[
+        str | None, Query(description="json, xml, csv, tsv, turtle, ntriples, jsonld, rdfxml")
+    ] = None,
+    accept: Annotated[str | None, Header(include_in_schema=False)] = None,
+) -> Response:
+    """Run a query given as ``query=``; without one, describe the service (Turtle, SPARQL 1.1 SD).
+
+    The default graph is the union of the named graphs https://w3id.org/mgkg/graph/asserted and
+    https://w3id.org/mgkg/graph/inferred unless the query (FROM) or default-graph-uri names one of them."""
+    if "update" in request.query_params:
+        raise QueryRefusedError("update", _UPDATE_REFUSAL)
+    if query is None:
+        endpoint = str(request.url.replace(query=""))
+        return Response(service_description(endpoint), media_type="text/turtle; charset=utf-8")
+    return await run_query(
+        engine,
+        query,
+        max_chars=settings.sparql_max_query_chars,
+        fmt=format,
+        accept=accept,
+        default_graphs=default_graph_uri,
+        named_graphs=named_graph_uri,
+    )
+
+
+@router.post(
+    "/sparql",
+    summary="SPARQL 1.1 query (POST form or application/sparql-query)",
+    responses=_RESPONSES,
+    openapi_extra={
+        "requestBody": {
+            "content": {
+                "application/sparql-query": {"schema": {"type": "string"}, "example": _EXAMPLE},
+                "application/x-www-form-urlencoded": {
+                    "schema": {"type": "object", "properties": {"query": {"type": "string"}}}
+                },
+            }
+        }
+    },
+)
+async def sparql_post(
+    request: Request,
+    engine: SparqlEngineDep,
+    settings: SettingsDep,
+    format: Annotated[
+        str | None, Query(description="json, xml, csv, tsv, turtle, ntriples, jsonld, rdfxml")
+    ] = None,
+    content_type: Annotated[str | None, Header(include_in_schema=False)] = None,
+    accept: Annotated[str | None, Header(include_in_schema=False)] = None,
+) -> Response:
+    """Run a query sent as a form (``query=``) or as the body (``application/sparql-query``)."""
+    media = (content_type or "").split(";", 1)[0].strip().lower()
+    url_params = request.query_params
+    default_graphs = url_params.getlist("default-graph-uri")
+    named_graphs = url_params.getlist("named-graph-uri")
+    body = await request.body()
+    if media == "application/sparql-update" or "update" in url_params:
+        raise QueryRefusedError("update", _UPDATE_REFUSAL)
+    if media == "application/sparql-query":
+        text = body.decode("utf-8", errors="replace")
+    elif media == "application/x-www-form-urlencoded":
+        form = parse_qs(body.decode("utf-8", errors="replace"), keep_blank_values=True)
+        if "update" in form:
+            raise QueryRefusedError("update", _UPDATE_REFUSAL)
+        if "query" not in form:
+            raise ProblemError(400, "missing-query", "No query", "The form has no query= field; add one.")
+        text = form["query"][0]
+        default_graphs += form.get("default-graph-uri", [])
+        named_graphs += form.get("named-graph-uri", [])
+    else:
+        raise ProblemError(
+            415,
+            "unsupported-media-type",
+            "Unsupported media type",
+            f"POST /sparql takes application/x-www-form-urlencoded (query=...) or application/sparql-query, "
+            f"not {media or 'a body without Content-Type'}.",
+        )
+    return await run_query(
+        engine,
+        text,
+        max_chars=settings.sparql_max_query_chars,
+        fmt=format,
+        accept=accept,
+        default_graphs=default_graphs,
+        named_graphs=named_graphs,
+    )

@@ -1,0 +1,109 @@
+"""GET /why: the explanation of a finding, as JSON (the Explanation model as-is) or as a picture."""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from typing import Annotated
+
+import anyio.to_thread
+from fastapi import APIRouter, Header, Query
+from fastapi.responses import Response
+
+from api.deps import StateDep
+from api.errors import ProblemError
+from api.routes.export import NegotiationError, explanation_response, why_format
+from kg.explain import explain
+from kg.export import EXPORT_FORMATS
+from kg.models import Explanation, Severity
+from kg.network import DEFAULT_SOURCE, CausalNetwork
+
+router = APIRouter(tags=["why"])
+
+MAX_HOPS = 20
+"""The longest path /why searches; more would only add noise and time on this graph."""
+MAX_PATHS = 100
+"""The most paths /why returns."""
+
+WhyKey = tuple[str, str, Severity | None, int, int]
+
+
+class WhyCache:
+    """Answers of /why by (finding, source, context, max_paths, max_hops), as Explanations and JSON bytes.
+
+    The graph does not change while the service runs, so an answer once computed stays right; caching
+    the serialized JSON too means a repeated question costs a dict lookup, not a path search and a
+    pydantic dump. Unknown names are not cached (their 404 is cheap and the key space is unbounded).
+    Bounded (LRU); the lock makes it safe under the threadpool.
+    """
+
+    def __init__(self, network: CausalNetwork, size: int) -> None:
+        self._network, self._size = network, size
+        self._entries: OrderedDict[WhyKey, tuple[Explanation, bytes]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: WhyKey) -> tuple[Explanation, bytes] | None:
+        """The cached answer, if any (marks it recently used)."""
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is not None:
+                self._entries.move_to_end(key)
+            return entry
+
+    def compute(self, key: WhyKey) -> tuple[Explanation, bytes]:
+        """Explain (raising UnknownNodeError for an unknown name) and remember the answer."""
+        finding, source, context, max_paths, max_hops = key
+        explanation = explain(
+            self._network, finding, source=source, context=context, max_paths=max_paths, max_hops=max_hops
+        )
+        entry = (explanation, explanation.model_dump_json().encode())
+        if self._size:
+            with self._lock:
+                self._entries[key] = entry
+                while len(self._entries) > self._size:
+                    self._entries.popitem(last=False)
+        return entry
+
+
+@router.get(
+    "/why",
+    summary="Why does hypomagnesemia lead to a finding?",
+    response_model=Explanation,
+    responses={
+        200: {"content": {"image/svg+xml": {}, "text/vnd.graphviz": {}, "application/graphml+xml": {}}},
+        404: {"description": "Unknown finding or source; the problem lists the closest findings."},
+        422: {"description": "Bad parameters (e.g. context=medium, max_hops=0)."},
+    },
+)
+async def why(
+    state: StateDep,
+    finding: Annotated[
+        str, Query(description="Label, synonym, local id, CURIE or IRI.", examples=["hypocalcemia"])
+    ],
+    source: Annotated[
+        str, Query(description="Start of the paths.", examples=["hypomagnesemia"])
+    ] = DEFAULT_SOURCE,
+    context: Annotated[Severity | None, Query(description="Keep links that hold in this severity.")] = None,
+    max_paths: Annotated[int, Query(ge=1, le=MAX_PATHS, description="Most paths to return.")] = 20,
+    max_hops: Annotated[int, Query(ge=1, le=MAX_HOPS, description="Longest path, in links.")] = 10,
+    format: Annotated[
+        str | None, Query(description="json (default), svg, dot, graphml, cyjs, mermaid...")
+    ] = None,
+    accept: Annotated[str | None, Header(include_in_schema=False)] = None,
+) -> Response:
+    """Ranked, signed, cited paths from ``source`` to ``finding``, grouped by mechanism (the Explanation
+    model as-is); a known finding no path reaches gets 200 with no paths and a message saying so. The
+    graph is never rebuilt: answers come from the start-up graph and are cached per question."""
+    try:
+        fmt = why_format(format, accept)
+    except NegotiationError as error:
+        raise ProblemError(error.status, "format", "Cannot serve that format", error.detail) from None
+    key: WhyKey = (finding, source, context, max_paths, max_hops)
+    entry = state.why_cache.get(key)
+    if entry is None:  # a miss searches paths: off the event loop, so /health never waits for it
+        entry = await anyio.to_thread.run_sync(state.why_cache.compute, key)
+    explanation, body = entry
+    for export_format in EXPORT_FORMATS:
+        if export_format == fmt:
+            return explanation_response(explanation, export_format)
+    return Response(body, media_type="application/json", headers={"Vary": "Accept"})

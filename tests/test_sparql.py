@@ -1,0 +1,150 @@
+"""The SPARQL guard, content negotiation and the worker pool, through kg.sparql's public functions."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import pytest
+
+from kg.graph import load_knowledge_graph
+from kg.sparql import (
+    QueryRefusedError,
+    QueryTimeoutError,
+    SparqlEngine,
+    SparqlSyntaxError,
+    check_graphs,
+    check_query,
+    negotiate,
+)
+from kg.vocab import ASSERTED_GRAPH
+
+RUNAWAY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l }"
+
+
+@pytest.mark.parametrize(
+    ("text", "form"),
+    [
+        ("SELECT * WHERE { ?s ?p ?o }", "SELECT"),
+        ("ASK { ?s ?p ?o }", "ASK"),
+        ("CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }", "CONSTRUCT"),
+        ("DESCRIBE <https://w3id.org/mgkg/id/hypocalcemia>", "DESCRIBE"),
+        (f"SELECT * FROM <{ASSERTED_GRAPH}> WHERE {{ ?s ?p ?o }}", "SELECT"),
+    ],
+)
+def test_guard_accepts_read_only_queries(text: str, form: str) -> None:
+    assert check_query(text).form == form
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "INSERT DATA { <urn:a> <urn:b> <urn:c> }",
+        "DELETE WHERE { ?s ?p ?o }",
+        "LOAD <http://127.0.0.1:9/x.ttl>",
+        "CLEAR ALL",
+        "DROP GRAPH <https://w3id.org/mgkg/graph/asserted>",
+        "CREATE GRAPH <urn:g>",
+        "PREFIX x: <urn:x#> INSERT { ?s x:p 1 } WHERE { ?s ?p ?o }",
+    ],
+)
+def test_guard_refuses_updates(text: str) -> None:
+    with pytest.raises(QueryRefusedError) as caught:
+        check_query(text)
+    assert caught.value.reason == "update"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "SELECT * WHERE { SERVICE <http://127.0.0.1:9/sparql> { ?s ?p ?o } }",
+        "SELECT * WHERE { ?s ?p ?o FILTER EXISTS { SERVICE <http://127.0.0.1:9/s> { ?s ?p ?o } } }",
+        "SELECT * WHERE { { SELECT ?s WHERE { SERVICE SILENT <http://x.invalid/> { ?s ?p ?o } } } }",
+        "SELECT * WHERE { ?s ?p ?o OPTIONAL { SERVICE ?endpoint { ?s ?p ?o } } }",
+    ],
+)
+def test_guard_refuses_service_anywhere(text: str) -> None:
+    with pytest.raises(QueryRefusedError) as caught:
+        check_query(text)
+    assert caught.value.reason == "service"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "SELECT * FROM <http://127.0.0.1:9/x.ttl> WHERE { ?s ?p ?o }",
+        "SELECT * FROM NAMED <file:///etc/passwd> WHERE { GRAPH ?g { ?s ?p ?o } }",
+    ],
+)
+def test_guard_refuses_foreign_graphs(text: str) -> None:
+    with pytest.raises(QueryRefusedError) as caught:
+        check_query(text)
+    assert caught.value.reason == "dataset"
+
+
+def test_guard_refuses_foreign_protocol_graphs() -> None:
+    check_graphs([str(ASSERTED_GRAPH)], "default-graph-uri")
+    with pytest.raises(QueryRefusedError):
+        check_graphs(["http://127.0.0.1:9/x.ttl"], "named-graph-uri")
+
+
+def test_syntax_errors_say_where() -> None:
+    with pytest.raises(SparqlSyntaxError) as caught:
+        check_query("SELECT ?x WHERE {\n  ?x ?y \n}")
+    assert caught.value.line is not None
+    assert caught.value.column is not None
+    assert "line" in str(caught.value)
+
+
+def test_guard_verdicts_are_cached() -> None:
+    text = "SELECT ?cached WHERE { ?cached ?p ?o } LIMIT 1"
+    first = time.perf_counter()
+    check_query(text)
+    cold = time.perf_counter() - first
+    start = time.perf_counter()
+    for _ in range(100):
+        check_query(text)
+    warm = (time.perf_counter() - start) / 100
+    assert warm < cold / 5
+
+
+@pytest.mark.parametrize(
+    ("accept", "offered", "expected"),
+    [
+        (None, ["a/x", "b/y"], "a/x"),
+        ("b/y", ["a/x", "b/y"], "b/y"),
+        ("b/y;q=0.4, a/x;q=0.8", ["a/x", "b/y"], "a/x"),
+        ("*/*;q=0.1, b/*", ["a/x", "b/y"], "b/y"),
+        ("a/x;q=0, */*", ["a/x", "b/y"], "b/y"),
+        ("image/png", ["a/x", "b/y"], None),
+        ("A/X", ["a/x"], "a/x"),
+    ],
+)
+def test_negotiate(accept: str | None, offered: list[str], expected: str | None) -> None:
+    assert negotiate(accept, offered) == expected
+
+
+@pytest.mark.slow
+def test_timeout_kills_the_worker_and_the_pool_recovers() -> None:
+    graph = load_knowledge_graph()
+
+    async def scenario() -> tuple[float, bytes, bytes]:
+        engine = await SparqlEngine.from_dataset(graph.dataset, workers=2, timeout_s=1.0)
+        try:
+            start = time.perf_counter()
+            runaway = asyncio.ensure_future(engine.run(check_query(RUNAWAY), "text/csv"))
+            await asyncio.sleep(0.1)
+            # the other worker answers while the runaway query holds one
+            other = await engine.run(check_query("ASK { ?s ?p ?o }"), "application/sparql-results+json")
+            with pytest.raises(QueryTimeoutError):
+                await runaway
+            elapsed = time.perf_counter() - start
+            again = [await engine.run(check_query("ASK { ?s ?p ?o }"), "text/csv") for _ in range(3)]
+            return elapsed, other.body, again[-1].body
+        finally:
+            await engine.close()
+
+    elapsed, other, again = asyncio.run(scenario())
+    assert elapsed < 2.5
+    assert b"true" in other
+    assert b"true" in again
