@@ -149,7 +149,7 @@ def to_iri(value: str) -> str:
     'https://w3id.org/mgkg/id/hypocalcemia'
     >>> to_iri("<https://w3id.org/mgkg/id/tetany>")
     'https://w3id.org/mgkg/id/tetany'
-    >>> to_iri("x> } ; DROP ALL #")
+    >>> to_iri("x> } ; DROP ALL #")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
     kg.named_queries.NamedQueryError: 'x> } ; DROP ALL #' is not an IRI or a known CURIE ...
@@ -157,7 +157,12 @@ def to_iri(value: str) -> str:
     candidate = value.strip()
     if candidate.startswith("<") and candidate.endswith(">"):
         candidate = candidate[1:-1]
-    expanded = from_curie(candidate) if not candidate.startswith(("http://", "https://", "urn:")) else None
+    expanded = None
+    if ":" in candidate and not candidate.startswith(("http://", "https://", "urn:")):
+        try:
+            expanded = from_curie(candidate)
+        except ValueError:  # curies raises for strings that are not CURIEs at all; reported below
+            expanded = None
     iri = expanded or candidate
     if not _IRI.match(iri) or (expanded is None and not iri.startswith(("http://", "https://", "urn:"))):
         raise NamedQueryError(

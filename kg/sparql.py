@@ -305,6 +305,22 @@ class SparqlResult:
     truncated: bool
 
 
+def _dataset(
+    query: CheckedQuery, default_graphs: Sequence[str] | None, named_graphs: Sequence[str] | None
+) -> dict[str, list[str] | None]:
+    """The RDF dataset of a request, as the SPARQL 1.1 Protocol orders it.
+
+    Protocol parameters (default-graph-uri / named-graph-uri) override the query's FROM / FROM NAMED;
+    with neither, the default graph is the union of the named graphs (None tells the worker so). A
+    dataset naming only FROM NAMED graphs has an empty default graph, as the spec says.
+    """
+    if default_graphs or named_graphs:
+        return {"default_graphs": list(default_graphs or ()), "named_graphs": list(named_graphs or ())}
+    if query.from_graphs or query.from_named:
+        return {"default_graphs": list(query.from_graphs), "named_graphs": list(query.from_named)}
+    return {"default_graphs": None, "named_graphs": None}
+
+
 def write_nquads(dataset: Dataset, path: Path) -> None:
     """Write every named graph of an rdflib Dataset to one N-Quads file, through pyoxigraph.
 
@@ -432,8 +448,7 @@ class SparqlEngine:
             "query": query.text,
             "media_type": media_type,
             "max_rows": self.max_rows,
-            "default_graphs": list(default_graphs) if default_graphs else None,
-            "named_graphs": list(named_graphs) if named_graphs else None,
+            **_dataset(query, default_graphs, named_graphs),
             "substitutions": dict(substitutions or {}),
         }
         try:

@@ -148,3 +148,26 @@ def test_timeout_kills_the_worker_and_the_pool_recovers() -> None:
     assert elapsed < 2.5
     assert b"true" in other
     assert b"true" in again
+
+
+def test_cli_query_prints_results_and_refuses_updates() -> None:
+    from typer.testing import CliRunner
+
+    from kg.cli import app
+
+    runner = CliRunner()
+    query = (
+        "SELECT ?f WHERE { <https://w3id.org/mgkg/id/hypomagnesemia> "
+        "<https://w3id.org/mgkg/vocab#causallyUpstreamOf> ?f }"
+    )
+    result = runner.invoke(app, ["query", query, "--format", "tsv"])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[0] == "?f"
+    assert "<https://w3id.org/mgkg/id/hypocalcemia>" in lines
+    named = runner.invoke(app, ["query", "--name", "why-links", "--param", "finding=mgkgid:tetany"])
+    assert named.exit_code == 0, named.output
+    assert named.output.startswith("source,finding,link")
+    refused = runner.invoke(app, ["query", "DROP ALL"])
+    assert refused.exit_code != 0
+    assert "read-only" in refused.output

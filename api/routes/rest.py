@@ -111,7 +111,7 @@ async def findings(
 async def entity(
     kg: KnowledgeGraphDep,
     state: StateDep,
-    id: Annotated[str, Path(description="CURIE, IRI or local id, e.g. mgkgid:hypocalcemia or hypocalcemia.")],
+    id: Annotated[str, Path(description="CURIE or local id, e.g. mgkgid:hypocalcemia or hypocalcemia.")],
 ) -> EntityResponse:
     """A node's label, kind and standard identifiers, with every link into and out of it and their
     citations. 404 with the closest names for an unknown id."""
@@ -133,7 +133,7 @@ async def entity(
 @router.get("/links/{id}", summary="A causal link and its evidence", response_model=LinkResponse)
 async def link(
     state: StateDep,
-    id: Annotated[str, Path(description="CURIE, IRI or local id, e.g. mgkgid:link-camp-pth-secretion.")],
+    id: Annotated[str, Path(description="CURIE or local id, e.g. mgkgid:link-camp-pth-secretion.")],
 ) -> LinkResponse:
     """One asserted causal link: cause, effect, sign, mechanisms, context, citations, evidence."""
     found = state.catalog.links.get(_to_iri(id))
