@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import re
+import textwrap
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final, Literal, get_args
@@ -306,6 +307,15 @@ def _quote(text: str) -> str:
     return f'"{escaped}"'
 
 
+def _wrap(label: str, width: int = 18) -> str:
+    """Break a long node label into lines at spaces, so that the left-to-right picture stays narrow.
+
+    >>> _wrap("inappropriately low or normal PTH")
+    'inappropriately\\nlow or normal PTH'
+    """
+    return "\n".join(textwrap.wrap(label, width=width, break_long_words=False)) or label
+
+
 def _edge_label(data: dict[str, Any]) -> str:
     """An edge's visible label: the sign and effect, the context, and its citations in short."""
     lines = [f"{data['symbol']} {data['label']}"]
@@ -329,7 +339,7 @@ def to_dot(graph: nx.MultiDiGraph) -> str:
     lines = [
         "digraph mgkg {",
         f"  graph [rankdir=LR, id=mgkg_graph, tooltip={_quote(graph.graph.get('title', 'mgkg'))}, "
-        'fontname="Helvetica,Arial,sans-serif", nodesep=0.35, ranksep=0.55, bgcolor=white];',
+        'fontname="Helvetica,Arial,sans-serif", nodesep=0.25, ranksep=0.4, bgcolor=white];',
         '  node [fontname="Helvetica,Arial,sans-serif", fontsize=11, margin="0.12,0.06"];',
         '  edge [fontname="Helvetica,Arial,sans-serif", fontsize=9, penwidth=1.4];',
     ]
@@ -339,8 +349,9 @@ def to_dot(graph: nx.MultiDiGraph) -> str:
             tooltip += f"\n{data['xrefs']}"
         extra = ", penwidth=2.5" if data["role"] in {"source", "finding", "focus"} else ""
         css_class = _quote(data["category"].replace(" ", "-"))
+        label = _quote(_wrap(data["label"]))
         lines.append(
-            f"  {_quote(iri)} [id={_quote(data['id'])}, class={css_class}, label={_quote(data['label'])}, "
+            f"  {_quote(iri)} [id={_quote(data['id'])}, class={css_class}, label={label}, "
             f"tooltip={_quote(tooltip)}, {_NODE_STYLES[data['category']]}{extra}];"
         )
     for u, v, data in graph.edges(data=True):

@@ -1,0 +1,226 @@
+"""Picture and file exports over HTTP: content negotiation, GET /export, and the renderers /why uses."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import Annotated, Final, Literal
+
+import networkx as nx
+from fastapi import APIRouter, Header, Query
+from fastapi.responses import Response
+
+from api.deps import KnowledgeGraphDep
+from api.errors import ProblemError, problem_response
+from kg.explain import explain
+from kg.export import (
+    EXPORT_FORMATS,
+    MEDIA_TYPES,
+    SUFFIXES,
+    ExportFormat,
+    explanation_graph,
+    export,
+    neighbourhood_graph,
+    network_graph,
+)
+from kg.models import Explanation, Severity
+from kg.render import RendererUnavailableError, RenderFailedError
+
+router = APIRouter(tags=["export"])
+
+WhyFormat = Literal["json", "dot", "svg", "png", "graphml", "cyjs", "mermaid", "nodelink"]
+"""The formats GET /why answers in: its own JSON, or any export format of the explanation's graph."""
+
+WHY_OFFERS: Final[tuple[tuple[str, str], ...]] = (("json", "application/json"), *MEDIA_TYPES.items())
+"""(format, media type) pairs /why serves, JSON first: the default when the client states no preference."""
+
+EXPORT_OFFERS: Final[tuple[tuple[str, str], ...]] = (("nodelink", "application/json"), *MEDIA_TYPES.items())
+"""(format, media type) pairs GET /export serves; plain JSON there means node-link JSON, the default."""
+
+_ALIASES: Final[dict[str, str]] = {
+    "gv": "dot",
+    "cytoscape": "cyjs",
+    "mmd": "mermaid",
+    "node-link": "nodelink",
+    "node_link": "nodelink",
+}
+
+_RANGE = re.compile(r"^\s*([!#$%&'*+.^_`|~0-9A-Za-z-]+)/([!#$%&'*+.^_`|~0-9A-Za-z-]+)\s*$")
+
+
+class NegotiationError(Exception):
+    """The client asked for a format, by name or by Accept header, that cannot be served."""
+
+    def __init__(self, status: int, detail: str) -> None:
+        self.status = status
+        self.detail = detail
+        super().__init__(detail)
+
+
+def parse_accept(header: str) -> list[tuple[str, str, float]]:
+    """Parse an Accept header into (type, subtype, q) media ranges; malformed parts are ignored.
+
+    >>> parse_accept("image/svg+xml;q=0.9, text/*;q=0.1, */*;q=0")
+    [('image', 'svg+xml', 0.9), ('text', '*', 0.1), ('*', '*', 0.0)]
+    """
+    ranges: list[tuple[str, str, float]] = []
+    for part in header.split(","):
+        media, *params = part.split(";")
+        match = _RANGE.match(media)
+        if match is None:
+            continue
+        q = 1.0
+        for param in params:
+            name, _, value = param.partition("=")
+            if name.strip().lower() == "q":
+                try:
+                    q = min(max(float(value.strip()), 0.0), 1.0)
+                except ValueError:
+                    q = 0.0
+        ranges.append((match.group(1).lower(), match.group(2).lower(), q))
+    return ranges
+
+
+def _quality(ranges: list[tuple[str, str, float]], media_type: str) -> float:
+    """The q the client gives a media type: that of its most specific matching range (RFC 9110 12.5.1)."""
+    kind, _, subtype = media_type.partition("/")
+    best: tuple[int, float] | None = None
+    for r_kind, r_sub, q in ranges:
+        if r_kind == kind and r_sub == subtype:
+            specificity = 2
+        elif r_kind == kind and r_sub == "*":
+            specificity = 1
+        elif r_kind == "*" and r_sub == "*":
+            specificity = 0
+        else:
+            continue
+        if best is None or specificity > best[0]:
+            best = (specificity, q)
+    return 0.0 if best is None else best[1]
+
+
+def negotiate(fmt: str | None, accept: str | None, offers: Sequence[tuple[str, str]]) -> str:
+    """Pick the format to answer in: ``fmt`` if given, else the best Accept match, else the first offer.
+
+    ``offers`` are (format, media type) pairs; a format may be offered under several media types. Ties
+    between equally acceptable types go to the offer listed first. Raises NegotiationError: 400 for an
+    unknown ``fmt``, 406 when the Accept header allows none of the offers.
+
+    >>> offers = [("json", "application/json"), ("svg", "image/svg+xml"), ("png", "image/png")]
+    >>> negotiate(None, "image/*;q=0.8, image/png, application/json;q=0.5", offers)
+    'png'
+    >>> negotiate("SVG", "application/json", offers), negotiate(None, None, offers)
+    ('svg', 'json')
+    """
+    names = list(dict.fromkeys(name for name, _ in offers))
+    if fmt is not None and fmt.strip():
+        name = _ALIASES.get(fmt.strip().lower(), fmt.strip().lower())
+        if name not in names:
+            raise NegotiationError(400, f"Unknown format {fmt!r}; choose one of: {', '.join(names)}.")
+        return name
+    ranges = parse_accept(accept or "")
+    if not ranges:
+        return names[0]
+    scored = [(_quality(ranges, media), -index, name) for index, (name, media) in enumerate(offers)]
+    q, _, name = max(scored)
+    if q <= 0:
+        types = ", ".join(dict.fromkeys(media for _, media in offers))
+        raise NegotiationError(406, f"None of the accepted media types can be served; available: {types}.")
+    return name
+
+
+def _safe_name(text: str) -> str:
+    """A file name stem from a finding or node name.
+
+    >>> _safe_name("HP:0002901 / low Ca")
+    'HP_0002901_low_Ca'
+    """
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", text).strip("_") or "mgkg"
+
+
+def graph_response(graph: nx.MultiDiGraph, fmt: ExportFormat, stem: str) -> Response:
+    """Serve a picture graph in one export format, or a problem+json saying why it cannot be drawn."""
+    try:
+        body = export(graph, fmt)
+    except RendererUnavailableError as error:
+        return problem_response(503, "renderer-unavailable", "No Graphviz renderer", str(error), format=fmt)
+    except RenderFailedError as error:
+        return problem_response(500, "render-failed", "Rendering failed", str(error), format=fmt)
+    filename = f"{_safe_name(stem)}{SUFFIXES[fmt]}"
+    media = MEDIA_TYPES[fmt] + ("; charset=utf-8" if fmt not in ("png",) else "")
+    headers = {"Content-Disposition": f'inline; filename="{filename}"', "Vary": "Accept"}
+    return Response(body, media_type=media, headers=headers)
+
+
+def explanation_response(explanation: Explanation, fmt: ExportFormat) -> Response:
+    """Serve an explanation's mechanism graph as DOT, SVG, PNG, GraphML, Cytoscape.js, Mermaid or node-link.
+
+    GET /why calls this for every ``format=`` other than its own JSON.
+    """
+    return graph_response(explanation_graph(explanation), fmt, explanation.finding.label)
+
+
+def why_format(fmt: str | None, accept: str | None) -> str:
+    """The format GET /why answers in ('json' or an export format); raises NegotiationError."""
+    return negotiate(fmt, accept, WHY_OFFERS)
+
+
+@router.get(
+    "/export",
+    summary="Export an explanation, a node's neighbourhood or the whole causal graph",
+    responses={
+        200: {"content": {media: {} for _, media in EXPORT_OFFERS}},
+        400: {"description": "Unknown format or contradictory parameters"},
+        404: {"description": "Unknown finding or node"},
+        406: {"description": "No acceptable media type"},
+        503: {"description": "SVG/PNG asked for but no Graphviz renderer is installed"},
+    },
+)
+def get_export(
+    kg: KnowledgeGraphDep,
+    finding: Annotated[str | None, Query(description="Export the explanation of this finding.")] = None,
+    node: Annotated[str | None, Query(description="Export the neighbourhood of this node.")] = None,
+    radius: Annotated[int, Query(ge=0, le=10, description="Links around `node` to include.")] = 1,
+    context: Annotated[
+        Severity | None, Query(description="Keep only links that hold in this severity.")
+    ] = None,
+    source: Annotated[
+        str | None, Query(description="Start of the explanation (default hypomagnesemia).")
+    ] = None,
+    format: Annotated[
+        str | None, Query(description=f"One of {', '.join(EXPORT_FORMATS)}; else the Accept header decides.")
+    ] = None,
+    accept: Annotated[str | None, Header()] = None,
+) -> Response:
+    """Export a finding's explanation (``finding``), a node's neighbourhood (``node``, ``radius``) or,
+    with neither, the whole causal graph, in the format asked for by ``format=`` or ``Accept``.
+    """
+    try:
+        fmt: ExportFormat = _as_export_format(negotiate(format, accept, EXPORT_OFFERS))
+    except NegotiationError as error:
+        raise ProblemError(error.status, "format", "Cannot serve that format", error.detail) from None
+    if finding is not None and node is not None:
+        raise ProblemError(
+            400, "contradictory-parameters", "Contradictory parameters", "Give `finding` or `node`, not both."
+        )
+    network = kg.network
+    if finding is not None:  # an unknown name raises UnknownNodeError: api.errors makes it a 404
+        explanation = (
+            explain(network, finding, source=source, context=context)
+            if source
+            else explain(network, finding, context=context)
+        )
+        return explanation_response(explanation, fmt)
+    if node is not None:
+        iri = network.resolve(node, kind="node")
+        graph = neighbourhood_graph(network, iri, radius, context=context)
+        return graph_response(graph, fmt, f"{network.node(iri).label}-r{radius}")
+    return graph_response(network_graph(network, context=context), fmt, "mgkg")
+
+
+def _as_export_format(name: str) -> ExportFormat:
+    """Narrow a negotiated name to an ExportFormat."""
+    for fmt in EXPORT_FORMATS:
+        if fmt == name:
+            return fmt
+    raise NegotiationError(400, f"{name!r} is not an export format")
