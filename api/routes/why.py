@@ -105,5 +105,6 @@ async def why(
     explanation, body = entry
     for export_format in EXPORT_FORMATS:
         if export_format == fmt:
-            return explanation_response(explanation, export_format)
+            # drawing runs Graphviz (a subprocess, up to seconds): off the event loop too
+            return await anyio.to_thread.run_sync(explanation_response, explanation, export_format)
     return Response(body, media_type="application/json", headers={"Vary": "Accept"})
