@@ -31,5 +31,8 @@ class Settings(BaseSettings):
     sparql_workers: int = Field(
         default=2, ge=1, le=32, description="SPARQL worker processes per server worker."
     )
+    sparql_cache_bytes: int = Field(
+        default=32 * 2**20, ge=0, description="Bytes of SPARQL answers cached per worker (0: no cache)."
+    )
     max_request_bytes: int = Field(default=256_000, ge=1_000, description="Largest request body accepted.")
     why_cache_size: int = Field(default=2048, ge=0, description="Cached /why answers (0 disables the cache).")

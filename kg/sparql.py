@@ -359,12 +359,18 @@ class SparqlEngine:
     """A pool of pyoxigraph worker processes over one N-Quads dump; start it inside a running loop.
 
     The default graph is the union of the named graphs unless a query or request names graphs.
+    Answers are cached by (query, format, dataset, bindings) up to ``cache_bytes`` in all (LRU; answers
+    over 1 MiB are not kept): the store never changes while the engine runs, so a cached answer stays
+    right, and a repeated query then costs no worker round trip. ``cache_bytes=0`` turns it off.
     """
 
     dump: Path
     workers: int = 2
     timeout_s: float = 10.0
     max_rows: int = 10_000
+    cache_bytes: int = 32 * 2**20
+    _cache: OrderedDict[str, SparqlResult] = field(default_factory=OrderedDict, init=False, repr=False)
+    _cached_bytes: int = field(default=0, init=False, repr=False)
     _idle: asyncio.Queue[_Worker] = field(init=False, repr=False)
     _tasks: set[asyncio.Task[None]] = field(default_factory=set, init=False, repr=False)
     _live: set[_Worker] = field(default_factory=set, init=False, repr=False)
@@ -372,13 +378,19 @@ class SparqlEngine:
 
     @classmethod
     async def from_dataset(
-        cls, dataset: Dataset, *, workers: int = 2, timeout_s: float = 10.0, max_rows: int = 10_000
+        cls,
+        dataset: Dataset,
+        *,
+        workers: int = 2,
+        timeout_s: float = 10.0,
+        max_rows: int = 10_000,
+        cache_bytes: int = 32 * 2**20,
     ) -> SparqlEngine:
         """Dump the dataset's named graphs to N-Quads in a private temporary folder and start the pool."""
         tmp = tempfile.TemporaryDirectory(prefix="mgkg-sparql-")
         dump = Path(tmp.name) / "dataset.nq"
         write_nquads(dataset, dump)
-        engine = cls(dump, workers=workers, timeout_s=timeout_s, max_rows=max_rows)
+        engine = cls(dump, workers=workers, timeout_s=timeout_s, max_rows=max_rows, cache_bytes=cache_bytes)
         engine._tmp = tmp
         await engine.start()
         return engine
@@ -440,10 +452,6 @@ class SparqlEngine:
         substitutions: Mapping[str, Mapping[str, str]] | None = None,
     ) -> SparqlResult:
         """Run a checked query on a free worker within the time limit and return its serialized answer."""
-        try:
-            worker = self._idle.get_nowait()  # the common case, without wait_for's extra task
-        except asyncio.QueueEmpty:
-            worker = await self._wait_for_worker()
         payload = {
             "query": query.text,
             "media_type": media_type,
@@ -451,6 +459,24 @@ class SparqlEngine:
             **_dataset(query, default_graphs, named_graphs),
             "substitutions": dict(substitutions or {}),
         }
+        key = json.dumps(payload, sort_keys=True)
+        cached = self._cache.get(key)
+        if cached is not None:
+            self._cache.move_to_end(key)
+            return cached
+        result = await self._execute(payload)
+        if len(result.body) <= min(2**20, self.cache_bytes):
+            self._cache[key] = result
+            self._cached_bytes += len(result.body)
+            while self._cached_bytes > self.cache_bytes:
+                self._cached_bytes -= len(self._cache.popitem(last=False)[1].body)
+        return result
+
+    async def _execute(self, payload: dict[str, Any]) -> SparqlResult:
+        try:
+            worker = self._idle.get_nowait()  # the common case, without wait_for's extra task
+        except asyncio.QueueEmpty:
+            worker = await self._wait_for_worker()
         try:
             async with asyncio.timeout(self.timeout_s):  # cheaper than wait_for: no extra task
                 header, body = await worker.request(payload)
@@ -473,7 +499,7 @@ class SparqlEngine:
             if header["kind"] == "syntax":
                 raise SparqlSyntaxError(header["message"])
             raise EngineFailureError(f"The query could not be evaluated: {header['message']}")
-        return SparqlResult(media_type, body, header["truncated"])
+        return SparqlResult(payload["media_type"], body, header["truncated"])
 
     async def close(self) -> None:
         """Stop every worker and remove the dump."""

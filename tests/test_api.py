@@ -35,7 +35,9 @@ PROBLEM = "application/problem+json"
 @pytest.fixture(scope="module")
 def client() -> Iterator[TestClient]:
     """One app for the module; its lifespan loads the graph once."""
-    settings = Settings(sparql_timeout_s=2.0, sparql_max_rows=50, sparql_max_query_chars=5_000)
+    settings = Settings(
+        sparql_timeout_s=2.0, sparql_max_rows=50, sparql_max_query_chars=5_000, sparql_cache_bytes=0
+    )
     with TestClient(create_app(settings)) as test_client:
         yield test_client
 

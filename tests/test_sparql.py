@@ -139,7 +139,7 @@ def test_timeout_kills_the_worker_and_the_pool_recovers() -> None:
             with pytest.raises(QueryTimeoutError):
                 await runaway
             elapsed = time.perf_counter() - start
-            again = [await engine.run(check_query("ASK { ?s ?p ?o }"), "text/csv") for _ in range(3)]
+            again = [await engine.run(check_query(f"ASK {{ ?s{n} ?p ?o }}"), "text/csv") for n in range(3)]
             return elapsed, other.body, again[-1].body
         finally:
             await engine.close()
@@ -171,3 +171,25 @@ def test_cli_query_prints_results_and_refuses_updates() -> None:
     refused = runner.invoke(app, ["query", "DROP ALL"])
     assert refused.exit_code != 0
     assert "read-only" in refused.output
+
+
+def test_engine_caches_answers_of_the_immutable_store() -> None:
+    graph = load_knowledge_graph()
+    query = check_query("SELECT ?s WHERE { ?s a <https://w3id.org/mgkg/vocab#ClinicalFinding> }")
+
+    async def scenario() -> tuple[bytes, bytes, bytes, float]:
+        engine = await SparqlEngine.from_dataset(graph.dataset, workers=1, cache_bytes=1_000_000)
+        try:
+            first = await engine.run(query, "text/csv")
+            start = time.perf_counter()
+            second = await engine.run(query, "text/csv")
+            hit = time.perf_counter() - start
+            other_format = await engine.run(query, "text/tab-separated-values")
+            return first.body, second.body, other_format.body, hit
+        finally:
+            await engine.close()
+
+    first, second, other_format, hit = asyncio.run(scenario())
+    assert first == second
+    assert other_format != first  # the format is part of the key
+    assert hit < 0.001

@@ -1,0 +1,263 @@
+"""Benchmark the service: /why and a SPARQL SELECT beside GET /health; the SPARQL engine beside pyoxigraph.
+
+Run from a checkout: ``python bench/bench_service.py [--requests N] [--concurrency 20] [--repeat N]``.
+
+Part 1 starts a real ``mgkg serve`` (uvicorn, one worker) on 127.0.0.1 and drives it with ``wrk`` when
+it is installed (``--duration`` seconds per route), else with an httpx async client (``--requests`` per
+route), at ``--concurrency`` connections: requests per
+second and p50/p99 latency of GET /health (the trivial route), GET /why?finding=hypocalcemia and GET
+/sparql?query=SELECT..., and each route's throughput as a fraction of /health's. The client runs on the
+same machine, so absolute figures include its own cost; the ratio is the figure.
+
+Part 2 times the SPARQL engine (kg.sparql.SparqlEngine: guard cache + worker process + serialization),
+with its answer cache off (every query goes to a worker) and on (the service's default), beside
+pyoxigraph in-process (query + the same SPARQL JSON serialization) on the same queries and data,
+interleaving rounds so that machine noise hits both alike.
+
+Targets: /why at least half of /health's throughput with p99 under 50 ms; SPARQL within 2x of pyoxigraph.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import math
+import os
+import re
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from urllib.parse import urlencode
+
+import httpx
+import pyoxigraph as ox
+
+from kg.graph import load_knowledge_graph
+from kg.sparql import SparqlEngine, check_query
+
+PREFIXES = "PREFIX mgkg: <https://w3id.org/mgkg/vocab#>\nPREFIX mgkgid: <https://w3id.org/mgkg/id/>\n"
+HTTP_SELECT = PREFIXES + "SELECT ?x WHERE { ?x mgkg:causallyUpstreamOf mgkgid:hypocalcemia }"
+ENGINE_QUERIES = {
+    "upstream of hypocalcemia": HTTP_SELECT,
+    "links (3-pattern join)": PREFIXES
+    + "SELECT ?l ?c ?e WHERE { ?l a mgkg:CausalLink ; mgkg:cause ?c ; mgkg:effect ?e }",
+    "findings with labels": PREFIXES
+    + "PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>\n"
+    + "SELECT ?f ?label WHERE { ?f a mgkg:ClinicalFinding ; rdfs:label ?label }",
+}
+JSON_RESULTS = "application/sparql-results+json"
+
+
+def percentile(samples: list[float], fraction: float) -> float:
+    """The nearest-rank percentile of the samples.
+
+    >>> percentile([1.0, 2.0, 3.0, 4.0], 0.5)
+    2.0
+    >>> percentile([1.0, 2.0, 3.0, 4.0], 0.99)
+    4.0
+    """
+    ordered = sorted(samples)
+    rank = min(max(math.ceil(fraction * len(ordered)), 1), len(ordered))
+    return ordered[rank - 1]
+
+
+@dataclass(frozen=True)
+class Load:
+    """The outcome of driving one route: throughput and latency percentiles (milliseconds)."""
+
+    route: str
+    rps: float
+    p50_ms: float
+    p99_ms: float
+    errors: int
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+async def drive(base: str, route: str, params: dict[str, str], requests: int, concurrency: int) -> Load:
+    """Send ``requests`` GETs over ``concurrency`` connections; time each and the whole."""
+    latencies: list[float] = []
+    errors = 0
+    remaining = requests
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=30) as client:
+        for _ in range(min(50, requests)):  # warm up: connections, caches
+            await client.get(route, params=params)
+
+        async def worker() -> None:
+            nonlocal remaining, errors
+            while remaining > 0:
+                remaining -= 1
+                start = time.perf_counter()
+                response = await client.get(route, params=params)
+                latencies.append(time.perf_counter() - start)
+                errors += response.status_code != 200
+
+        started = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+        elapsed = time.perf_counter() - started
+    return Load(
+        route,
+        len(latencies) / elapsed,
+        percentile(latencies, 0.5) * 1e3,
+        percentile(latencies, 0.99) * 1e3,
+        errors,
+    )
+
+
+def _ms(text: str) -> float:
+    """A wrk duration ('850.00us', '1.20ms', '2.01s') in milliseconds.
+
+    >>> _ms("850.00us"), _ms("1.5ms"), _ms("2s")
+    (0.85, 1.5, 2000.0)
+    """
+    number, unit = re.fullmatch(r"([\d.]+)(us|ms|s|m)", text).groups()  # type: ignore[union-attr]
+    return float(number) * {"us": 1e-3, "ms": 1.0, "s": 1e3, "m": 6e4}[unit]
+
+
+def drive_wrk(base: str, route: str, params: dict[str, str], seconds: int, concurrency: int) -> Load:
+    """Drive one route with wrk (one thread, leaving the CPUs to the server) for a fixed time.
+
+    Parses requests per second, the 50th and 99th latency percentiles and the non-2xx count.
+    """
+    url = f"{base}{route}" + (f"?{urlencode(params)}" if params else "")
+    subprocess.run(
+        ["wrk", "-t1", f"-c{concurrency}", "-d1s", url], check=True, capture_output=True
+    )  # warm-up
+    run = ["wrk", "-t1", f"-c{concurrency}", f"-d{seconds}s", "--latency", url]
+    output = subprocess.run(run, check=True, capture_output=True, text=True).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))  # type: ignore[union-attr]
+    p50 = _ms(re.search(r"\s50%\s+(\S+)", output).group(1))  # type: ignore[union-attr]
+    p99 = _ms(re.search(r"\s99%\s+(\S+)", output).group(1))  # type: ignore[union-attr]
+    bad = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
+    return Load(route, rps, p50, p99, int(bad.group(1)) if bad else 0)
+
+
+def serve_and_drive(requests: int, concurrency: int, seconds: int) -> list[Load]:
+    """Start `mgkg serve` on a free port, drive /health, /why and /sparql, stop it."""
+    port = _free_port()
+    mgkg = shutil.which("mgkg")
+    command = [mgkg] if mgkg else [sys.executable, "-m", "kg.cli"]
+    args = [*command, "serve", "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"]
+    base = f"http://127.0.0.1:{port}"
+    with subprocess.Popen(args, env=dict(os.environ)) as process:
+        try:
+            deadline = time.monotonic() + 120
+            while True:
+                try:
+                    if httpx.get(f"{base}/health", timeout=1).status_code == 200:
+                        break
+                except httpx.TransportError:
+                    if process.poll() is not None or time.monotonic() > deadline:
+                        raise SystemExit("mgkg serve did not start") from None
+                    time.sleep(0.2)
+            routes = [
+                ("/health", {}),
+                ("/why", {"finding": "hypocalcemia"}),
+                ("/sparql", {"query": HTTP_SELECT}),
+            ]
+            if shutil.which("wrk"):
+                return [drive_wrk(base, r, p, seconds, concurrency) for r, p in routes]
+            return [asyncio.run(drive(base, r, p, requests, concurrency)) for r, p in routes]
+        finally:
+            process.terminate()
+            process.wait(timeout=15)
+
+
+async def engine_versus_pyoxigraph(repeat: int) -> list[tuple[str, float, float, float]]:
+    """Median seconds per query: the engine without and with its answer cache, and pyoxigraph in-process."""
+    graph = load_knowledge_graph()
+    cold = await SparqlEngine.from_dataset(graph.dataset, workers=2, cache_bytes=0)
+    cached = await SparqlEngine.from_dataset(graph.dataset, workers=2)
+    store = ox.Store()
+    store.bulk_load(path=str(cold.dump), format=ox.RdfFormat.N_QUADS)
+    results = []
+    try:
+        for name, text in ENGINE_QUERIES.items():
+            samples: dict[str, list[float]] = {"cold": [], "cached": [], "pyoxigraph": []}
+            for _ in range(10):  # warm up all three
+                await cold.run(check_query(text), JSON_RESULTS)
+                await cached.run(check_query(text), JSON_RESULTS)
+                _pyoxigraph_json(store, text)
+            for _ in range(repeat):
+                for label, engine in (("cold", cold), ("cached", cached)):
+                    start = time.perf_counter()
+                    await engine.run(check_query(text), JSON_RESULTS)
+                    samples[label].append(time.perf_counter() - start)
+                start = time.perf_counter()
+                _pyoxigraph_json(store, text)
+                samples["pyoxigraph"].append(time.perf_counter() - start)
+            medians = {label: statistics.median(values) for label, values in samples.items()}
+            results.append((name, medians["cold"], medians["cached"], medians["pyoxigraph"]))
+    finally:
+        await cold.close()
+        await cached.close()
+    return results
+
+
+def _pyoxigraph_json(store: ox.Store, text: str) -> bytes:
+    """What an in-process pyoxigraph user does: query the union graph and write SPARQL JSON."""
+    solutions = store.query(text, use_default_graph_as_union=True)
+    assert isinstance(solutions, ox.QuerySolutions)
+    return solutions.serialize(format=ox.QueryResultsFormat.JSON) or b""
+
+
+def main() -> None:
+    """Run both parts and print the figures and whether each target is met."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--requests", type=int, default=3000, help="requests per route (httpx client)")
+    parser.add_argument("--duration", type=int, default=5, help="seconds per route (wrk)")
+    parser.add_argument("--concurrency", type=int, default=20, help="concurrent connections")
+    parser.add_argument("--repeat", type=int, default=2000, help="engine timing rounds per query")
+    options = parser.parse_args()
+    print(f"machine: {os.cpu_count()} CPUs, Python {sys.version.split()[0]}, pyoxigraph {ox.__version__}")
+    loads = serve_and_drive(options.requests, options.concurrency, options.duration)
+    health = loads[0]
+    client = f"wrk, {options.duration} s" if shutil.which("wrk") else f"httpx, {options.requests} requests"
+    print(f"\nHTTP ({client} per route, {options.concurrency} connections; uvicorn, 1 worker):")
+    print(f"{'route':10} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'of /health':>10} {'errors':>6}")
+    for load in loads:
+        print(
+            f"{load.route:10} {load.rps:8.0f} {load.p50_ms:8.2f} {load.p99_ms:8.2f} "
+            f"{load.rps / health.rps:10.2f} {load.errors:6d}"
+        )
+    why = loads[1]
+    why_ok = why.rps >= 0.5 * health.rps and why.p99_ms < 50 and why.errors == 0
+    print(
+        f"target /why >= 0.5x /health throughput and p99 < 50 ms: {'MET' if why_ok else 'NOT MET'} "
+        f"({why.rps / health.rps:.2f}x, p99 {why.p99_ms:.1f} ms)"
+    )
+    print(
+        f"\nSPARQL engine beside pyoxigraph in-process, median of {options.repeat} runs (JSON results), us:"
+    )
+    print(f"{'query':28} {'no cache':>9} {'cached':>7} {'pyoxigraph':>10} {'ratio':>6} {'cached':>7}")
+    cold_ratios, cached_ratios = [], []
+    for name, cold, cached, theirs in asyncio.run(engine_versus_pyoxigraph(options.repeat)):
+        cold_ratios.append(cold / theirs)
+        cached_ratios.append(cached / theirs)
+        print(
+            f"{name:28} {cold * 1e6:9.0f} {cached * 1e6:7.0f} {theirs * 1e6:10.0f} "
+            f"{cold / theirs:6.2f} {cached / theirs:7.2f}"
+        )
+    for label, ratios in (
+        ("repeated queries (answer cache on, the default)", cached_ratios),
+        ("first-time queries (answer cache off)", cold_ratios),
+    ):
+        worst = max(ratios)
+        print(
+            f"target SPARQL within 2x of pyoxigraph, {label}: {'MET' if worst <= 2 else 'NOT MET'} "
+            f"(worst {worst:.2f}x)"
+        )
+
+
+if __name__ == "__main__":
+    main()
