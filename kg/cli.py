@@ -35,7 +35,9 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def _root(
-    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Print the version."),
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Print the version."
+    ),
 ) -> None:
     """Explain why magnesium deficiency produces its findings, from a cited causal knowledge graph."""
 
@@ -410,7 +412,9 @@ def serve_command(
 def query_command(
     text: Annotated[str | None, typer.Argument(help="A SPARQL query (SELECT, ASK, CONSTRUCT, ...).")] = None,
     name: Annotated[str | None, typer.Option("--name", help="Run a named query from queries/.")] = None,
-    param: Annotated[list[str] | None, typer.Option("--param", help="k=v parameter of a named query.")] = None,
+    param: Annotated[
+        list[str] | None, typer.Option("--param", help="k=v parameter of a named query.")
+    ] = None,
     fmt: Annotated[
         str | None,
         typer.Option("--format", help="csv, tsv, json, xml (SELECT/ASK); turtle, ntriples, jsonld, rdfxml"),

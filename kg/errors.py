@@ -29,7 +29,9 @@ class UnknownNodeError(MgkgError):
         self.kind = kind
         self.suggestions = list(suggestions)
         hint = f" Did you mean: {', '.join(self.suggestions)}?" if self.suggestions else ""
-        super().__init__(f"Unknown {kind} {name!r}.{hint} Names may be a label, a synonym, a local id or a CURIE.")
+        super().__init__(
+            f"Unknown {kind} {name!r}.{hint} Names may be a label, a synonym, a local id or a CURIE."
+        )
 
 
 class NotEntailedError(MgkgError):
