@@ -33,7 +33,17 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
-DOCS = Path(__file__).resolve().parent.parent / "docs"
+# Screenshots go to a temporary folder; MGKG_UPDATE_DOCS=1 writes them into docs/ for the README instead,
+# so that an ordinary test run leaves the work tree as it found it.
+DOCS_DIR = Path(__file__).resolve().parent.parent / "docs"
+
+
+@pytest.fixture
+def docs(tmp_path: Path) -> Path:
+    """Where the screenshots and the exported SVG are saved."""
+    return DOCS_DIR if os.environ.get("MGKG_UPDATE_DOCS") == "1" else tmp_path
+
+
 MECHANISMS = ("Impaired PTH secretion", "End-organ PTH resistance", "Impaired vitamin D activation")
 
 pytestmark = pytest.mark.slow
@@ -129,7 +139,7 @@ def _ask(page: Page, finding: str) -> None:
     page.wait_for_selector("#graph[data-ready='true'] svg g.edge", timeout=30_000)
 
 
-def test_ask_about_hypocalcemia_and_explore_the_graph(server: str, browser: Browser) -> None:
+def test_ask_about_hypocalcemia_and_explore_the_graph(server: str, browser: Browser, docs: Path) -> None:
     cy: dict[str, Any] = json.loads(_get(f"{server}/why?finding=hypocalcemia&format=cyjs"))
     page = browser.new_page(viewport={"width": 1360, "height": 1000})
     elsewhere = _watch_hosts(page, server)
@@ -179,9 +189,9 @@ def test_ask_about_hypocalcemia_and_explore_the_graph(server: str, browser: Brow
     assert formats >= {"dot", "svg", "png", "graphml", "cyjs", "mermaid", "json"}
 
     page.locator(f"#graph g.edge#{cited['id']} text").first.click()  # leave a selected step in the picture
-    DOCS.mkdir(exist_ok=True)
-    page.screenshot(path=str(DOCS / "screenshot.png"))
-    (DOCS / "hypocalcemia.svg").write_bytes(_get(f"{server}/why?finding=hypocalcemia&format=svg"))
+    docs.mkdir(exist_ok=True)
+    page.screenshot(path=str(docs / "screenshot.png"))
+    (docs / "hypocalcemia.svg").write_bytes(_get(f"{server}/why?finding=hypocalcemia&format=svg"))
     assert not elsewhere, f"the page requested other hosts: {elsewhere}"
     page.close()
 
@@ -201,7 +211,7 @@ def test_sparql_box_runs_named_and_written_queries(server: str, browser: Browser
     page.close()
 
 
-def test_phone_width_has_no_horizontal_overflow(server: str, browser: Browser) -> None:
+def test_phone_width_has_no_horizontal_overflow(server: str, browser: Browser, docs: Path) -> None:
     page = browser.new_page(viewport={"width": 390, "height": 844}, device_scale_factor=2, is_mobile=True)
     page.goto(f"{server}/?finding=hypocalcemia&context=severe")
     page.wait_for_selector("#graph[data-ready='true'] svg g.edge", timeout=30_000)
@@ -211,5 +221,5 @@ def test_phone_width_has_no_horizontal_overflow(server: str, browser: Browser) -
     graph = page.locator("#graph").bounding_box()
     assert graph is not None
     assert graph["width"] <= 390
-    page.screenshot(path=str(DOCS / "screenshot-phone.png"), full_page=False)
+    page.screenshot(path=str(docs / "screenshot-phone.png"), full_page=False)
     page.close()
