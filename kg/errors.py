@@ -30,7 +30,8 @@ class UnknownNodeError(MgkgError):
         self.suggestions = list(suggestions)
         hint = f" Did you mean: {', '.join(self.suggestions)}?" if self.suggestions else ""
         super().__init__(
-            f"Unknown {kind} {name!r}.{hint} Names may be a label, a synonym, a local id or a CURIE."
+            f"Unknown {kind} {name!r}.{hint} Names may be a label, a synonym, a local id or a CURIE; "
+            "`mgkg findings` (or GET /findings) lists the findings mgkg can explain."
         )
 
 
