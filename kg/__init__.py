@@ -3,6 +3,7 @@
 from kg.errors import MgkgError, NotEntailedError, SourceSyntaxError, UnknownNodeError
 from kg.explain import explain
 from kg.graph import KnowledgeGraph, load_knowledge_graph
+from kg.justify import Chain, Justification, JustifiedLink, justify
 from kg.models import (
     Citation,
     Context,
@@ -18,15 +19,7 @@ from kg.models import (
 )
 from kg.network import CausalNetwork, build_network
 from kg.paths import SignedPath, find_paths
-from kg.reasoning import (
-    CacheInfo,
-    Chain,
-    Justification,
-    JustifiedLink,
-    justify,
-    load_or_materialize,
-    materialize,
-)
+from kg.reasoning import CacheInfo, load_or_materialize, materialize
 from kg.stats import Stats, compute_stats
 from kg.store import AssertedGraph, build_dataset, load_asserted
 from kg.validate import ValidationReport, Violation, validate

@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING
 
 from rdflib import Dataset, Graph
 
-from kg.reasoning import CacheInfo, Justification, justify, load_or_materialize
+from kg.justify import Justification, justify
+from kg.reasoning import CacheInfo, load_or_materialize
 from kg.store import AssertedGraph, build_dataset, load_asserted
 
 if TYPE_CHECKING:
@@ -51,17 +52,18 @@ class KnowledgeGraph:
         return self._network
 
     def justify(self, subject: str, predicate: str, obj: str, max_chains: int = 5) -> Justification:
-        """Justify an entailed causal triple by the asserted links it rests on (see kg.reasoning.justify)."""
+        """Justify an entailed causal triple by the asserted links it rests on (see kg.justify.justify)."""
         return justify(self, subject, predicate, obj, max_chains=max_chains)
 
 
 def load_knowledge_graph(
-    paths: Sequence[Path] | None = None, cache_dir: Path | None = None
+    paths: Sequence[Path] | None = None, cache_dir: Path | None = None, engine: str | None = None
 ) -> KnowledgeGraph:
     """Parse the sources (by default the shipped ones), then infer or read the cached inference.
 
     ``cache_dir`` defaults to $MGKG_CACHE_DIR, else the user cache folder (kg.reasoning.default_cache_dir).
+    ``engine`` ("owlrl" or "fast") defaults to $MGKG_REASONER, else owlrl (kg.reasoning.resolve_engine).
     """
     asserted = load_asserted(paths)
-    inferred, cache = load_or_materialize(asserted, cache_dir)
+    inferred, cache = load_or_materialize(asserted, cache_dir, engine)
     return KnowledgeGraph(asserted, inferred, cache)
