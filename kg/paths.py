@@ -129,7 +129,7 @@ def find_paths(
     view = graph if allowed_edge is None else nx.subgraph_view(graph, filter_edge=allowed_edge)
     if source not in view or target not in view:
         return []
-    signed = signed_graph(view)
+    signed = signed_graph(_corridor(view, source, target, max_hops))
     start = (source, 1)
     ends = [(target, sign) for sign in (1, -1) if (target, sign) in signed]
     if start not in signed or not ends:
@@ -144,6 +144,22 @@ def find_paths(
             if len(found) == max_paths:
                 break
     return found
+
+
+def _corridor(graph: nx.MultiDiGraph, source: Hashable, target: Hashable, max_hops: int) -> nx.MultiDiGraph:
+    """The part of ``graph`` a path of at most ``max_hops`` hops can use: nodes within reach of both ends.
+
+    A node u lies on such a path only if dist(source, u) + dist(u, target) <= max_hops, so two
+    depth-limited breadth-first searches cut a dense graph down before the signed graph is built.
+
+    >>> g = nx.MultiDiGraph([("s", "a"), ("a", "t"), ("s", "x"), ("x", "y"), ("y", "z"), ("z", "t")])
+    >>> sorted(_corridor(g, "s", "t", 2))
+    ['a', 's', 't']
+    """
+    ahead = nx.single_source_shortest_path_length(graph, source, cutoff=max_hops)
+    behind = nx.single_source_shortest_path_length(graph.reverse(copy=False), target, cutoff=max_hops)
+    keep = [node for node, hops in ahead.items() if node in behind and hops + behind[node] <= max_hops]
+    return nx.subgraph_view(graph, filter_node=set(keep).__contains__)
 
 
 def _examination_limit(max_paths: int) -> int:
