@@ -1,16 +1,16 @@
-"""A read-only, bounded SPARQL engine: a guard that parses every query, and a pool of killable workers.
+"""A read-only, bounded SPARQL engine: a pool of killable pyoxigraph worker processes behind the guard.
 
-Two halves, both engine-independent in what they promise:
+The guard (kg.sparql_guard) parses every query and refuses what writes or reaches outside; the formats
+and Accept negotiation live in kg.sparql_formats; both are re-exported here. This module runs checked
+queries in worker processes (kg/sparql_worker.py), each holding its own pyoxigraph Store (an N-Quads
+dump loaded into memory, or an on-disk store opened read-only). A query that runs past the time limit
+has its worker killed and replaced, which is the only way to really stop it; with two or more workers
+one slow query never blocks the others.
 
-* the guard (:func:`check_query`) parses the query with rdflib's SPARQL parser, walks its algebra and
-  refuses what reaches outside or writes: SPARQL Update of any kind, ``SERVICE``, and ``FROM`` /
-  ``FROM NAMED`` naming anything but our two graphs. The known traps (DESIGN.md) are that rdflib fetches
-  ``SERVICE``/``FROM`` URLs itself and Oxigraph does so from Rust where audit hooks cannot see it, so
-  refusing before execution is the only dependable guard. Parses are cached by query text (LRU);
-* the engine (:class:`SparqlEngine`) runs checked queries in worker processes (kg/sparql_worker.py),
-  each holding its own pyoxigraph Store loaded from an N-Quads dump of the dataset. A query that runs
-  past the time limit has its worker killed and replaced, which is the only way to really stop it.
-  With two or more workers one slow query never blocks the others.
+The round trip is kept cheap: each worker has two plain pipes; a request is one length-prefixed
+``marshal`` frame written straight to the pipe, and the reply is read by a callback the event loop
+runs when the pipe is readable (``loop.add_reader``), with no stream objects, threads or JSON lines in
+between. Bodies are written in the worker by pyoxigraph's own serializers and passed through untouched.
 """
 
 from __future__ import annotations
@@ -18,282 +18,66 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import marshal
+import os
+import subprocess
 import sys
 import tempfile
-import threading
+import time
 from collections import OrderedDict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Final, Literal
+from typing import Any, Final, Literal, Protocol
 
 import pyoxigraph as ox
-from pyparsing import ParseException
 from rdflib import Dataset, URIRef
 from rdflib.graph import DATASET_DEFAULT_GRAPH_ID
-from rdflib.plugins.sparql.algebra import translateQuery
-from rdflib.plugins.sparql.parser import parseQuery, parseUpdate
-from rdflib.plugins.sparql.parserutils import CompValue
 
-from kg.errors import MgkgError
-from kg.vocab import ASSERTED_GRAPH, INFERRED_GRAPH
+from kg.sparql_formats import GRAPH_FORMATS, RESULTS_FORMATS, formats_for, negotiate
+from kg.sparql_guard import (
+    DATASET_GRAPHS,
+    CheckedQuery,
+    EngineBusyError,
+    EngineFailureError,
+    QueryForm,
+    QueryRefusedError,
+    QueryTimeoutError,
+    SparqlError,
+    SparqlSyntaxError,
+    check_graphs,
+    check_query,
+    is_checked,
+)
+from kg.sparql_worker import REPLY_HEAD, REQUEST_HEAD, read_exactly, write_all
 
-QueryForm = Literal["SELECT", "ASK", "CONSTRUCT", "DESCRIBE"]
+__all__ = [
+    "DATASET_GRAPHS",
+    "GRAPH_FORMATS",
+    "RESULTS_FORMATS",
+    "AnswerCache",
+    "CheckedQuery",
+    "EngineBusyError",
+    "EngineFailureError",
+    "QueryEngine",
+    "QueryForm",
+    "QueryRefusedError",
+    "QueryTimeoutError",
+    "SparqlEngine",
+    "SparqlError",
+    "SparqlResult",
+    "SparqlSyntaxError",
+    "check_graphs",
+    "check_query",
+    "formats_for",
+    "is_checked",
+    "negotiate",
+    "write_nquads",
+]
 
-DATASET_GRAPHS: Final = frozenset({str(ASSERTED_GRAPH), str(INFERRED_GRAPH)})
-"""The only graph IRIs a query may name in FROM / FROM NAMED or the protocol's graph parameters."""
-
-RESULTS_FORMATS: Final[dict[str, str]] = {
-    "json": "application/sparql-results+json",
-    "xml": "application/sparql-results+xml",
-    "csv": "text/csv",
-    "tsv": "text/tab-separated-values",
-}
-"""SELECT/ASK result formats: short name -> media type; the first is the default."""
-
-GRAPH_FORMATS: Final[dict[str, str]] = {
-    "turtle": "text/turtle",
-    "ntriples": "application/n-triples",
-    "jsonld": "application/ld+json",
-    "rdfxml": "application/rdf+xml",
-}
-"""CONSTRUCT/DESCRIBE result formats: short name -> media type; the first is the default."""
-
-_FORM_NAMES: Final[dict[str, QueryForm]] = {
-    "SelectQuery": "SELECT",
-    "AskQuery": "ASK",
-    "ConstructQuery": "CONSTRUCT",
-    "DescribeQuery": "DESCRIBE",
-}
 _WORKER_SCRIPT: Final = Path(__file__).with_name("sparql_worker.py")
-
-
-class SparqlError(MgkgError):
-    """Base of the errors a SPARQL request can meet; ``detail`` says what to do."""
-
-
-class SparqlSyntaxError(SparqlError):
-    """The query does not parse; ``line``/``column`` locate the problem when the parser knows."""
-
-    def __init__(self, message: str, line: int | None = None, column: int | None = None) -> None:
-        self.message, self.line, self.column = message, line, column
-        where = f" at line {line}, column {column}" if line is not None else ""
-        super().__init__(
-            f"The SPARQL query does not parse{where}: {message}. Fix the query and send it again."
-        )
-
-
-class QueryRefusedError(SparqlError):
-    """The query parses but asks for something this read-only, offline endpoint never does."""
-
-    def __init__(self, reason: Literal["update", "service", "dataset"], detail: str) -> None:
-        self.reason = reason
-        super().__init__(detail)
-
-
-class QueryTimeoutError(SparqlError):
-    """The query ran past the time limit; its worker was killed and replaced."""
-
-
-class EngineBusyError(SparqlError):
-    """No worker became free within the time limit."""
-
-
-class EngineFailureError(SparqlError):
-    """The engine itself failed on a query the guard let through (e.g. an evaluation error)."""
-
-
-@dataclass(frozen=True)
-class CheckedQuery:
-    """A query that passed the guard: its text, its form and the graphs its dataset clause names."""
-
-    text: str
-    form: QueryForm
-    from_graphs: tuple[str, ...] = ()
-    from_named: tuple[str, ...] = ()
-
-
-def _walk(node: object) -> Iterable[CompValue]:
-    """Yield every CompValue in an rdflib parse tree or algebra, depth first."""
-    stack = [node]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, CompValue):
-            yield item
-            stack.extend(item.values())
-        elif isinstance(item, list | tuple):
-            stack.extend(item)
-
-
-def _parse(text: str) -> CheckedQuery:
-    try:
-        parsed = parseQuery(text)
-    except ParseException as error:
-        try:
-            parseUpdate(text)
-        except ParseException:
-            raise SparqlSyntaxError(error.msg, error.lineno, error.col) from error
-        raise QueryRefusedError(
-            "update",
-            "SPARQL Update (INSERT, DELETE, LOAD, CLEAR, DROP, CREATE, ...) is refused: this endpoint is "
-            "read-only. Send a SELECT, ASK, CONSTRUCT or DESCRIBE query.",
-        ) from None
-    try:
-        query = translateQuery(parsed)
-    except Exception as error:  # rdflib's translation raises bare Exceptions for semantic errors
-        raise SparqlSyntaxError(str(error)) from error
-    for node in _walk(query.algebra):
-        if node.name == "ServiceGraphPattern":
-            raise QueryRefusedError(
-                "service",
-                f"SERVICE <{node.get('term')}> is refused: this endpoint never makes a network request "
-                "on a client's behalf. Run federated queries from your own client.",
-            )
-    from_graphs: list[str] = []
-    from_named: list[str] = []
-    for clause in query.algebra.get("datasetClause") or ():
-        iri = str(clause.get("default") or clause.get("named"))
-        if iri not in DATASET_GRAPHS:
-            raise QueryRefusedError(
-                "dataset",
-                f"FROM/FROM NAMED <{iri}> is refused: only this endpoint's graphs may be named "
-                f"({', '.join(sorted(DATASET_GRAPHS))}); nothing is fetched from elsewhere.",
-            )
-        (from_graphs if clause.get("default") is not None else from_named).append(iri)
-    return CheckedQuery(text, _FORM_NAMES[query.algebra.name], tuple(from_graphs), tuple(from_named))
-
-
-class _GuardCache:
-    """A thread-safe LRU of guard verdicts by query text (refusals are cached too: they are verdicts)."""
-
-    def __init__(self, size: int) -> None:
-        self._size = size
-        self._entries: OrderedDict[str, CheckedQuery | SparqlError] = OrderedDict()
-        self._lock = threading.Lock()
-        self._parse_lock = threading.Lock()  # pyparsing's packrat cache is not thread-safe
-
-    def get(self, text: str) -> CheckedQuery | SparqlError | None:
-        with self._lock:
-            entry = self._entries.get(text)
-            if entry is not None:
-                self._entries.move_to_end(text)
-            return entry
-
-    def check(self, text: str) -> CheckedQuery:
-        entry = self.get(text)
-        if entry is None:
-            with self._parse_lock:
-                try:
-                    entry = _parse(text)
-                except SparqlError as error:
-                    entry = error
-            with self._lock:
-                self._entries[text] = entry
-                while len(self._entries) > self._size:
-                    self._entries.popitem(last=False)
-        if isinstance(entry, SparqlError):
-            raise entry
-        return entry
-
-
-_GUARD = _GuardCache(1024)
-
-
-def is_checked(text: str) -> bool:
-    """Whether the guard's verdict on this text is cached (so checking it costs no parse)."""
-    return _GUARD.get(text) is not None
-
-
-def check_query(text: str) -> CheckedQuery:
-    """Parse a query and refuse updates, SERVICE and foreign FROM graphs; cached by text.
-
-    >>> check_query("SELECT ?s WHERE { ?s ?p ?o }").form
-    'SELECT'
-    >>> check_query("ASK { SERVICE <http://example.org/sparql> { ?s ?p ?o } }")
-    Traceback (most recent call last):
-    ...
-    kg.sparql.QueryRefusedError: SERVICE <http://example.org/sparql> is refused: ...
-    """
-    return _GUARD.check(text)
-
-
-def check_graphs(iris: Sequence[str], parameter: str) -> None:
-    """Refuse protocol graph parameters (default-graph-uri, named-graph-uri) naming foreign graphs."""
-    for iri in iris:
-        if iri not in DATASET_GRAPHS:
-            raise QueryRefusedError(
-                "dataset",
-                f"{parameter}={iri} is refused: only this endpoint's graphs may be named "
-                f"({', '.join(sorted(DATASET_GRAPHS))}); nothing is fetched from elsewhere.",
-            )
-
-
-def formats_for(form: QueryForm) -> dict[str, str]:
-    """The result formats (short name -> media type) a query form can be answered in."""
-    return RESULTS_FORMATS if form in ("SELECT", "ASK") else GRAPH_FORMATS
-
-
-def _media_ranges(accept: str) -> list[tuple[str, str, float, int]]:
-    ranges = []
-    for position, part in enumerate(accept.split(",")):
-        pieces = [p.strip() for p in part.split(";")]
-        kind = pieces[0].lower()
-        if "/" not in kind:
-            continue
-        quality = 1.0
-        for param in pieces[1:]:
-            name, _, value = param.partition("=")
-            if name.strip().lower() == "q":
-                try:
-                    quality = float(value)
-                except ValueError:
-                    quality = 0.0
-        main, _, sub = kind.partition("/")
-        ranges.append((main, sub, quality, position))
-    return ranges
-
-
-def negotiate(accept: str | None, offered: Sequence[str]) -> str | None:
-    """Pick the offered media type the Accept header prefers (RFC 9110 q-values and specificity).
-
-    The first offer wins ties and answers an absent or empty header; None means nothing acceptable.
-
-    >>> negotiate("text/csv;q=0.5, application/sparql-results+xml", ["application/sparql-results+json",
-    ...     "application/sparql-results+xml", "text/csv"])
-    'application/sparql-results+xml'
-    >>> negotiate("text/*;q=0.9, */*;q=0.1", ["application/n-triples", "text/turtle"])
-    'text/turtle'
-    >>> negotiate("image/png", ["text/turtle"]) is None
-    True
-    >>> negotiate("text/turtle;q=0, */*", ["text/turtle", "application/rdf+xml"])
-    'application/rdf+xml'
-    """
-    if not accept or not accept.strip():
-        return offered[0] if offered else None
-    ranges = _media_ranges(accept)
-    best: tuple[float, int, int] | None = None
-    chosen = None
-    for index, offer in enumerate(offered):
-        main, _, sub = offer.partition("/")
-        quality = None
-        specificity = -1
-        for r_main, r_sub, r_quality, _ in ranges:
-            if r_main == main and r_sub == sub:
-                level = 2
-            elif r_main == main and r_sub == "*":
-                level = 1
-            elif r_main == "*" and r_sub == "*":
-                level = 0
-            else:
-                continue
-            if level > specificity:
-                specificity, quality = level, r_quality
-        if quality is None or quality <= 0:
-            continue
-        key = (quality, specificity, -index)
-        if best is None or key > best:
-            best, chosen = key, offer
-    return chosen
+_PIPE_CHUNK: Final = 1 << 20
+StoreKind = Literal["nquads", "oxigraph"]
 
 
 @dataclass(frozen=True)
@@ -305,20 +89,82 @@ class SparqlResult:
     truncated: bool
 
 
-def _dataset(
+class QueryEngine(Protocol):
+    """What the service asks of a SPARQL engine, local worker pool or remote store alike."""
+
+    max_rows: int
+    workers: int
+
+    @property
+    def graphs(self) -> frozenset[str]:
+        """The named graphs a query may name (FROM, FROM NAMED, graph parameters)."""
+        ...
+
+    async def run(
+        self,
+        query: CheckedQuery,
+        media_type: str,
+        *,
+        default_graphs: Sequence[str] | None = None,
+        named_graphs: Sequence[str] | None = None,
+        substitutions: Mapping[str, Mapping[str, str]] | None = None,
+    ) -> SparqlResult:
+        """Run a checked query within the time limit and return its serialized answer."""
+        ...
+
+    async def close(self) -> None:
+        """Release workers, connections and temporary files."""
+        ...
+
+
+def dataset_of(
     query: CheckedQuery, default_graphs: Sequence[str] | None, named_graphs: Sequence[str] | None
-) -> dict[str, list[str] | None]:
-    """The RDF dataset of a request, as the SPARQL 1.1 Protocol orders it.
+) -> tuple[list[str] | None, list[str] | None]:
+    """The RDF dataset of a request, as the SPARQL 1.1 Protocol orders it: (default graphs, named graphs).
 
     Protocol parameters (default-graph-uri / named-graph-uri) override the query's FROM / FROM NAMED;
-    with neither, the default graph is the union of the named graphs (None tells the worker so). A
-    dataset naming only FROM NAMED graphs has an empty default graph, as the spec says.
+    with neither, (None, None) means the default graph is the union of the named graphs. A dataset
+    naming only FROM NAMED graphs has an empty default graph, as the spec says.
+
+    >>> dataset_of(CheckedQuery("ASK {}", "ASK", ("urn:g",)), None, None)
+    (['urn:g'], [])
+    >>> dataset_of(CheckedQuery("ASK {}", "ASK"), None, None)
+    (None, None)
     """
     if default_graphs or named_graphs:
-        return {"default_graphs": list(default_graphs or ()), "named_graphs": list(named_graphs or ())}
+        return list(default_graphs or ()), list(named_graphs or ())
     if query.from_graphs or query.from_named:
-        return {"default_graphs": list(query.from_graphs), "named_graphs": list(query.from_named)}
-    return {"default_graphs": None, "named_graphs": None}
+        return list(query.from_graphs), list(query.from_named)
+    return None, None
+
+
+class AnswerCache:
+    """Serialized answers by request key, bounded in bytes (LRU; answers over 1 MiB are not kept).
+
+    The store never changes while an engine runs, so a cached answer stays right and a repeated query
+    costs a dict lookup. ``max_bytes=0`` turns it off.
+    """
+
+    def __init__(self, max_bytes: int) -> None:
+        self.max_bytes = max_bytes
+        self._entries: OrderedDict[str, SparqlResult] = OrderedDict()
+        self._bytes = 0
+
+    def get(self, key: str) -> SparqlResult | None:
+        """The cached answer, marked recently used, or None."""
+        found = self._entries.get(key)
+        if found is not None:
+            self._entries.move_to_end(key)
+        return found
+
+    def put(self, key: str, result: SparqlResult) -> None:
+        """Keep an answer if it fits, evicting the least recently used."""
+        if len(result.body) > min(2**20, self.max_bytes):
+            return
+        self._entries[key] = result
+        self._bytes += len(result.body)
+        while self._bytes > self.max_bytes:
+            self._bytes -= len(self._entries.popitem(last=False)[1].body)
 
 
 def write_nquads(dataset: Dataset, path: Path) -> None:
@@ -337,31 +183,124 @@ def write_nquads(dataset: Dataset, path: Path) -> None:
 
 @dataclass(eq=False)
 class _Worker:
-    process: asyncio.subprocess.Process
+    """One worker process and its two pipe ends: requests go to ``to_worker``, replies come from
+    ``from_worker`` (non-blocking, read by an event-loop reader callback)."""
 
-    async def request(self, payload: dict[str, Any]) -> tuple[dict[str, Any], bytes]:
-        assert self.process.stdin is not None
-        assert self.process.stdout is not None
-        self.process.stdin.write(json.dumps(payload).encode() + b"\n")
-        await self.process.stdin.drain()
-        header = json.loads(await self.process.stdout.readline())
-        body = await self.process.stdout.readexactly(header["length"])
-        return header, body
+    process: subprocess.Popen[bytes]
+    to_worker: int
+    from_worker: int
+    _buffer: bytearray = field(default_factory=bytearray)
+    _waiter: asyncio.Future[tuple[dict[str, Any], bytes]] | None = None
 
-    async def kill(self) -> None:
-        with contextlib.suppress(ProcessLookupError):  # it may already have exited
+    async def request(self, payload: dict[str, Any], spin_s: float = 0.0) -> tuple[dict[str, Any], bytes]:
+        """Send one request frame and wait for the reply frame (header dict, body).
+
+        ``spin_s`` > 0 first polls the pipe for up to that long before handing the wait to the event
+        loop: a simple query is answered in tens of microseconds, less than it costs to put the loop
+        to sleep and wake it again, so a short poll halves the round trip of the common case.
+        """
+        data = marshal.dumps(payload)
+        frame = REQUEST_HEAD.pack(len(data)) + data
+        loop = asyncio.get_running_loop()
+        if len(frame) <= 65_536:  # fits the pipe buffer of an idle worker: never blocks
+            write_all(self.to_worker, frame)
+        else:
+            await loop.run_in_executor(None, write_all, self.to_worker, frame)
+        self._buffer.clear()
+        if spin_s > 0:
+            deadline = time.perf_counter() + spin_s
+            while time.perf_counter() < deadline:
+                if not self._read():
+                    os.sched_yield()  # a polite poll: any other runnable process goes first
+                    continue
+                reply = self._reply()
+                if reply is not None:
+                    return reply
+        self._waiter = loop.create_future()
+        loop.add_reader(self.from_worker, self._on_readable)
+        try:
+            return await self._waiter
+        finally:
+            loop.remove_reader(self.from_worker)
+            self._waiter = None
+
+    def _read(self) -> bool:
+        """Append what the pipe holds to the buffer; False when it holds nothing yet."""
+        try:
+            chunk = os.read(self.from_worker, _PIPE_CHUNK)
+        except BlockingIOError:
+            return False
+        if not chunk:
+            raise ConnectionError("the worker closed its pipe")
+        self._buffer += chunk
+        return True
+
+    def _reply(self) -> tuple[dict[str, Any], bytes] | None:
+        """The reply frame, once the buffer holds all of it."""
+        if len(self._buffer) < REPLY_HEAD.size:
+            return None
+        header_size, body_size = REPLY_HEAD.unpack_from(self._buffer)
+        end = REPLY_HEAD.size + header_size
+        if len(self._buffer) < end + body_size:
+            return None
+        return marshal.loads(self._buffer[REPLY_HEAD.size : end]), bytes(self._buffer[end : end + body_size])
+
+    def _on_readable(self) -> None:
+        waiter = self._waiter
+        if waiter is None or waiter.done():
+            return
+        try:
+            if not self._read():
+                return
+            reply = self._reply()
+        except (OSError, ValueError, EOFError) as error:  # ConnectionError is an OSError
+            waiter.set_exception(ConnectionError(str(error)))
+            return
+        if reply is not None:
+            waiter.set_result(reply)
+
+    def kill(self) -> None:
+        """Kill the process (it may already have exited), reap it and close the pipes."""
+        with contextlib.suppress(ProcessLookupError):
             self.process.kill()
-        await self.process.wait()
+        self.process.wait()
+        for fd in (self.to_worker, self.from_worker):
+            with contextlib.suppress(OSError):
+                os.close(fd)
+
+
+def _start_worker(kind: StoreKind, path: str, spin_s: float = 0.0) -> _Worker:
+    """Start a worker process and wait (blocking: run it in a thread) until its store is open."""
+    request_read, request_write = os.pipe()
+    reply_read, reply_write = os.pipe()
+    fds = (str(request_read), str(reply_write))
+    process = subprocess.Popen(
+        # -P: do not put kg/ on sys.path, its module names must not shadow the standard library
+        [sys.executable, "-P", str(_WORKER_SCRIPT), kind, path, *fds, str(spin_s)],
+        pass_fds=(request_read, reply_write),
+        stdin=subprocess.DEVNULL,
+    )
+    os.close(request_read)
+    os.close(reply_write)
+    worker = _Worker(process, request_write, reply_read)
+    head = read_exactly(reply_read, REPLY_HEAD.size)
+    if head is None or read_exactly(reply_read, sum(REPLY_HEAD.unpack(head))) is None:
+        worker.kill()
+        raise EngineFailureError(f"a SPARQL worker failed to start (exit {process.returncode}); see stderr")
+    os.set_blocking(reply_read, False)
+    return worker
 
 
 @dataclass
 class SparqlEngine:
-    """A pool of pyoxigraph worker processes over one N-Quads dump; start it inside a running loop.
+    """A pool of pyoxigraph worker processes over one store; start it inside a running event loop.
 
-    The default graph is the union of the named graphs unless a query or request names graphs.
-    Answers are cached by (query, format, dataset, bindings) up to ``cache_bytes`` in all (LRU; answers
-    over 1 MiB are not kept): the store never changes while the engine runs, so a cached answer stays
-    right, and a repeated query then costs no worker round trip. ``cache_bytes=0`` turns it off.
+    ``kind`` says what ``path`` is: an N-Quads dump each worker loads into memory (``nquads``, the memory
+    store) or an on-disk Oxigraph store each worker opens read-only (``oxigraph``). ``spin_s`` bounds two
+    short polls that spare a process wake-up on each side of a round trip: the parent's for a lone
+    query's reply, a worker's for its next query (0 turns both off). The default graph is
+    the union of the named graphs unless a query or request names graphs. Answers are cached (see
+    :class:`AnswerCache`); ``cache_bytes=0`` turns that off.
     """
 
     dump: Path
@@ -369,12 +308,22 @@ class SparqlEngine:
     timeout_s: float = 10.0
     max_rows: int = 10_000
     cache_bytes: int = 32 * 2**20
-    _cache: OrderedDict[str, SparqlResult] = field(default_factory=OrderedDict, init=False, repr=False)
-    _cached_bytes: int = field(default=0, init=False, repr=False)
+    kind: StoreKind = "nquads"
+    named_graphs: frozenset[str] = DATASET_GRAPHS
+    spin_s: float = 1e-3
+    _cache: AnswerCache = field(init=False, repr=False)
     _idle: asyncio.Queue[_Worker] = field(init=False, repr=False)
     _tasks: set[asyncio.Task[None]] = field(default_factory=set, init=False, repr=False)
     _live: set[_Worker] = field(default_factory=set, init=False, repr=False)
     _tmp: tempfile.TemporaryDirectory[str] | None = field(default=None, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self._cache = AnswerCache(self.cache_bytes)
+
+    @property
+    def graphs(self) -> frozenset[str]:
+        """The named graphs of the store: the only ones a query may name."""
+        return self.named_graphs
 
     @classmethod
     async def from_dataset(
@@ -390,42 +339,34 @@ class SparqlEngine:
         tmp = tempfile.TemporaryDirectory(prefix="mgkg-sparql-")
         dump = Path(tmp.name) / "dataset.nq"
         write_nquads(dataset, dump)
-        engine = cls(dump, workers=workers, timeout_s=timeout_s, max_rows=max_rows, cache_bytes=cache_bytes)
+        graphs = frozenset(str(g.identifier) for g in dataset.graphs() if isinstance(g.identifier, URIRef))
+        engine = cls(
+            dump,
+            workers=workers,
+            timeout_s=timeout_s,
+            max_rows=max_rows,
+            cache_bytes=cache_bytes,
+            named_graphs=(graphs - {str(DATASET_DEFAULT_GRAPH_ID)}) | DATASET_GRAPHS,
+        )
         engine._tmp = tmp
         await engine.start()
         return engine
 
     async def start(self) -> None:
-        """Start the workers and wait until each has loaded the store."""
-        self._idle = asyncio.Queue()
+        """Start the workers and wait until each has opened the store."""
+        self._idle = asyncio.LifoQueue()  # the last worker used is the warmest (caches, scheduler)
         for worker in await asyncio.gather(*(self._spawn() for _ in range(self.workers))):
             self._idle.put_nowait(worker)
 
     async def _spawn(self) -> _Worker:
-        process = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-P",  # do not put kg/ on sys.path: its module names must not shadow the standard library
-            str(_WORKER_SCRIPT),
-            str(self.dump),
-            stdin=asyncio.subprocess.PIPE,
-            stdout=asyncio.subprocess.PIPE,
-            limit=2**20,
-        )
-        assert process.stdout is not None
-        line = await process.stdout.readline()
-        if line != b"READY\n":
-            await process.wait()
-            raise EngineFailureError(
-                f"a SPARQL worker failed to start (exit {process.returncode}); see stderr"
-            )
-        worker = _Worker(process)
+        worker = await asyncio.to_thread(_start_worker, self.kind, str(self.dump), self.spin_s)
         self._live.add(worker)
         return worker
 
     def _replace(self, worker: _Worker) -> None:
         async def replace() -> None:
             self._live.discard(worker)
-            await worker.kill()
+            await asyncio.to_thread(worker.kill)
             self._idle.put_nowait(await self._spawn())
 
         task = asyncio.get_running_loop().create_task(replace())
@@ -452,24 +393,23 @@ class SparqlEngine:
         substitutions: Mapping[str, Mapping[str, str]] | None = None,
     ) -> SparqlResult:
         """Run a checked query on a free worker within the time limit and return its serialized answer."""
+        default, named = dataset_of(query, default_graphs, named_graphs)
         payload = {
             "query": query.text,
             "media_type": media_type,
             "max_rows": self.max_rows,
-            **_dataset(query, default_graphs, named_graphs),
-            "substitutions": dict(substitutions or {}),
+            "default_graphs": default,
+            "named_graphs": named,
+            "substitutions": {k: dict(v) for k, v in (substitutions or {}).items()},
         }
+        if not self._cache.max_bytes:
+            return await self._execute(payload)
         key = json.dumps(payload, sort_keys=True)
         cached = self._cache.get(key)
         if cached is not None:
-            self._cache.move_to_end(key)
             return cached
         result = await self._execute(payload)
-        if len(result.body) <= min(2**20, self.cache_bytes):
-            self._cache[key] = result
-            self._cached_bytes += len(result.body)
-            while self._cached_bytes > self.cache_bytes:
-                self._cached_bytes -= len(self._cache.popitem(last=False)[1].body)
+        self._cache.put(key, result)
         return result
 
     async def _execute(self, payload: dict[str, Any]) -> SparqlResult:
@@ -479,14 +419,16 @@ class SparqlEngine:
             worker = await self._wait_for_worker()
         try:
             async with asyncio.timeout(self.timeout_s):  # cheaper than wait_for: no extra task
-                header, body = await worker.request(payload)
+                # poll briefly only when no other query is in flight (the loop has little else to do)
+                alone = self._idle.qsize() + 1 >= len(self._live)
+                header, body = await worker.request(payload, self.spin_s if alone else 0.0)
         except TimeoutError:
             self._replace(worker)
             raise QueryTimeoutError(
                 f"The query ran past the {self.timeout_s:g} s limit and was stopped. Narrow it (LIMIT, more "
                 "specific patterns) and try again."
             ) from None
-        except (asyncio.IncompleteReadError, json.JSONDecodeError, ConnectionError) as error:
+        except (ConnectionError, OSError, ValueError, EOFError) as error:
             self._replace(worker)
             raise EngineFailureError(
                 f"A SPARQL worker died while answering ({error}); it was restarted."
@@ -507,7 +449,7 @@ class SparqlEngine:
             with contextlib.suppress(asyncio.CancelledError, EngineFailureError):
                 await task
         for worker in list(self._live):
-            await worker.kill()
+            await asyncio.to_thread(worker.kill)
         self._live.clear()
         if self._tmp is not None:
             self._tmp.cleanup()

@@ -1,4 +1,4 @@
-"""The SPARQL worker process: one pyoxigraph Store, queries in on stdin, serialized results out on stdout.
+"""The SPARQL worker process: one pyoxigraph Store, length-prefixed frames in and out over two pipes.
 
 Why a process: neither rdflib nor Oxigraph can cancel a running query from another thread, so the only
 time limit that really stops the work is killing the process that runs it (kg.sparql's pool does that
@@ -7,10 +7,15 @@ and starts a replacement). Why a plain script run by path rather than ``multipro
 threaded server; this file imports only the standard library and pyoxigraph, so a replacement worker is
 ready in a fraction of a second.
 
-Wire protocol (one request at a time): the parent writes one JSON object per line; the worker answers
-with one JSON header line, then exactly ``header["length"]`` bytes of body. Rows (SELECT) and triples
-(CONSTRUCT/DESCRIBE) beyond ``max_rows`` are dropped and ``truncated`` is set, so that a large answer
-neither floods the parent nor hides that it was cut.
+The store is either loaded from an N-Quads dump (``nquads PATH``, the memory store) or an on-disk
+Oxigraph store opened read-only (``oxigraph PATH``: nothing to load, several processes may share it).
+
+Wire protocol (one request at a time, no text parsing on the hot path): the parent writes a 4-byte
+big-endian length and a ``marshal``-encoded request dict; the worker answers with two 4-byte lengths
+(header, body), a ``marshal``-encoded header dict and the body bytes, written by pyoxigraph's own
+serializers. Rows (SELECT) and triples (CONSTRUCT/DESCRIBE) beyond ``max_rows`` are dropped and
+``truncated`` is set, so that a large answer neither floods the parent nor hides that it was cut.
+The first frame a worker sends, once its store is open, is a header ``{"ready": True}``.
 """
 
 from __future__ import annotations
@@ -18,16 +23,22 @@ from __future__ import annotations
 import csv
 import io
 import json
+import marshal
+import os
+import struct
 import sys
+import time
 from collections.abc import Iterable, Sequence
 from itertools import islice
-from typing import Any, BinaryIO
+from typing import Any
 from xml.sax.saxutils import escape, quoteattr
 
 import pyoxigraph as ox
 
-READY = b"READY\n"
-"""The line a worker prints once its store is loaded."""
+REPLY_HEAD = struct.Struct("!II")
+"""The two lengths (header, body) that open every reply frame."""
+REQUEST_HEAD = struct.Struct("!I")
+"""The length that opens every request frame."""
 
 _XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 _RDF_LANG_STRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"
@@ -250,23 +261,86 @@ def execute(store: ox.Store, request: dict[str, Any]) -> tuple[dict[str, Any], b
     return {"ok": True, "truncated": len(triples) > limit}, body
 
 
-def serve(dump: str, stdin: BinaryIO, stdout: BinaryIO) -> None:
-    """Load the N-Quads dump, announce readiness, then answer requests until stdin closes."""
+def read_exactly(fd: int, size: int) -> bytes | None:
+    """Read exactly ``size`` bytes from a blocking file descriptor; None at end of file."""
+    parts: list[bytes] = []
+    while size:
+        chunk = os.read(fd, size)
+        if not chunk:
+            return None
+        parts.append(chunk)
+        size -= len(chunk)
+    return b"".join(parts)
+
+
+def write_all(fd: int, data: bytes) -> None:
+    """Write every byte to a blocking file descriptor."""
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
+
+
+def reply_frame(header: dict[str, Any], body: bytes) -> bytes:
+    """One reply frame: the two lengths, the marshalled header, the body."""
+    encoded = marshal.dumps(header)
+    return REPLY_HEAD.pack(len(encoded), len(body)) + encoded + body
+
+
+def open_store(kind: str, path: str) -> ox.Store:
+    """The worker's store: an N-Quads dump loaded into memory, or an on-disk store opened read-only."""
+    if kind == "oxigraph":
+        return ox.Store.read_only(path)
     store = ox.Store()
-    store.bulk_load(path=dump, format=ox.RdfFormat.N_QUADS)
-    stdout.write(READY)
-    stdout.flush()
-    for line in stdin:
+    store.bulk_load(path=path, format=ox.RdfFormat.N_QUADS)
+    return store
+
+
+def _next_request(fd: int, spin: float) -> bytes | None:
+    """The next request's length prefix, polling for up to ``spin`` seconds before blocking."""
+    if spin > 0:
+        os.set_blocking(fd, False)
+        deadline = time.perf_counter() + spin
         try:
-            header, body = execute(store, json.loads(line))
+            while time.perf_counter() < deadline:
+                try:
+                    first = os.read(fd, REQUEST_HEAD.size)
+                except BlockingIOError:
+                    os.sched_yield()  # a polite poll: any other runnable process goes first
+                    continue
+                if not first:
+                    return None
+                rest = b"" if len(first) == REQUEST_HEAD.size else None
+                os.set_blocking(fd, True)
+                if rest is None:
+                    more = read_exactly(fd, REQUEST_HEAD.size - len(first))
+                    return None if more is None else first + more
+                return first
+        finally:
+            os.set_blocking(fd, True)
+    return read_exactly(fd, REQUEST_HEAD.size)
+
+
+def serve(kind: str, path: str, fd_in: int, fd_out: int, spin: float = 0.0) -> None:
+    """Open the store, announce readiness, then answer request frames until the parent closes the pipe.
+
+    After each answer the worker polls for the next request for up to ``spin`` seconds before it
+    blocks: waking a sleeping process costs tens of microseconds on a virtual machine, as much as a
+    simple query, so back-to-back queries are answered without that wake-up.
+    """
+    store = open_store(kind, path)
+    write_all(fd_out, reply_frame({"ready": True}, b""))
+    while (head := _next_request(fd_in, spin)) is not None:
+        data = read_exactly(fd_in, REQUEST_HEAD.unpack(head)[0])
+        if data is None:
+            return
+        try:
+            header, body = execute(store, marshal.loads(data))
         except SyntaxError as error:
             header, body = {"ok": False, "kind": "syntax", "message": str(error)}, b""
         except Exception as error:  # reported to the parent as an engine error; the worker keeps serving
             header, body = {"ok": False, "kind": "engine", "message": f"{type(error).__name__}: {error}"}, b""
-        header["length"] = len(body)
-        stdout.write(json.dumps(header).encode() + b"\n" + body)
-        stdout.flush()
+        write_all(fd_out, reply_frame(header, body))
 
 
 if __name__ == "__main__":
-    serve(sys.argv[1], sys.stdin.buffer, sys.stdout.buffer)
+    serve(sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), float(sys.argv[5]))
