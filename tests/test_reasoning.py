@@ -278,3 +278,22 @@ def test_cache_dir_defaults_to_the_environment(
     _, info = load_or_materialize(load_asserted(sources_copy), None)
     assert info.path.parent == tmp_path / "from-env"
     assert info.path.is_file()
+
+
+def test_the_cache_is_keyed_by_engine(
+    sources_copy: list[Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cache_dir = tmp_path / "cache"
+    slow, first = load_or_materialize(load_asserted(sources_copy), cache_dir, engine="owlrl")
+    refuse_reasoning(monkeypatch)  # the fast engine must not call owlrl
+    fast, second = load_or_materialize(load_asserted(sources_copy), cache_dir, engine="fast")
+    assert not second.hit
+    assert (first.engine, second.engine) == ("owlrl", "fast")
+    assert second.key != first.key
+    assert set(fast) == set(slow)
+    monkeypatch.setenv("MGKG_REASONER", "fast")
+    _, third = load_or_materialize(load_asserted(sources_copy), cache_dir)
+    assert third.hit
+    assert third.key == second.key
+    with pytest.raises(ValueError, match="Unknown inference engine"):
+        load_or_materialize(load_asserted(sources_copy), cache_dir, engine="hermit")
