@@ -20,8 +20,7 @@ from api.config import Settings
 from api.deps import STATE_KEY, ServiceState
 from api.errors import PROBLEM_JSON, install_error_handlers
 from api.routes import export, health, pages, queries, rest, sparql, why
-from kg.graph import KnowledgeGraph, load_knowledge_graph
-from kg.sparql import SparqlEngine
+from kg.backends import StoreSpec, open_store
 from kg.vocab import VERSION
 
 DESCRIPTION = """Why does magnesium deficiency produce its findings? Every causal step carries its source.
@@ -89,20 +88,26 @@ class _BodyTooLargeError(Exception):
 
 
 async def build_state(settings: Settings) -> ServiceState:
-    """Load the graph (reading the inference cache), index it and start the SPARQL workers."""
-    kg: KnowledgeGraph = await anyio.to_thread.run_sync(load_knowledge_graph, None, settings.cache_dir)
-    network = await anyio.to_thread.run_sync(lambda: kg.network)
-    engine = await SparqlEngine.from_dataset(
-        kg.dataset,
+    """Open the configured store, build the causal network and the catalog, and start the SPARQL engine.
+
+    memory: parse and reason (or read the inference cache), then SPARQL workers each load a dump;
+    oxigraph:PATH: no parsing or reasoning, the causal view comes from the store and the workers open
+    it read-only; sparql:URL: the causal view comes from the remote store, queries go there too.
+    """
+    kg, info, engine = await open_store(
+        StoreSpec.parse(settings.store),
         workers=settings.sparql_workers,
         timeout_s=settings.sparql_timeout_s,
         max_rows=settings.sparql_max_rows,
         cache_bytes=settings.sparql_cache_bytes,
+        cache_dir=settings.cache_dir,
     )
+    network = await anyio.to_thread.run_sync(lambda: kg.network)
     state = ServiceState(
         settings=settings,
         kg=kg,
         sparql=engine,
+        store=info,
         catalog=rest.build_catalog(network),
         why_cache=why.WhyCache(network, settings.why_cache_size),
     )

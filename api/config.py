@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from kg.backends import StoreSpec
 
 
 class Settings(BaseSettings):
@@ -17,12 +19,22 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="MGKG_", frozen=True, extra="ignore")
 
+    @field_validator("store")
+    @classmethod
+    def _known_store(cls, value: str) -> str:
+        StoreSpec.parse(value)  # raises ValueError saying what is accepted
+        return value
+
     host: str = Field(
         default="127.0.0.1", description="Interface to listen on (127.0.0.1: this machine only)."
     )
     port: int = Field(default=8000, ge=0, le=65535, description="TCP port to listen on.")
     workers: int = Field(
         default=1, ge=1, le=64, description="uvicorn worker processes, each with its own graph."
+    )
+    store: str = Field(
+        default="memory",
+        description="The store: memory (default), oxigraph:PATH (written by mgkg load) or sparql:URL.",
     )
     cache_dir: Path | None = Field(default=None, description="Inference cache folder (default: user cache).")
     sparql_timeout_s: float = Field(default=10.0, gt=0, le=600, description="Per-query time limit, seconds.")

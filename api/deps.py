@@ -8,8 +8,9 @@ from typing import TYPE_CHECKING, Annotated
 from fastapi import Depends, Request
 
 from api.config import Settings
+from kg.backends import StoreInfo
 from kg.graph import KnowledgeGraph
-from kg.sparql import SparqlEngine
+from kg.sparql import QueryEngine
 
 if TYPE_CHECKING:
     from api.routes.rest import Catalog
@@ -23,7 +24,8 @@ class ServiceState:
 
     settings: Settings
     kg: KnowledgeGraph
-    sparql: SparqlEngine
+    sparql: QueryEngine
+    store: StoreInfo
     catalog: Catalog
     why_cache: WhyCache
 
@@ -43,8 +45,8 @@ def get_kg(request: Request) -> KnowledgeGraph:
     return get_state(request).kg
 
 
-def get_sparql(request: Request) -> SparqlEngine:
-    """The SPARQL engine (worker pool), started once at start-up."""
+def get_sparql(request: Request) -> QueryEngine:
+    """The SPARQL engine (worker pool or remote store), started once at start-up."""
     return get_state(request).sparql
 
 
@@ -55,5 +57,5 @@ def get_settings(request: Request) -> Settings:
 
 StateDep = Annotated[ServiceState, Depends(get_state)]
 KnowledgeGraphDep = Annotated[KnowledgeGraph, Depends(get_kg)]
-SparqlEngineDep = Annotated[SparqlEngine, Depends(get_sparql)]
+SparqlEngineDep = Annotated[QueryEngine, Depends(get_sparql)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]

@@ -166,6 +166,11 @@ def is_checked(text: str) -> bool:
     return _GUARD.get(text) is not None
 
 
+def parse_query(text: str) -> CheckedQuery:
+    """Parse a query and refuse updates and SERVICE (cached by text); FROM graphs are not checked here."""
+    return _GUARD.check(text)
+
+
 def check_query(text: str, graphs: Set[str] = DATASET_GRAPHS) -> CheckedQuery:
     """Parse a query and refuse updates, SERVICE and FROM graphs outside ``graphs``; parses are cached.
 
@@ -176,7 +181,7 @@ def check_query(text: str, graphs: Set[str] = DATASET_GRAPHS) -> CheckedQuery:
     ...
     kg.sparql_guard.QueryRefusedError: SERVICE <http://example.org/sparql> is refused: ...
     """
-    checked = _GUARD.check(text)
+    checked = parse_query(text)
     check_graphs(checked.from_graphs, "FROM", graphs)
     check_graphs(checked.from_named, "FROM NAMED", graphs)
     return checked

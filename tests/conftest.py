@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -25,3 +31,75 @@ def knowledge_graph(tmp_path_factory: pytest.TempPathFactory) -> KnowledgeGraph:
     from kg.graph import load_knowledge_graph
 
     return load_knowledge_graph(cache_dir=tmp_path_factory.mktemp("mgkg-cache"))
+
+
+# --- Store backends (kg/backends.py, kg/load.py, kg/remote.py) -----------------------------------------
+
+
+@pytest.fixture(scope="session")
+def oxigraph_store(knowledge_graph: KnowledgeGraph, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An on-disk Oxigraph store holding the mgkg graphs, written by kg.load (as `mgkg load` does)."""
+    from kg.backends import EXTERNAL_GRAPH, StoreSpec
+    from kg.load import load_oxigraph
+
+    folder = tmp_path_factory.mktemp("oxigraph") / "store"
+    load_oxigraph(StoreSpec("oxigraph", str(folder)), [], EXTERNAL_GRAPH, knowledge_graph)
+    return folder
+
+
+def start_oxigraph_server(location: Path, *args: str) -> tuple[subprocess.Popen[bytes], str]:
+    """Start the `oxigraph` server (the oxigraph PyPI package) on a free 127.0.0.1 port; (process, base URL).
+
+    Under CI=true a missing server fails the test; elsewhere it skips it.
+    """
+    executable = shutil.which("oxigraph")
+    if executable is None:
+        message = "the Oxigraph server is not installed: pip install oxigraph (it is in the test extra)"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    process = subprocess.Popen(
+        [executable, *args, "--location", str(location), "--bind", f"127.0.0.1:{port}"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                break
+        except OSError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                process.kill()
+                pytest.fail(f"the Oxigraph server did not start (exit {process.poll()})")
+            time.sleep(0.1)
+    return process, f"http://127.0.0.1:{port}"
+
+
+@pytest.fixture(scope="session")
+def oxigraph_server(
+    knowledge_graph: KnowledgeGraph, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    """A real, read-only Oxigraph SPARQL server holding the mgkg graphs (loaded with `oxigraph load`);
+    yields its query endpoint URL. Its own 5 s query timeout stops queries mgkg abandoned."""
+    from kg.sparql import write_nquads
+
+    folder = tmp_path_factory.mktemp("oxigraph-server")
+    dump = folder / "mgkg.nq"
+    write_nquads(knowledge_graph.dataset, dump)
+    executable = shutil.which("oxigraph")
+    if executable is not None:
+        subprocess.run(
+            [executable, "load", "--location", str(folder / "db"), "--file", str(dump)],
+            check=True,
+            capture_output=True,
+        )
+    process, base = start_oxigraph_server(folder / "db", "serve-read-only", "--timeout-s", "5")
+    try:
+        yield f"{base}/query"
+    finally:
+        process.terminate()
+        process.wait(timeout=10)

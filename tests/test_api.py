@@ -18,7 +18,6 @@ import pytest
 from fastapi.testclient import TestClient
 from rdflib import Graph
 
-import api.app
 import kg.graph
 from api.app import create_app
 from api.config import Settings
@@ -32,11 +31,21 @@ RUNAWAY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?
 PROBLEM = "application/problem+json"
 
 
-@pytest.fixture(scope="module")
-def client() -> Iterator[TestClient]:
-    """One app for the module; its lifespan loads the graph once."""
+@pytest.fixture(scope="module", params=["memory", "oxigraph", "sparql"])
+def client(request: pytest.FixtureRequest) -> Iterator[TestClient]:
+    """One app per store backend (memory; an on-disk Oxigraph store; a real Oxigraph server over HTTP);
+    its lifespan opens the store once. Every test using this fixture runs on each backend."""
+    store = "memory"
+    if request.param == "oxigraph":
+        store = f"oxigraph:{request.getfixturevalue('oxigraph_store')}"
+    elif request.param == "sparql":
+        store = f"sparql:{request.getfixturevalue('oxigraph_server')}"
     settings = Settings(
-        sparql_timeout_s=2.0, sparql_max_rows=50, sparql_max_query_chars=5_000, sparql_cache_bytes=0
+        store=store,
+        sparql_timeout_s=2.0,
+        sparql_max_rows=50,
+        sparql_max_query_chars=5_000,
+        sparql_cache_bytes=0,
     )
     with TestClient(create_app(settings)) as test_client:
         yield test_client
@@ -81,7 +90,7 @@ def test_requests_never_rebuild_the_graph(monkeypatch: pytest.MonkeyPatch) -> No
         calls.append(1)
         return original(*args, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(api.app, "load_knowledge_graph", counting)
+    monkeypatch.setattr(kg.graph, "load_knowledge_graph", counting)
     with TestClient(create_app(Settings(why_cache_size=0))) as fresh:
         for finding in ("hypocalcemia", "tetany", "hypokalemia"):
             assert fresh.get("/why", params={"finding": finding}).status_code == 200

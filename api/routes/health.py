@@ -18,8 +18,8 @@ async def health(state: StateDep) -> HealthResponse:
     return HealthResponse(
         status="ok",
         version=VERSION,
-        asserted_triples=len(state.kg.asserted.graph),
-        inferred_triples=len(state.kg.inferred),
+        asserted_triples=state.store.asserted_triples,
+        inferred_triples=state.store.inferred_triples,
         inference_cache="hit" if state.kg.cache.hit else "miss",
         sparql_workers=state.sparql.workers,
     )

@@ -26,8 +26,8 @@ from kg.sparql import (
     GRAPH_FORMATS,
     RESULTS_FORMATS,
     CheckedQuery,
+    QueryEngine,
     QueryRefusedError,
-    SparqlEngine,
     check_graphs,
     check_query,
     formats_for,
@@ -125,7 +125,7 @@ def choose_format(form: str, fmt: str | None, accept: str | None) -> str:
 
 
 async def run_query(
-    engine: SparqlEngine,
+    engine: QueryEngine,
     text: str,
     *,
     max_chars: int,
@@ -143,9 +143,11 @@ async def run_query(
             "Query too long",
             f"The query has {len(text)} characters; the limit is {max_chars}. Shorten it.",
         )
-    check_graphs(default_graphs, "default-graph-uri")
-    check_graphs(named_graphs, "named-graph-uri")
-    checked: CheckedQuery = check_query(text) if is_checked(text) else await _check_off_loop(text)
+    check_graphs(default_graphs, "default-graph-uri", engine.graphs)
+    check_graphs(named_graphs, "named-graph-uri", engine.graphs)
+    if not is_checked(text):  # parse a query not seen before in a worker thread: it can take a while
+        await anyio.to_thread.run_sync(check_query, text)
+    checked: CheckedQuery = check_query(text, engine.graphs)
     media_type = choose_format(checked.form, fmt, accept)
     result = await engine.run(
         checked,
@@ -158,11 +160,6 @@ async def run_query(
     if result.truncated:
         headers[TRUNCATED_HEADER] = str(engine.max_rows)
     return Response(result.body, media_type=_with_charset(media_type), headers=headers)
-
-
-async def _check_off_loop(text: str) -> CheckedQuery:
-    """Parse a query not seen before in a worker thread: rdflib's parser can take a while on long text."""
-    return await anyio.to_thread.run_sync(check_query, text)
 
 
 def _with_charset(media_type: str) -> str:

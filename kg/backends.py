@@ -1,0 +1,240 @@
+"""Store backends: the embedded memory store, an on-disk Oxigraph store, or a remote SPARQL 1.1 store.
+
+One setting (``--store`` / ``MGKG_STORE``) chooses: ``memory`` (rdflib load + owlrl + cache, SPARQL
+workers each loading a dump: the default), ``oxigraph:PATH`` (written once by ``mgkg load``, reopened
+with no parsing or reasoning, SPARQL workers open it read-only) or ``sparql:URL`` (a remote endpoint;
+mgkg keeps no copy). For the last two the causal network behind /why is built from a CONSTRUCT of the
+mgkg causal-link triples into a small rdflib graph, never from the whole store.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Final, Literal
+
+import pyoxigraph as ox
+from rdflib import Graph
+
+from kg.graph import KnowledgeGraph
+from kg.reasoning import CacheInfo
+from kg.store import AssertedGraph
+from kg.vocab import ASSERTED_GRAPH, DERIVED_PREDICATES, INFERRED_GRAPH, MGKG
+
+if TYPE_CHECKING:
+    from kg.sparql import QueryEngine
+
+StoreKind = Literal["memory", "oxigraph", "sparql"]
+
+EXTERNAL_GRAPH: Final = "https://w3id.org/mgkg/graph/external"
+"""The named graph `mgkg load` puts external RDF in unless told otherwise."""
+
+MGKG_GRAPHS: Final = (str(ASSERTED_GRAPH), str(INFERRED_GRAPH))
+
+CAUSAL_VIEW_QUERY: Final = f"""
+PREFIX mgkg: <{MGKG}>
+PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
+CONSTRUCT {{ ?s ?p ?o }} WHERE {{
+  GRAPH <{ASSERTED_GRAPH}> {{
+    {{ ?s a mgkg:CausalLink ; ?p ?o }}
+    UNION {{ ?link a mgkg:CausalLink ; mgkg:citation ?s . ?s ?p ?o }}
+    UNION {{ ?link a mgkg:CausalLink ; mgkg:citation/mgkg:sourceDocument ?s . ?s ?p ?o }}
+    UNION {{ ?link a mgkg:CausalLink ; mgkg:mechanism|mgkg:tissue|mgkg:condition ?s . ?s ?p ?o }}
+    UNION {{ ?s rdfs:subClassOf ?o . BIND(rdfs:subClassOf AS ?p) }}
+    UNION {{ ?s a ?kind . ?kind rdfs:subClassOf* mgkg:Node . ?s ?p ?o }}
+  }}
+}}"""
+"""The asserted triples /why, /entities, /links, /citations and /justify read: every causal link with
+its citations, documents, mechanisms and contexts, the class tree, and every node (label, kind, xrefs,
+synonyms, definition, what it is about)."""
+
+DERIVED_VIEW_QUERY: Final = (
+    "CONSTRUCT { ?s ?p ?o } WHERE { GRAPH <"
+    + str(INFERRED_GRAPH)
+    + "> { VALUES ?p { "
+    + " ".join(f"<{p}>" for p in DERIVED_PREDICATES)
+    + " } ?s ?p ?o } }"
+)
+"""The inferred causal triples /justify checks entailment against."""
+
+COUNT_QUERY: Final = "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g"
+
+
+@dataclass(frozen=True)
+class StoreSpec:
+    """Which store: its kind and location (a folder for oxigraph, a query endpoint URL for sparql).
+
+    >>> StoreSpec.parse("oxigraph:/var/lib/mgkg")
+    StoreSpec(kind='oxigraph', location='/var/lib/mgkg')
+    >>> StoreSpec.parse("sparql:http://127.0.0.1:7878/query").location
+    'http://127.0.0.1:7878/query'
+    >>> StoreSpec.parse("memory").kind
+    'memory'
+    """
+
+    kind: StoreKind
+    location: str = ""
+
+    @classmethod
+    def parse(cls, text: str) -> StoreSpec:
+        """Read ``memory``, ``oxigraph:PATH`` or ``sparql:URL``; ValueError says what is accepted."""
+        kind, _, location = text.strip().partition(":")
+        if kind == "memory" and not location:
+            return cls("memory")
+        if kind == "oxigraph" and location:
+            return cls("oxigraph", location)
+        if kind == "sparql" and location.startswith(("http://", "https://")):
+            return cls("sparql", location)
+        raise ValueError(
+            f"Unknown store {text!r}: use memory, oxigraph:PATH (a folder) or sparql:URL (a SPARQL 1.1 "
+            "query endpoint, e.g. sparql:http://127.0.0.1:7878/query)."
+        )
+
+    def __str__(self) -> str:
+        return self.kind if self.kind == "memory" else f"{self.kind}:{self.location}"
+
+
+@dataclass(frozen=True)
+class StoreInfo:
+    """What a store holds, counted once at start-up: triples per named graph."""
+
+    spec: StoreSpec
+    graph_triples: dict[str, int]
+
+    @property
+    def asserted_triples(self) -> int:
+        """Triples in the asserted mgkg graph."""
+        return self.graph_triples.get(str(ASSERTED_GRAPH), 0)
+
+    @property
+    def inferred_triples(self) -> int:
+        """Triples in the inferred mgkg graph."""
+        return self.graph_triples.get(str(INFERRED_GRAPH), 0)
+
+    @property
+    def graphs(self) -> frozenset[str]:
+        """The named graphs a query may name: the store's own, and always the two mgkg graphs."""
+        return frozenset(self.graph_triples) | frozenset(MGKG_GRAPHS)
+
+
+def open_oxigraph(path: str | Path, *, read_only: bool) -> ox.Store:
+    """Open an on-disk Oxigraph store; a missing one (read-only) says how to create it."""
+    folder = Path(path)
+    if read_only and not folder.is_dir():
+        raise FileNotFoundError(
+            f"No Oxigraph store at {folder}. Create it with: mgkg load --store oxigraph:{folder}"
+        )
+    return ox.Store.read_only(str(folder)) if read_only else ox.Store(str(folder))
+
+
+def _to_rdflib(data: bytes) -> Graph:
+    graph = Graph()
+    if data:
+        graph.parse(data=data, format="nt")
+    return graph
+
+
+def knowledge_graph_from_triples(
+    spec: StoreSpec, view: bytes, derived: bytes, seconds: float, inferred_count: int
+) -> KnowledgeGraph:
+    """A KnowledgeGraph over the causal view (N-Triples) pulled from a store, with no reasoning."""
+    asserted = AssertedGraph(graph=_to_rdflib(view), files=(), origins={})
+    inferred = _to_rdflib(derived)
+    cache = CacheInfo(
+        hit=True, key=f"store:{spec}", path=Path(spec.location), seconds=seconds, triples=inferred_count
+    )
+    return KnowledgeGraph(asserted, inferred, cache)
+
+
+def _construct_nt(store: ox.Store, query: str) -> bytes:
+    triples = store.query(query)
+    assert isinstance(triples, ox.QueryTriples)
+    return ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES) or b""
+
+
+def read_oxigraph(spec: StoreSpec) -> tuple[KnowledgeGraph, StoreInfo]:
+    """Open an on-disk store read-only, count its graphs and pull the causal view: no parse, no reasoning."""
+    started = time.perf_counter()
+    store = open_oxigraph(spec.location, read_only=True)
+    counts: dict[str, int] = {}
+    for solution in store.query(COUNT_QUERY):  # type: ignore[union-attr]
+        counts[str(solution["g"].value)] = int(solution["n"].value)
+    if str(ASSERTED_GRAPH) not in counts:
+        raise FileNotFoundError(
+            f"The Oxigraph store at {spec.location} has no mgkg graphs. Write them with: mgkg load "
+            f"--store {spec}"
+        )
+    view, derived = _construct_nt(store, CAUSAL_VIEW_QUERY), _construct_nt(store, DERIVED_VIEW_QUERY)
+    del store  # the workers open their own read-only handles
+    info = StoreInfo(spec, counts)
+    graph = knowledge_graph_from_triples(
+        spec, view, derived, time.perf_counter() - started, info.inferred_triples
+    )
+    return graph, info
+
+
+def write_mgkg_graphs(store: ox.Store, graph: KnowledgeGraph) -> int:
+    """Replace the asserted and inferred mgkg graphs of an Oxigraph store; return the triples written."""
+    written = 0
+    for iri, triples in ((ASSERTED_GRAPH, graph.asserted.graph), (INFERRED_GRAPH, graph.inferred)):
+        target = ox.NamedNode(str(iri))
+        if store.contains_named_graph(target):
+            store.remove_graph(target)
+        data = triples.serialize(format="nt", encoding="utf-8")
+        store.bulk_load(data, format=ox.RdfFormat.N_TRIPLES, to_graph=target)
+        written += len(triples)
+    return written
+
+
+async def open_store(
+    spec: StoreSpec,
+    *,
+    workers: int = 2,
+    timeout_s: float = 10.0,
+    max_rows: int = 10_000,
+    cache_bytes: int = 32 * 2**20,
+    cache_dir: Path | None = None,
+) -> tuple[KnowledgeGraph, StoreInfo, QueryEngine]:
+    """Open a store for reading: the knowledge graph /why reads, what the store holds, a started engine.
+
+    memory: parse and reason (or read the inference cache), SPARQL workers each load a dump;
+    oxigraph:PATH: no parsing or reasoning, the causal view comes from the store and the workers open
+    it read-only; sparql:URL: the causal view comes from the remote store and queries go there.
+    Blocking work runs in threads, so the event loop stays free.
+    """
+    from kg.graph import load_knowledge_graph
+    from kg.remote import RemoteEngine, read_remote
+    from kg.sparql import SparqlEngine
+
+    if spec.kind == "memory":
+        graph = await asyncio.to_thread(load_knowledge_graph, None, cache_dir)
+        engine = await SparqlEngine.from_dataset(
+            graph.dataset, workers=workers, timeout_s=timeout_s, max_rows=max_rows, cache_bytes=cache_bytes
+        )
+        counts = {str(ASSERTED_GRAPH): len(graph.asserted.graph), str(INFERRED_GRAPH): len(graph.inferred)}
+        return graph, StoreInfo(spec, counts), engine
+    if spec.kind == "oxigraph":
+        graph, info = await asyncio.to_thread(read_oxigraph, spec)
+        engine = SparqlEngine(
+            Path(spec.location),
+            workers=workers,
+            timeout_s=timeout_s,
+            max_rows=max_rows,
+            cache_bytes=cache_bytes,
+            kind="oxigraph",
+            named_graphs=info.graphs,
+        )
+        await engine.start()
+        return graph, info, engine
+    graph, info = await asyncio.to_thread(read_remote, spec, max(timeout_s * 6, 60.0))
+    remote = RemoteEngine(
+        spec.location,
+        named_graphs=info.graphs,
+        workers=max(workers, 8),
+        timeout_s=timeout_s,
+        max_rows=max_rows,
+        cache_bytes=cache_bytes,
+    )
+    return graph, info, remote
