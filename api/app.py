@@ -100,6 +100,7 @@ async def build_state(settings: Settings) -> ServiceState:
         timeout_s=settings.sparql_timeout_s,
         max_rows=settings.sparql_max_rows,
         cache_bytes=settings.sparql_cache_bytes,
+        spin_s=settings.sparql_spin_us / 1e6,
         cache_dir=settings.cache_dir,
     )
     network = await anyio.to_thread.run_sync(lambda: kg.network)

@@ -195,6 +195,7 @@ async def open_store(
     timeout_s: float = 10.0,
     max_rows: int = 10_000,
     cache_bytes: int = 32 * 2**20,
+    spin_s: float = 1e-3,
     cache_dir: Path | None = None,
 ) -> tuple[KnowledgeGraph, StoreInfo, QueryEngine]:
     """Open a store for reading: the knowledge graph /why reads, what the store holds, a started engine.
@@ -211,7 +212,12 @@ async def open_store(
     if spec.kind == "memory":
         graph = await asyncio.to_thread(load_knowledge_graph, None, cache_dir)
         engine = await SparqlEngine.from_dataset(
-            graph.dataset, workers=workers, timeout_s=timeout_s, max_rows=max_rows, cache_bytes=cache_bytes
+            graph.dataset,
+            workers=workers,
+            timeout_s=timeout_s,
+            max_rows=max_rows,
+            cache_bytes=cache_bytes,
+            spin_s=spin_s,
         )
         counts = {str(ASSERTED_GRAPH): len(graph.asserted.graph), str(INFERRED_GRAPH): len(graph.inferred)}
         return graph, StoreInfo(spec, counts), engine
@@ -225,6 +231,7 @@ async def open_store(
             cache_bytes=cache_bytes,
             kind="oxigraph",
             named_graphs=info.graphs,
+            spin_s=spin_s,
         )
         await engine.start()
         return graph, info, engine

@@ -334,6 +334,7 @@ class SparqlEngine:
         timeout_s: float = 10.0,
         max_rows: int = 10_000,
         cache_bytes: int = 32 * 2**20,
+        spin_s: float = 1e-3,
     ) -> SparqlEngine:
         """Dump the dataset's named graphs to N-Quads in a private temporary folder and start the pool."""
         tmp = tempfile.TemporaryDirectory(prefix="mgkg-sparql-")
@@ -347,6 +348,7 @@ class SparqlEngine:
             max_rows=max_rows,
             cache_bytes=cache_bytes,
             named_graphs=(graphs - {str(DATASET_DEFAULT_GRAPH_ID)}) | DATASET_GRAPHS,
+            spin_s=spin_s,
         )
         engine._tmp = tmp
         await engine.start()

@@ -103,3 +103,14 @@ def oxigraph_server(
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+@pytest.fixture
+def writable_server(tmp_path: Path) -> Iterator[str]:
+    """A writable Oxigraph server (`oxigraph serve`): its base URL (/query, /update, /store)."""
+    process, base = start_oxigraph_server(tmp_path / "remote", "serve")
+    try:
+        yield base
+    finally:
+        process.terminate()
+        process.wait(timeout=10)

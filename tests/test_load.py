@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pyoxigraph as ox
 import pytest
-from conftest import start_oxigraph_server
 from typer.testing import CliRunner
 
 from kg.backends import EXTERNAL_GRAPH, StoreSpec
@@ -77,17 +75,6 @@ def test_memory_store_cannot_be_loaded() -> None:
     result = CliRunner().invoke(app, ["load", str(LOAD / "good.ttl"), "--store", "memory"])
     assert result.exit_code != 0
     assert "oxigraph:PATH" in result.output
-
-
-@pytest.fixture
-def writable_server(tmp_path: Path) -> Iterator[str]:
-    """A writable Oxigraph server (`oxigraph serve`): its base URL (/query, /update, /store)."""
-    process, base = start_oxigraph_server(tmp_path / "remote", "serve")
-    try:
-        yield base
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
 
 
 @pytest.mark.parametrize("mode", ["gsp", "update"])
