@@ -25,6 +25,7 @@ from kg.export import (
 )
 from kg.models import Explanation, Severity
 from kg.render import RendererUnavailableError, RenderFailedError
+from kg.sparql_formats import negotiate as negotiate_media_type
 
 router = APIRouter(tags=["export"])
 
@@ -45,8 +46,6 @@ _ALIASES: Final[dict[str, str]] = {
     "node_link": "nodelink",
 }
 
-_RANGE = re.compile(r"^\s*([!#$%&'*+.^_`|~0-9A-Za-z-]+)/([!#$%&'*+.^_`|~0-9A-Za-z-]+)\s*$")
-
 
 class NegotiationError(Exception):
     """The client asked for a format, by name or by Accept header, that cannot be served."""
@@ -55,48 +54,6 @@ class NegotiationError(Exception):
         self.status = status
         self.detail = detail
         super().__init__(detail)
-
-
-def parse_accept(header: str) -> list[tuple[str, str, float]]:
-    """Parse an Accept header into (type, subtype, q) media ranges; malformed parts are ignored.
-
-    >>> parse_accept("image/svg+xml;q=0.9, text/*;q=0.1, */*;q=0")
-    [('image', 'svg+xml', 0.9), ('text', '*', 0.1), ('*', '*', 0.0)]
-    """
-    ranges: list[tuple[str, str, float]] = []
-    for part in header.split(","):
-        media, *params = part.split(";")
-        match = _RANGE.match(media)
-        if match is None:
-            continue
-        q = 1.0
-        for param in params:
-            name, _, value = param.partition("=")
-            if name.strip().lower() == "q":
-                try:
-                    q = min(max(float(value.strip()), 0.0), 1.0)
-                except ValueError:
-                    q = 0.0
-        ranges.append((match.group(1).lower(), match.group(2).lower(), q))
-    return ranges
-
-
-def _quality(ranges: list[tuple[str, str, float]], media_type: str) -> float:
-    """The q the client gives a media type: that of its most specific matching range (RFC 9110 12.5.1)."""
-    kind, _, subtype = media_type.partition("/")
-    best: tuple[int, float] | None = None
-    for r_kind, r_sub, q in ranges:
-        if r_kind == kind and r_sub == subtype:
-            specificity = 2
-        elif r_kind == kind and r_sub == "*":
-            specificity = 1
-        elif r_kind == "*" and r_sub == "*":
-            specificity = 0
-        else:
-            continue
-        if best is None or specificity > best[0]:
-            best = (specificity, q)
-    return 0.0 if best is None else best[1]
 
 
 def negotiate(fmt: str | None, accept: str | None, offers: Sequence[tuple[str, str]]) -> str:
@@ -118,15 +75,11 @@ def negotiate(fmt: str | None, accept: str | None, offers: Sequence[tuple[str, s
         if name not in names:
             raise NegotiationError(400, f"Unknown format {fmt!r}; choose one of: {', '.join(names)}.")
         return name
-    ranges = parse_accept(accept or "")
-    if not ranges:
-        return names[0]
-    scored = [(_quality(ranges, media), -index, name) for index, (name, media) in enumerate(offers)]
-    q, _, name = max(scored)
-    if q <= 0:
+    chosen = negotiate_media_type(accept, [media for _, media in offers])
+    if chosen is None:
         types = ", ".join(dict.fromkeys(media for _, media in offers))
         raise NegotiationError(406, f"None of the accepted media types can be served; available: {types}.")
-    return name
+    return next(name for name, media in offers if media == chosen)
 
 
 def _safe_name(text: str) -> str:
