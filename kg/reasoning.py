@@ -19,21 +19,16 @@ from rdflib import Literal as RDFLiteral
 from rdflib.exceptions import ParserError
 from rdflib.term import Node
 
-from kg.justify import Chain, Justification, JustifiedLink, justify
 from kg.store import AssertedGraph
 from kg.vocab import VERSION
 
-__all__ = [  # justification moved to kg.justify; its names stay importable from here
+__all__ = [
     "ENGINES",
     "CacheInfo",
-    "Chain",
     "Engine",
-    "Justification",
-    "JustifiedLink",
     "cache_key",
     "default_cache_dir",
     "is_noise",
-    "justify",
     "load_or_materialize",
     "materialize",
     "resolve_engine",

@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 from kg.cli import app
 from kg.errors import NotEntailedError, UnknownNodeError
 from kg.graph import KnowledgeGraph
-from kg.reasoning import Justification
+from kg.justify import Justification
 from kg.vocab import ASSERTED_GRAPH, DERIVED_PREDICATES, INFERRED_GRAPH, MGKG, MGKGID, OBO
 
 pytestmark = pytest.mark.slow

@@ -11,12 +11,8 @@ import pytest
 from rdflib import OWL, RDF, RDFS, BNode, Graph, Literal, URIRef
 
 from kg.errors import NotEntailedError, UnknownNodeError
-from kg.reasoning import (
-    Justification,
-    justify,
-    load_or_materialize,
-    materialize,
-)
+from kg.justify import Justification, justify
+from kg.reasoning import load_or_materialize, materialize
 from kg.resources import ontology_file
 from kg.store import AssertedGraph, load_asserted
 from kg.vocab import MGKG, MGKGID, OBO

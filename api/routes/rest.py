@@ -19,9 +19,9 @@ from api.models import (
     SourceResponse,
 )
 from kg.errors import UnknownNodeError
+from kg.justify import Justification
 from kg.models import Citation, LinkRef
 from kg.network import DEFAULT_SOURCE, LINK, CausalNetwork, LinkData
-from kg.reasoning import Justification
 from kg.vocab import MGKGID, SKOS, from_curie
 
 router = APIRouter(tags=["graph"])
