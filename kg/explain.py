@@ -19,7 +19,7 @@ from kg.models import (
     Step,
 )
 from kg.network import DEFAULT_SOURCE, CausalNetwork, LinkData
-from kg.paths import SignedPath, context_filter, find_paths
+from kg.paths import DEFAULT_MAX_WORK, PathSearch, SignedPath, search_paths
 from kg.vocab import ECO_CURATOR_INFERENCE, MGKG, to_curie
 
 _CURATOR_INFERENCE: Final = to_curie(str(ECO_CURATOR_INFERENCE)) or str(ECO_CURATOR_INFERENCE)
@@ -34,6 +34,7 @@ def explain(
     context: Severity | None = None,
     max_paths: int = 20,
     max_hops: int = 10,
+    max_work: int = DEFAULT_MAX_WORK,
 ) -> Explanation:
     """Explain why ``source`` (hypomagnesemia by default) leads to ``finding``.
 
@@ -42,15 +43,23 @@ def explain(
     that is a state (every clinical finding is one) only paths with net sign +1 explain it; the others
     are reported in ``contradicting``. For an entity or a process every path explains, labelled with
     its net effect. Raises UnknownNodeError (with the closest names) when a name matches no node.
+    The search examines at most ``max_work`` links; an answer cut short by that bound says so in its
+    message. The signed-node index searched is built once per network and context, not per question.
     """
     if context is not None and context not in get_args(Severity):
         raise ValueError(f"context must be one of {get_args(Severity)} or None, not {context!r}")
     target = network.resolve(finding, "finding")
     start = network.resolve(source, "source")
-    found = find_paths(
-        network.graph, start, target, max_hops, max_paths, context_filter(network.graph, context)
+    search = search_paths(
+        network.graph,
+        start,
+        target,
+        max_hops,
+        max_paths,
+        index=network.signed_index(context),
+        max_work=max_work,
     )
-    built = [_path(network, signed) for signed in found]
+    built = [_path(network, signed) for signed in search.paths]
     is_state = network.is_state(target)
     explaining = [p for p in built if not is_state or p.net_sign == 1]
     contradicting = [p for p in built if is_state and p.net_sign == -1]
@@ -58,6 +67,8 @@ def explain(
     ranked_contra = _ranked(contradicting, context)
     source_ref, finding_ref = network.node(start), network.node(target)
     status, message = _status(network, start, target, ranked, ranked_contra, context, max_hops, max_paths)
+    if search.truncated:
+        message += truncation_note(search)
     return Explanation(
         question=_question(source_ref, finding_ref, is_state, context),
         source=source_ref,
@@ -70,6 +81,19 @@ def explain(
         contradicting=tuple(ranked_contra),
         max_hops=max_hops,
         max_paths=max_paths,
+    )
+
+
+def truncation_note(search: PathSearch) -> str:
+    """The sentence an answer carries when the path search hit its work bound (never cut silently).
+
+    >>> truncation_note(PathSearch((), True, 60001))
+    ' The path search stopped at its work limit (60001 links examined) before it had tried every path; \
+more paths may exist: ask with a smaller max_hops or a context.'
+    """
+    return (
+        f" The path search stopped at its work limit ({search.work} links examined) before it had tried"
+        " every path; more paths may exist: ask with a smaller max_hops or a context."
     )
 
 
@@ -338,7 +362,10 @@ def _status(
             f"Every path found from {source} to {finding} works against {finding}, which contradicts the"
             f" finding; none explains it.{aside}",
         )
-    if context is not None and find_paths(network.graph, start, target, max_hops, max_paths):
+    if (
+        context is not None
+        and search_paths(network.graph, start, target, max_hops, 1, index=network.signed_index(None)).paths
+    ):
         return (
             ExplanationStatus.FILTERED_BY_CONTEXT,
             f"No path from {source} to {finding} holds in {context} magnesium deficiency; paths exist in"

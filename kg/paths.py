@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Iterator
+from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass
-from itertools import islice
-from typing import Any, Final
+from typing import Final
 
 import networkx as nx
 
@@ -16,9 +15,6 @@ SIGN: Final = "sign"
 """Edge attribute holding the edge's sign: +1 (positive effect) or -1 (negative effect)."""
 SEVERITY: Final = "severity"
 """Edge attribute holding the edge's severity context: 'mild', 'severe', or None."""
-
-_SINK: Final = ("mgkg:paths", "sink")
-"""A virtual node joining both signed copies of the target, so one Yen search finds paths of both signs."""
 
 
 @dataclass(frozen=True)
@@ -108,6 +104,76 @@ def signed_graph(graph: nx.MultiDiGraph) -> nx.DiGraph:
     return signed
 
 
+State = tuple[Hashable, int]
+"""A node of the signed-node graph: (node, sign), "the node moved with this sign"."""
+
+DEFAULT_MAX_WORK: Final = 60_000
+"""Edges a search may examine before it stops and reports itself truncated (a few tens of ms)."""
+
+
+@dataclass(frozen=True)
+class SignedIndex:
+    """The signed-node graph of some allowed edges as plain adjacency tuples, built once and then only read.
+
+    ``successors[(u, s)]`` lists ``((v, s * e), keys)`` for each sign e of the allowed edges u -> v
+    (``keys``: the parallel edges of that sign); ``predecessors`` is the reverse adjacency. Nothing
+    here changes after construction, so one index serves concurrent searches.
+    """
+
+    successors: Mapping[State, tuple[tuple[State, tuple[Hashable, ...]], ...]]
+    predecessors: Mapping[State, tuple[State, ...]]
+
+    @classmethod
+    def of(cls, signed: nx.DiGraph) -> SignedIndex:
+        """Index a signed-node graph (as made by :func:`signed_graph`)."""
+        successors = {
+            state: tuple((tail, tuple(data["keys"])) for tail, data in signed.succ[state].items())
+            for state in signed
+        }
+        predecessors = {state: tuple(signed.pred[state]) for state in signed}
+        return cls(successors, predecessors)
+
+    def distances_to(self, target: Hashable, cutoff: int) -> dict[State, int]:
+        """Hops from each state to either signed copy of ``target`` (breadth-first, up to ``cutoff``).
+
+        The exact signed distance is a lower bound on the length of any simple path through the state,
+        so the search can drop every state that cannot reach the target within the hops left.
+        """
+        frontier = [(target, sign) for sign in (1, -1) if (target, sign) in self.predecessors]
+        distance = dict.fromkeys(frontier, 0)
+        for hops in range(1, cutoff + 1):
+            ahead: list[State] = []
+            for state in frontier:
+                for head in self.predecessors[state]:
+                    if head not in distance:
+                        distance[head] = hops
+                        ahead.append(head)
+            if not ahead:
+                break
+            frontier = ahead
+        return distance
+
+
+def build_index(graph: nx.MultiDiGraph, allowed_edge: EdgeFilter | None = None) -> SignedIndex:
+    """The :class:`SignedIndex` of the edges of ``graph`` that ``allowed_edge`` keeps (all when None)."""
+    view = graph if allowed_edge is None else nx.subgraph_view(graph, filter_edge=allowed_edge)
+    return SignedIndex.of(signed_graph(view))
+
+
+@dataclass(frozen=True)
+class PathSearch:
+    """The outcome of a path search: the paths found, and whether the work bound cut the search short.
+
+    ``truncated`` is True when the search examined ``max_work`` edges before it had found
+    ``max_paths`` paths or tried every length up to ``max_hops``: more (or shorter-ranked) paths may
+    exist. ``work`` is the number of edges examined.
+    """
+
+    paths: tuple[SignedPath, ...]
+    truncated: bool
+    work: int
+
+
 def find_paths(
     graph: nx.MultiDiGraph,
     source: Hashable,
@@ -118,32 +184,108 @@ def find_paths(
 ) -> list[SignedPath]:
     """Find up to ``max_paths`` simple paths of at most ``max_hops`` hops from source to target.
 
-    Searches the signed-node graph of the allowed edges (a ``nx.subgraph_view``) with Yen's
-    algorithm (``nx.shortest_simple_paths``), which yields paths shortest first and stays bounded on
-    dense graphs. A path in the signed graph may pass a node twice with opposite signs; such paths
-    are not simple in the causal graph and are skipped. Paths of both net signs are returned; two
-    paths are the same only if they have the same nodes and the same hop signs. Ordered by hops.
+    The paths of :func:`search_paths`, shortest first (see there). Paths of both net signs are
+    returned; two paths are the same only if they have the same nodes and the same hop signs.
+    """
+    return list(search_paths(graph, source, target, max_hops, max_paths, allowed_edge).paths)
+
+
+def search_paths(
+    graph: nx.MultiDiGraph,
+    source: Hashable,
+    target: Hashable,
+    max_hops: int = 10,
+    max_paths: int = 20,
+    allowed_edge: EdgeFilter | None = None,
+    *,
+    index: SignedIndex | None = None,
+    max_work: int = DEFAULT_MAX_WORK,
+) -> PathSearch:
+    """Find up to ``max_paths`` simple signed paths of at most ``max_hops`` hops, shortest first.
+
+    Searches the signed-node graph (INDRA's trick) of the allowed edges: ``index`` when given (built
+    once per network and context, see :func:`build_index`; ``allowed_edge`` is then ignored), else the
+    signed graph of the hop corridor of ``graph``. Exact hop distances to the target (one backward
+    breadth-first search) bound a depth-first search run for each length in turn, so a state is only
+    entered when the target is still reachable in the hops left, and paths come out by length. A path
+    never passes a node twice, whatever the sign. At most ``max_work`` edges are examined; a search
+    stopped by that bound says so (``truncated``) instead of failing silently.
     """
     if max_hops < 1 or max_paths < 1 or source == target:
-        return []
-    view = graph if allowed_edge is None else nx.subgraph_view(graph, filter_edge=allowed_edge)
-    if source not in view or target not in view:
-        return []
-    signed = signed_graph(_corridor(view, source, target, max_hops))
-    start = (source, 1)
-    ends = [(target, sign) for sign in (1, -1) if (target, sign) in signed]
-    if start not in signed or not ends:
-        return []
-    for end in ends:
-        signed.add_edge(end, _SINK, keys=[])
+        return PathSearch((), False, 0)
+    if index is None:
+        view = graph if allowed_edge is None else nx.subgraph_view(graph, filter_edge=allowed_edge)
+        if source not in view or target not in view:
+            return PathSearch((), False, 0)
+        index = SignedIndex.of(signed_graph(_corridor(view, source, target, max_hops)))
+    start: State = (source, 1)
+    distance = index.distances_to(target, max_hops)
+    if start not in distance:
+        return PathSearch((), False, 0)
     found: list[SignedPath] = []
-    for candidate in islice(_bounded(signed, start, max_hops + 1), _examination_limit(max_paths)):
-        path = _to_path(signed, candidate[:-1])
-        if path is not None:
-            found.append(path)
-            if len(found) == max_paths:
-                break
-    return found
+    work = 0
+    for length in range(distance[start], max_hops + 1):
+        work, complete = _paths_of_length(
+            index, distance, start, target, length, max_paths, found, work, max_work
+        )
+        if not complete:
+            return PathSearch(tuple(found), True, work)
+        if len(found) == max_paths:
+            break
+    return PathSearch(tuple(found), False, work)
+
+
+def _paths_of_length(
+    index: SignedIndex,
+    distance: Mapping[State, int],
+    start: State,
+    target: Hashable,
+    length: int,
+    max_paths: int,
+    found: list[SignedPath],
+    work: int,
+    max_work: int,
+) -> tuple[int, bool]:
+    """Append the simple paths of exactly ``length`` hops to ``found`` (depth first, until ``max_paths``).
+
+    Returns the work done so far and False when ``max_work`` stopped the search early.
+    """
+    states: list[State] = [start]
+    keys: list[tuple[Hashable, ...]] = []
+    on_path = {start[0]}
+    pending = [iter(index.successors.get(start, ()))]
+    while pending:
+        left = length - len(states)  # hops still to go after the next one
+        for tail, edge_keys in pending[-1]:
+            work += 1
+            if work > max_work:
+                return work, False
+            node = tail[0]
+            if node == target:
+                if left == 0:
+                    found.append(_signed_path([*states, tail], [*keys, edge_keys]))
+                    if len(found) == max_paths:
+                        return work, True
+                continue
+            if left == 0 or node in on_path or distance.get(tail, left + 1) > left:
+                continue
+            states.append(tail)
+            keys.append(edge_keys)
+            on_path.add(node)
+            pending.append(iter(index.successors.get(tail, ())))
+            break
+        else:
+            pending.pop()
+            if keys:
+                keys.pop()
+            on_path.discard(states.pop()[0])
+    return work, True
+
+
+def _signed_path(states: list[State], keys: list[tuple[Hashable, ...]]) -> SignedPath:
+    """A SignedPath from its signed states and the edge keys of each hop."""
+    signs = tuple(states[i][1] * states[i + 1][1] for i in range(len(states) - 1))
+    return SignedPath(nodes=tuple(node for node, _ in states), signs=signs, edges=tuple(keys))
 
 
 def _corridor(graph: nx.MultiDiGraph, source: Hashable, target: Hashable, max_hops: int) -> nx.MultiDiGraph:
@@ -160,33 +302,3 @@ def _corridor(graph: nx.MultiDiGraph, source: Hashable, target: Hashable, max_ho
     behind = nx.single_source_shortest_path_length(graph.reverse(copy=False), target, cutoff=max_hops)
     keep = [node for node, hops in ahead.items() if node in behind and hops + behind[node] <= max_hops]
     return nx.subgraph_view(graph, filter_node=set(keep).__contains__)
-
-
-def _examination_limit(max_paths: int) -> int:
-    """How many signed paths to examine at most before giving up on finding ``max_paths`` simple ones.
-
-    >>> _examination_limit(20)
-    2000
-    """
-    return max_paths * 100
-
-
-def _bounded(signed: nx.DiGraph, start: Any, max_edges: int) -> Iterator[list[Any]]:
-    """Yen's simple paths from start to the sink, shortest first, stopping past ``max_edges`` edges."""
-    try:
-        for path in nx.shortest_simple_paths(signed, start, _SINK):
-            if len(path) - 1 > max_edges:
-                return
-            yield path
-    except nx.NetworkXNoPath:
-        return
-
-
-def _to_path(signed: nx.DiGraph, states: list[tuple[Hashable, int]]) -> SignedPath | None:
-    """Turn a path of signed states into a SignedPath, or None if it repeats a node of the graph."""
-    nodes = tuple(node for node, _ in states)
-    if len(set(nodes)) != len(nodes):
-        return None
-    signs = tuple(states[i][1] * states[i + 1][1] for i in range(len(states) - 1))
-    edges = tuple(tuple(signed.edges[states[i], states[i + 1]]["keys"]) for i in range(len(states) - 1))
-    return SignedPath(nodes=nodes, signs=signs, edges=edges)
