@@ -4,13 +4,15 @@ One setting (``--store`` / ``MGKG_STORE``) chooses: ``memory`` (rdflib load + ow
 workers each loading a dump: the default), ``oxigraph:PATH`` (written once by ``mgkg load``, reopened
 with no parsing or reasoning, SPARQL workers open it read-only) or ``sparql:URL`` (a remote endpoint;
 mgkg keeps no copy). For the last two the causal network behind /why is built from a CONSTRUCT of the
-mgkg causal-link triples into a small rdflib graph, never from the whole store.
+causal-link triples of every graph but the inferred one (mgkg's own and those `mgkg load` added) into
+a small rdflib graph, never from the whole store.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Final, Literal
@@ -33,22 +35,62 @@ EXTERNAL_GRAPH: Final = "https://w3id.org/mgkg/graph/external"
 
 MGKG_GRAPHS: Final = (str(ASSERTED_GRAPH), str(INFERRED_GRAPH))
 
-CAUSAL_VIEW_QUERY: Final = f"""
+_NODE_LINKS: Final = (
+    "rdf:type",
+    "skos:exactMatch",
+    "skos:closeMatch",
+    "skos:broadMatch",
+    "skos:narrowMatch",
+    "skos:relatedMatch",
+    "mgkg:about",
+    "<http://purl.obolibrary.org/obo/RO_0002327>",
+)
+"""The IRI-valued properties of a node that the causal view keeps from loaded graphs (besides literals)."""
+
+
+def causal_view_query(graphs: Iterable[str] = MGKG_GRAPHS) -> str:
+    """The CONSTRUCT that pulls what /why, /entities, /links, /citations and /justify read from a store.
+
+    From every graph of ``graphs`` but the inferred one (their merge is the query's default graph):
+    every ``mgkg:CausalLink`` with all its statements, its citations, their documents, its mechanisms
+    and contexts, and the class tree; for the nodes the links join (and the entities their states are
+    about or that enable them), their literals (labels, synonyms, definitions) and their kinds, standard
+    identifiers and ``mgkg:about``, but not their other edges (a loaded Hetionet-sized graph keeps its
+    millions of plain edges in the store, for SPARQL). Nodes of the asserted mgkg graph keep every
+    statement, as written. So causal links a user loads with ``mgkg load`` beside mgkg's own are
+    searched by /why too; inferred triples never are.
+    """
+    sources = [g for g in dict.fromkeys(graphs) if g != str(INFERRED_GRAPH)]
+    dataset = "".join(f"FROM <{g}>\n" for g in sources) + f"FROM NAMED <{ASSERTED_GRAPH}>"
+    kept = ", ".join(_NODE_LINKS)
+    return f"""
 PREFIX mgkg: <{MGKG}>
+PREFIX rdf: <http://www.w3.org/1999/02/22-rdf-syntax-ns#>
 PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
-CONSTRUCT {{ ?s ?p ?o }} WHERE {{
-  GRAPH <{ASSERTED_GRAPH}> {{
-    {{ ?s a mgkg:CausalLink ; ?p ?o }}
-    UNION {{ ?link a mgkg:CausalLink ; mgkg:citation ?s . ?s ?p ?o }}
-    UNION {{ ?link a mgkg:CausalLink ; mgkg:citation/mgkg:sourceDocument ?s . ?s ?p ?o }}
-    UNION {{ ?link a mgkg:CausalLink ; mgkg:mechanism|mgkg:tissue|mgkg:condition ?s . ?s ?p ?o }}
-    UNION {{ ?s rdfs:subClassOf ?o . BIND(rdfs:subClassOf AS ?p) }}
-    UNION {{ ?s a ?kind . ?kind rdfs:subClassOf* mgkg:Node . ?s ?p ?o }}
+PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
+CONSTRUCT {{ ?s ?p ?o }}
+{dataset}
+WHERE {{
+  {{ ?s a mgkg:CausalLink ; ?p ?o }}
+  UNION {{ ?link a mgkg:CausalLink ; mgkg:citation ?s . ?s ?p ?o }}
+  UNION {{ ?link a mgkg:CausalLink ; mgkg:citation/mgkg:sourceDocument ?s . ?s ?p ?o }}
+  UNION {{ ?link a mgkg:CausalLink ; mgkg:mechanism|mgkg:tissue|mgkg:condition ?s . ?s ?p ?o }}
+  UNION {{ ?s rdfs:subClassOf ?o . BIND(rdfs:subClassOf AS ?p) }}
+  UNION {{ GRAPH <{ASSERTED_GRAPH}> {{ ?s a ?kind . ?kind rdfs:subClassOf* mgkg:Node . ?s ?p ?o }} }}
+  UNION {{
+    ?link a mgkg:CausalLink ; mgkg:cause|mgkg:positiveEffect|mgkg:negativeEffect ?s .
+    ?s ?p ?o FILTER(isLiteral(?o) || ?p IN ({kept}))
+  }}
+  UNION {{
+    ?link a mgkg:CausalLink ; mgkg:cause|mgkg:positiveEffect|mgkg:negativeEffect ?n .
+    {{ ?n mgkg:about ?s }} UNION {{ ?s <http://purl.obolibrary.org/obo/RO_0002327> ?n }}
+    ?s ?p ?o FILTER(isLiteral(?o) || ?p IN ({kept}))
   }}
 }}"""
-"""The asserted triples /why, /entities, /links, /citations and /justify read: every causal link with
-its citations, documents, mechanisms and contexts, the class tree, and every node (label, kind, xrefs,
-synonyms, definition, what it is about)."""
+
+
+CAUSAL_VIEW_QUERY: Final = causal_view_query()
+"""The causal view of a store holding only the mgkg graphs (see :func:`causal_view_query`)."""
 
 DERIVED_VIEW_QUERY: Final = (
     "CONSTRUCT { ?s ?p ?o } WHERE { GRAPH <"
@@ -166,7 +208,8 @@ def read_oxigraph(spec: StoreSpec) -> tuple[KnowledgeGraph, StoreInfo]:
             f"The Oxigraph store at {spec.location} has no mgkg graphs. Write them with: mgkg load "
             f"--store {spec}"
         )
-    view, derived = _construct_nt(store, CAUSAL_VIEW_QUERY), _construct_nt(store, DERIVED_VIEW_QUERY)
+    view = _construct_nt(store, causal_view_query(counts))
+    derived = _construct_nt(store, DERIVED_VIEW_QUERY)
     del store  # the workers open their own read-only handles
     info = StoreInfo(spec, counts)
     graph = knowledge_graph_from_triples(

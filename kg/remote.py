@@ -22,12 +22,12 @@ import httpx
 import pyoxigraph as ox
 
 from kg.backends import (
-    CAUSAL_VIEW_QUERY,
     COUNT_QUERY,
     DERIVED_VIEW_QUERY,
     MGKG_GRAPHS,
     StoreInfo,
     StoreSpec,
+    causal_view_query,
     knowledge_graph_from_triples,
 )
 from kg.graph import KnowledgeGraph
@@ -225,7 +225,7 @@ def read_remote(spec: StoreSpec, timeout_s: float = 60.0) -> tuple[KnowledgeGrap
             f"The SPARQL store at {spec.location} has no mgkg graphs. Write them with: mgkg load --store "
             f"{spec} --gsp-url URL (or --update-url URL)"
         )
-    view = construct(spec.location, CAUSAL_VIEW_QUERY, timeout_s)
+    view = construct(spec.location, causal_view_query(info.graphs), timeout_s)
     derived = construct(spec.location, DERIVED_VIEW_QUERY, timeout_s)
     graph = knowledge_graph_from_triples(
         spec, view, derived, time.perf_counter() - started, info.inferred_triples

@@ -56,3 +56,38 @@ def test_missing_oxigraph_store_says_how_to_create_it(tmp_path: Path) -> None:
     app = create_app(Settings(store=f"oxigraph:{tmp_path / 'none'}"))
     with pytest.raises(FileNotFoundError, match="mgkg load --store oxigraph:"), TestClient(app):
         pass
+
+
+def test_why_over_an_oxigraph_store_searches_causal_links_loaded_beside_mgkg(
+    knowledge_graph: KnowledgeGraph, tmp_path: Path
+) -> None:
+    from kg.backends import EXTERNAL_GRAPH
+    from kg.load import load_oxigraph
+
+    user_file = Path(__file__).parent / "resources" / "load" / "user-link.ttl"
+    folder = tmp_path / "store"
+    load_oxigraph(StoreSpec("oxigraph", str(folder)), [user_file], EXTERNAL_GRAPH, knowledge_graph)
+    with TestClient(create_app(Settings(store=f"oxigraph:{folder}"))) as client:
+        answer = client.get("/why", params={"finding": "user palpitations"})
+        by_entity = client.get("/why", params={"finding": "user heart rhythm"})
+        shipped = client.get("/why", params={"finding": "hypocalcemia"}).json()
+    assert answer.status_code == 200, answer.text
+    explanation = answer.json()
+    assert explanation["status"] == "explained"
+    last_steps = [path["steps"][-1] for path in explanation["paths"]]
+    assert last_steps
+    for step in last_steps:
+        assert step["subject"]["iri"] == "https://w3id.org/mgkg/id/hypokalemia"
+        assert [c["identifier"] for c in step["citations"]] == ["user-2026:1"]
+        assert step["citations"][0]["document"] == "A user's own source"
+        assert [ref["iri"] for ref in step["links"]] == [
+            "https://example.org/mine/link-hypokalemia-palpitations"
+        ]
+    assert by_entity.json()["finding"]["iri"] == "https://example.org/mine/palpitations"
+    # mgkg's own answers are unchanged, and a plain (non-causal) edge of the loaded file is not a link
+    assert shipped == explain(knowledge_graph.network, "hypocalcemia").model_dump(mode="json")
+    assert all(
+        step["subject"]["iri"] != "https://example.org/mine/gene-1"
+        for path in explanation["paths"]
+        for step in path["steps"]
+    )
