@@ -102,8 +102,10 @@ async def build_state(settings: Settings) -> ServiceState:
         cache_bytes=settings.sparql_cache_bytes,
         spin_s=settings.sparql_spin_us / 1e6,
         cache_dir=settings.cache_dir,
+        reasoner=settings.reasoner,
     )
     network = await anyio.to_thread.run_sync(lambda: kg.network)
+    await anyio.to_thread.run_sync(network.signed_index)  # built once here, not by the first /why
     state = ServiceState(
         settings=settings,
         kg=kg,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -37,6 +38,11 @@ class Settings(BaseSettings):
         description="The store: memory (default), oxigraph:PATH (written by mgkg load) or sparql:URL.",
     )
     cache_dir: Path | None = Field(default=None, description="Inference cache folder (default: user cache).")
+    reasoner: Literal["owlrl", "fast"] = Field(
+        default="owlrl",
+        description="Inference engine for the memory store: owlrl (the reference) or fast (the ontology's "
+        "OWL 2 RL rules, linear; same causal triples on the shipped graph). Part of the cache key.",
+    )
     sparql_timeout_s: float = Field(default=10.0, gt=0, le=600, description="Per-query time limit, seconds.")
     sparql_max_query_chars: int = Field(default=20_000, ge=100, description="Longest query text accepted.")
     sparql_max_rows: int = Field(default=10_000, ge=1, description="Rows (or triples) beyond this are cut.")

@@ -240,20 +240,22 @@ async def open_store(
     cache_bytes: int = 32 * 2**20,
     spin_s: float = 1e-3,
     cache_dir: Path | None = None,
+    reasoner: str | None = None,
 ) -> tuple[KnowledgeGraph, StoreInfo, QueryEngine]:
     """Open a store for reading: the knowledge graph /why reads, what the store holds, a started engine.
 
     memory: parse and reason (or read the inference cache), SPARQL workers each load a dump;
     oxigraph:PATH: no parsing or reasoning, the causal view comes from the store and the workers open
     it read-only; sparql:URL: the causal view comes from the remote store and queries go there.
-    Blocking work runs in threads, so the event loop stays free.
+    ``reasoner`` ("owlrl" or "fast", default $MGKG_REASONER, else owlrl) is the memory store's inference
+    engine; the other stores hold what `mgkg load` inferred. Blocking work runs in threads.
     """
     from kg.graph import load_knowledge_graph
     from kg.remote import RemoteEngine, read_remote
     from kg.sparql import SparqlEngine
 
     if spec.kind == "memory":
-        graph = await asyncio.to_thread(load_knowledge_graph, None, cache_dir)
+        graph = await asyncio.to_thread(load_knowledge_graph, None, cache_dir, reasoner)
         engine = await SparqlEngine.from_dataset(
             graph.dataset,
             workers=workers,

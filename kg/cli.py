@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -388,6 +389,13 @@ def export_command(
 # --- Service: serve the REST + SPARQL app, and run SPARQL from the terminal (api/, kg/sparql.py) -------
 
 
+class Reasoner(StrEnum):
+    """The inference engines `mgkg serve --reasoner` and `mgkg load --reasoner` accept."""
+
+    OWLRL = "owlrl"
+    FAST = "fast"
+
+
 @app.command("serve")
 def serve_command(
     host: Annotated[str, typer.Option(envvar="MGKG_HOST", help="Interface to listen on.")] = "127.0.0.1",
@@ -397,6 +405,10 @@ def serve_command(
     store: Annotated[
         str, typer.Option(envvar="MGKG_STORE", help="memory, oxigraph:PATH or sparql:URL.")
     ] = "memory",
+    reasoner: Annotated[
+        Reasoner | None,
+        typer.Option(envvar="MGKG_REASONER", help="Inference engine of the memory store: owlrl or fast."),
+    ] = None,
 ) -> None:
     """Serve the REST API and the SPARQL endpoint (graph loaded once, from the inference cache).
 
@@ -414,6 +426,8 @@ def serve_command(
     except ValueError as error:
         raise typer.BadParameter(str(error), param_hint="--store") from None
     os.environ["MGKG_STORE"] = store  # read by each worker's Settings
+    if reasoner is not None:
+        os.environ["MGKG_REASONER"] = reasoner.value  # read by each worker's Settings
     # An import string and factory=True: each uvicorn worker process builds its own app and graph.
     uvicorn.run(
         "api.app:create_app", factory=True, host=host, port=port, workers=workers, log_level=log_level
@@ -517,6 +531,10 @@ def load_command(
     cache_dir: Annotated[
         Path | None, typer.Option(envvar="MGKG_CACHE_DIR", help="Inference cache folder.")
     ] = None,
+    reasoner: Annotated[
+        Reasoner | None,
+        typer.Option(envvar="MGKG_REASONER", help="Inference engine for the mgkg graphs: owlrl or fast."),
+    ] = None,
 ) -> None:
     """Write the mgkg graphs (asserted + inferred) and any external RDF files into a store, streaming.
 
@@ -545,7 +563,8 @@ def load_command(
     paths = list(files or [])
     columns = (TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TransferSpeedColumn())
     try:
-        knowledge_graph = None if skip_mgkg else load_knowledge_graph(cache_dir=cache_dir)
+        engine = reasoner.value if reasoner is not None else None
+        knowledge_graph = None if skip_mgkg else load_knowledge_graph(cache_dir=cache_dir, engine=engine)
         with Progress(*columns, console=err_console, transient=False) as bar:
 
             def progress(path: Path) -> ProgressCallback:

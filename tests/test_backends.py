@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
 
@@ -91,3 +92,53 @@ def test_why_over_an_oxigraph_store_searches_causal_links_loaded_beside_mgkg(
         for path in explanation["paths"]
         for step in path["steps"]
     )
+
+
+# --- the reasoner setting (MGKG_REASONER, --reasoner) ---------------------------------------------
+
+
+def engines_used(monkeypatch: pytest.MonkeyPatch) -> list[object]:
+    """Record the engine every load_knowledge_graph call is given (the real function still runs)."""
+    used: list[object] = []
+    original = kg.graph.load_knowledge_graph
+
+    def recording(*args: object, **kwargs: object) -> object:
+        used.append(kwargs.get("engine", args[2] if len(args) > 2 else None))
+        return original(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(kg.graph, "load_knowledge_graph", recording)
+    return used
+
+
+def test_reasoner_setting_reaches_the_memory_store(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    with pytest.raises(ValidationError):
+        Settings(reasoner="hermit")  # type: ignore[arg-type]
+    monkeypatch.setenv("MGKG_REASONER", "fast")
+    assert Settings().reasoner == "fast"
+    used = engines_used(monkeypatch)
+    with TestClient(create_app(Settings(cache_dir=tmp_path))) as client:
+        assert client.get("/why", params={"finding": "tetany"}).json()["status"] == "explained"
+    assert used == ["fast"]
+    assert any(path.name.startswith("inferred-") for path in tmp_path.iterdir())
+
+
+def test_cli_serve_and_load_take_a_reasoner(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    import uvicorn
+    from typer.testing import CliRunner
+
+    from kg.cli import app
+
+    monkeypatch.delenv("MGKG_REASONER", raising=False)
+    monkeypatch.setattr(uvicorn, "run", lambda *args, **kwargs: None)
+    runner = CliRunner()
+    served = runner.invoke(app, ["serve", "--reasoner", "fast"])
+    assert served.exit_code == 0, served.output
+    assert os.environ["MGKG_REASONER"] == "fast"  # what each uvicorn worker's Settings reads
+    assert runner.invoke(app, ["serve", "--reasoner", "hermit"]).exit_code == 2
+    used = engines_used(monkeypatch)
+    store = f"oxigraph:{tmp_path / 'db'}"
+    loaded = runner.invoke(
+        app, ["load", "--store", store, "--reasoner", "owlrl", "--cache-dir", str(tmp_path / "cache")]
+    )
+    assert loaded.exit_code == 0, loaded.output
+    assert used == ["owlrl"]
