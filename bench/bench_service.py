@@ -9,10 +9,17 @@ second and p50/p99 latency of GET /health (the trivial route), GET /why?finding=
 /sparql?query=SELECT..., and each route's throughput as a fraction of /health's. The client runs on the
 same machine, so absolute figures include its own cost; the ratio is the figure.
 
-Part 2 times the SPARQL engine (kg.sparql.SparqlEngine: guard cache + worker process + serialization),
-with its answer cache off (every query goes to a worker) and on (the service's default), beside
-pyoxigraph in-process (query + the same SPARQL JSON serialization) on the same queries and data,
-interleaving rounds so that machine noise hits both alike.
+Part 2 (alone with ``--engine-only``) times the SPARQL engine (kg.sparql.SparqlEngine: guard + worker
+process + serialization) beside pyoxigraph in-process on the same query text and data, with the same
+dataset semantics (the union of the named graphs as default graph) and the same serialization
+(pyoxigraph's SPARQL JSON writer, which the worker uses too). Each figure is a median of ``--repeat``
+back-to-back calls, timed in alternating blocks of 50 (engine, cached engine, pyoxigraph, ...) after a
+warm-up and a pause longer than the workers' poll, so machine noise hits all alike and no worker polls
+on a CPU while pyoxigraph is timed. Columns: ``engine`` has the answer cache off (every call is answered
+by a worker: a first-time answer; the guard's verdict on the text is cached, as for any text seen
+once); ``cached`` is the service's default; ``new text`` makes each query text unique (a trailing
+comment), so the guard's rdflib parse is included. ``--pin-cpus`` pins this process and the workers to
+different CPUs (SparqlEngine(pin_cpus=True)).
 
 Targets: /why at least half of /health's throughput with p99 under 50 ms; SPARQL within 2x of pyoxigraph.
 """
@@ -21,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import math
 import os
 import re
@@ -30,6 +38,7 @@ import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
@@ -37,7 +46,7 @@ import httpx
 import pyoxigraph as ox
 
 from kg.graph import load_knowledge_graph
-from kg.sparql import SparqlEngine, check_query
+from kg.sparql import SparqlEngine, SparqlResult, check_query
 
 PREFIXES = "PREFIX mgkg: <https://w3id.org/mgkg/vocab#>\nPREFIX mgkgid: <https://w3id.org/mgkg/id/>\n"
 HTTP_SELECT = PREFIXES + "SELECT ?x WHERE { ?x mgkg:causallyUpstreamOf mgkgid:hypocalcemia }"
@@ -173,31 +182,49 @@ def serve_and_drive(requests: int, concurrency: int, seconds: int) -> list[Load]
             process.wait(timeout=15)
 
 
-async def engine_versus_pyoxigraph(repeat: int) -> list[tuple[str, float, float, float]]:
-    """Median seconds per query: the engine without and with its answer cache, and pyoxigraph in-process."""
+async def _timed_block(samples: list[float], call: Callable[[], Awaitable[object]], size: int) -> None:
+    """Warm up, then time ``size`` back-to-back calls; start after any worker's poll has lapsed."""
+    await asyncio.sleep(0.003)  # longer than spin_s: no worker still polls while the block runs
+    for _ in range(5):
+        await call()
+    for _ in range(size):
+        start = time.perf_counter()
+        await call()
+        samples.append(time.perf_counter() - start)
+
+
+async def engine_versus_pyoxigraph(repeat: int, pin_cpus: bool = False) -> list[tuple[str, dict[str, float]]]:
+    """Median seconds per query: the engine with its answer cache off (``engine``) and on (``cached``),
+    the engine on a query text never seen before (``new text``: the guard's parse included), and
+    pyoxigraph in-process (``pyoxigraph``), in alternating blocks of back-to-back calls."""
     graph = load_knowledge_graph()
-    cold = await SparqlEngine.from_dataset(graph.dataset, workers=2, cache_bytes=0)
+    cold = await SparqlEngine.from_dataset(graph.dataset, workers=2, cache_bytes=0, pin_cpus=pin_cpus)
     cached = await SparqlEngine.from_dataset(graph.dataset, workers=2)
     store = ox.Store()
     store.bulk_load(path=str(cold.dump), format=ox.RdfFormat.N_QUADS)
     results = []
+    fresh = itertools.count()
     try:
         for name, text in ENGINE_QUERIES.items():
-            samples: dict[str, list[float]] = {"cold": [], "cached": [], "pyoxigraph": []}
-            for _ in range(10):  # warm up all three
-                await cold.run(check_query(text), JSON_RESULTS)
-                await cached.run(check_query(text), JSON_RESULTS)
-                _pyoxigraph_json(store, text)
-            for _ in range(repeat):
-                for label, engine in (("cold", cold), ("cached", cached)):
-                    start = time.perf_counter()
-                    await engine.run(check_query(text), JSON_RESULTS)
-                    samples[label].append(time.perf_counter() - start)
-                start = time.perf_counter()
-                _pyoxigraph_json(store, text)
-                samples["pyoxigraph"].append(time.perf_counter() - start)
-            medians = {label: statistics.median(values) for label, values in samples.items()}
-            results.append((name, medians["cold"], medians["cached"], medians["pyoxigraph"]))
+
+            async def pyoxigraph(text: str = text) -> bytes:
+                return _pyoxigraph_json(store, text)
+
+            async def new_text(text: str = text) -> SparqlResult:
+                return await cold.run(check_query(f"{text} # {next(fresh)}"), JSON_RESULTS)
+
+            calls: dict[str, Callable[[], Awaitable[object]]] = {
+                "engine": lambda text=text: cold.run(check_query(text), JSON_RESULTS),  # type: ignore[misc]
+                "cached": lambda text=text: cached.run(check_query(text), JSON_RESULTS),  # type: ignore[misc]
+                "pyoxigraph": pyoxigraph,
+            }
+            samples: dict[str, list[float]] = {label: [] for label in [*calls, "new text"]}
+            block = 50
+            for _ in range(max(repeat // block, 1)):
+                for label, call in calls.items():
+                    await _timed_block(samples[label], call, block)
+            await _timed_block(samples["new text"], new_text, 20)
+            results.append((name, {label: statistics.median(values) for label, values in samples.items()}))
     finally:
         await cold.close()
         await cached.close()
@@ -218,8 +245,15 @@ def main() -> None:
     parser.add_argument("--duration", type=int, default=5, help="seconds per route (wrk)")
     parser.add_argument("--concurrency", type=int, default=20, help="concurrent connections")
     parser.add_argument("--repeat", type=int, default=2000, help="engine timing rounds per query")
+    parser.add_argument("--engine-only", action="store_true", help="skip the HTTP part")
+    parser.add_argument(
+        "--pin-cpus", action="store_true", help="pin this process and the SPARQL workers to different CPUs"
+    )
     options = parser.parse_args()
     print(f"machine: {os.cpu_count()} CPUs, Python {sys.version.split()[0]}, pyoxigraph {ox.__version__}")
+    if options.engine_only:
+        engine_part(options.repeat, options.pin_cpus)
+        return
     loads = serve_and_drive(options.requests, options.concurrency, options.duration)
     health = loads[0]
     client = f"wrk, {options.duration} s" if shutil.which("wrk") else f"httpx, {options.requests} requests"
@@ -236,23 +270,35 @@ def main() -> None:
         f"target /why >= 0.5x /health throughput and p99 < 50 ms: {'MET' if why_ok else 'NOT MET'} "
         f"({why.rps / health.rps:.2f}x, p99 {why.p99_ms:.1f} ms)"
     )
+    engine_part(options.repeat, options.pin_cpus)
+
+
+def engine_part(repeat: int, pin_cpus: bool) -> None:
+    """Print the engine's times beside pyoxigraph's and whether the 2x target is met."""
+    pinned = ", server and workers pinned to different CPUs" if pin_cpus else ""
     print(
-        f"\nSPARQL engine beside pyoxigraph in-process, median of {options.repeat} runs (JSON results), us:"
+        f"\nSPARQL engine beside pyoxigraph in-process, medians of {repeat} runs (JSON results{pinned}), us:"
     )
-    print(f"{'query':28} {'no cache':>9} {'cached':>7} {'pyoxigraph':>10} {'ratio':>6} {'cached':>7}")
-    cold_ratios, cached_ratios = [], []
-    for name, cold, cached, theirs in asyncio.run(engine_versus_pyoxigraph(options.repeat)):
-        cold_ratios.append(cold / theirs)
-        cached_ratios.append(cached / theirs)
+    print(
+        f"{'query':26} {'engine':>7} {'cached':>7} {'new text':>9} {'pyoxigraph':>10} "
+        f"{'engine/py':>9} {'cached/py':>9} {'new/py':>7}"
+    )
+    ratios: dict[str, list[float]] = {"engine": [], "cached": [], "new text": []}
+    for name, m in asyncio.run(engine_versus_pyoxigraph(repeat, pin_cpus)):
+        theirs = m["pyoxigraph"]
+        for label, values in ratios.items():
+            values.append(m[label] / theirs)
         print(
-            f"{name:28} {cold * 1e6:9.0f} {cached * 1e6:7.0f} {theirs * 1e6:10.0f} "
-            f"{cold / theirs:6.2f} {cached / theirs:7.2f}"
+            f"{name:26} {m['engine'] * 1e6:7.0f} {m['cached'] * 1e6:7.0f} {m['new text'] * 1e6:9.0f} "
+            f"{theirs * 1e6:10.0f} {m['engine'] / theirs:9.2f} {m['cached'] / theirs:9.2f} "
+            f"{m['new text'] / theirs:7.2f}"
         )
-    for label, ratios in (
-        ("repeated queries (answer cache on, the default)", cached_ratios),
-        ("first-time queries (answer cache off)", cold_ratios),
+    for label, key in (
+        ("first-time answers (answer cache off; the issue's target)", "engine"),
+        ("repeated queries (answer cache on, the default)", "cached"),
+        ("never-seen query texts (guard parse included)", "new text"),
     ):
-        worst = max(ratios)
+        worst = max(ratios[key])
         print(
             f"target SPARQL within 2x of pyoxigraph, {label}: {'MET' if worst <= 2 else 'NOT MET'} "
             f"(worst {worst:.2f}x)"

@@ -10,12 +10,14 @@ ready in a fraction of a second.
 The store is either loaded from an N-Quads dump (``nquads PATH``, the memory store) or an on-disk
 Oxigraph store opened read-only (``oxigraph PATH``: nothing to load, several processes may share it).
 
-Wire protocol (one request at a time, no text parsing on the hot path): the parent writes a 4-byte
-big-endian length and a ``marshal``-encoded request dict; the worker answers with two 4-byte lengths
-(header, body), a ``marshal``-encoded header dict and the body bytes, written by pyoxigraph's own
-serializers. Rows (SELECT) and triples (CONSTRUCT/DESCRIBE) beyond ``max_rows`` are dropped and
-``truncated`` is set, so that a large answer neither floods the parent nor hides that it was cut.
-The first frame a worker sends, once its store is open, is a header ``{"ready": True}``.
+Wire protocol (one request at a time, no text parsing on the hot path): the parent writes one frame,
+a 4-byte big-endian length and a ``marshal``-encoded request tuple (query, media type, row limit,
+default graphs, named graphs, substitutions; the last three None when the request has none). The worker
+answers with one frame: a status byte and a 4-byte body length (:data:`REPLY_HEAD`), then the body
+written by pyoxigraph's own serializers (or an error message), in a single ``writev``. Rows (SELECT) and
+triples (CONSTRUCT/DESCRIBE) beyond the row limit are dropped and the status says ``TRUNCATED``, so
+that a large answer neither floods the parent nor hides that it was cut. The first frame a worker
+sends, once its store is open, has the status ``READY``.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ import io
 import json
 import marshal
 import os
+import select
 import struct
 import sys
 import time
@@ -35,11 +38,20 @@ from xml.sax.saxutils import escape, quoteattr
 
 import pyoxigraph as ox
 
-REPLY_HEAD = struct.Struct("!II")
-"""The two lengths (header, body) that open every reply frame."""
+REPLY_HEAD = struct.Struct("!BI")
+"""The status byte and the body length that open every reply frame."""
 REQUEST_HEAD = struct.Struct("!I")
 """The length that opens every request frame."""
+OK, TRUNCATED, SYNTAX_ERROR, ENGINE_ERROR, READY = range(5)
+"""Reply statuses: an answer, an answer cut at the row limit, two kinds of error (the body is the
+message, UTF-8), and the worker's first frame once its store is open."""
+MAX_BODY_BYTES = 64 * 2**20
+"""A serialized SELECT answer larger than this is rewritten row by row and cut at the row limit."""
 
+Request = tuple[str, str, int, "list[str] | None", "list[str] | None", "dict[str, dict[str, str]] | None"]
+"""What the parent sends: query, media type, row limit, default graphs, named graphs, substitutions."""
+
+_READ_CHUNK = 1 << 16
 _XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 _RDF_LANG_STRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"
 
@@ -220,45 +232,46 @@ def _serialize_native(results: ox.QuerySolutions, media_type: str, cap: int) -> 
     return b"".join(writer.parts)
 
 
-def execute(store: ox.Store, request: dict[str, Any]) -> tuple[dict[str, Any], bytes]:
-    """Run one request against the store; return the reply header and the serialized body.
+def execute(store: ox.Store, request: Request) -> tuple[int, bytes]:
+    """Run one request against the store; return the reply status and the serialized body.
 
     SELECT answers are written by pyoxigraph's own serializers (fast) into a capped buffer; only an
-    answer with more than ``max_rows`` rows (or more than ``max_bytes``) is run again and written by the
-    Python serializers above, cut at the limit.
+    answer with more than the row limit (or more than :data:`MAX_BODY_BYTES`) is run again and written
+    by the Python serializers above, cut at the limit. A request without dataset or substitutions (the
+    common case) goes to the store with no argument to build.
     """
-    substitutions = {ox.Variable(k): _term_from_wire(v) for k, v in request.get("substitutions", {}).items()}
-    default_graphs = _graphs(request.get("default_graphs"))
+    text, media_type, limit, default_iris, named_iris, bound = request
 
     def run() -> ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples:
+        if default_iris is None and named_iris is None and not bound:
+            return store.query(text, use_default_graph_as_union=True)
+        default_graphs = _graphs(default_iris)
         return store.query(
-            request["query"],
+            text,
             use_default_graph_as_union=default_graphs is None,
             default_graph=default_graphs,  # type: ignore[arg-type]  # list[NamedNode] is accepted
-            named_graphs=_graphs(request.get("named_graphs")),  # type: ignore[arg-type]
-            substitutions=substitutions,
+            named_graphs=_graphs(named_iris),  # type: ignore[arg-type]
+            substitutions={ox.Variable(k): _term_from_wire(v) for k, v in (bound or {}).items()},
         )
 
     results = run()
-    media_type: str = request["media_type"]
-    limit: int = request["max_rows"]
-    if isinstance(results, ox.QueryBoolean):
-        return {"ok": True, "truncated": False}, results.serialize(format=_NATIVE_RESULTS[media_type]) or b""
     if isinstance(results, ox.QuerySolutions):
-        body = _serialize_native(results, media_type, request.get("max_bytes", 64 * 2**20))
+        body = _serialize_native(results, media_type, MAX_BODY_BYTES)
         if body is not None and (
             _row_bound(body, media_type) <= limit or count_rows(body, media_type) <= limit
         ):
-            return {"ok": True, "truncated": False}, body
+            return OK, body
         results = run()
         assert isinstance(results, ox.QuerySolutions)
         variables = [v.value for v in results.variables]
         kept = list(islice(results, limit + 1))
         body = serialize_solutions(variables, kept[:limit], media_type)
-        return {"ok": True, "truncated": len(kept) > limit}, body
+        return (TRUNCATED if len(kept) > limit else OK), body
+    if isinstance(results, ox.QueryBoolean):
+        return OK, results.serialize(format=_NATIVE_RESULTS[media_type]) or b""
     triples = list(islice(results, limit + 1))
     body = ox.serialize(triples[:limit], format=RDF_FORMATS[media_type], prefixes=PREFIXES) or b""
-    return {"ok": True, "truncated": len(triples) > limit}, body
+    return (TRUNCATED if len(triples) > limit else OK), body
 
 
 def read_exactly(fd: int, size: int) -> bytes | None:
@@ -280,10 +293,11 @@ def write_all(fd: int, data: bytes) -> None:
         view = view[os.write(fd, view) :]
 
 
-def reply_frame(header: dict[str, Any], body: bytes) -> bytes:
-    """One reply frame: the two lengths, the marshalled header, the body."""
-    encoded = marshal.dumps(header)
-    return REPLY_HEAD.pack(len(encoded), len(body)) + encoded + body
+def write_reply(fd: int, status: int, body: bytes) -> None:
+    """Write one reply frame (status, body length, body) with one ``writev``: no concatenation copy."""
+    done = os.writev(fd, [REPLY_HEAD.pack(status, len(body)), body])
+    if done < REPLY_HEAD.size + len(body):  # a large body does not fit the pipe at once
+        write_all(fd, (REPLY_HEAD.pack(status, len(body)) + body)[done:])
 
 
 def open_store(kind: str, path: str) -> ox.Store:
@@ -295,29 +309,35 @@ def open_store(kind: str, path: str) -> ox.Store:
     return store
 
 
-def _next_request(fd: int, spin: float) -> bytes | None:
-    """The next request's length prefix, polling for up to ``spin`` seconds before blocking."""
-    if spin > 0:
-        os.set_blocking(fd, False)
-        deadline = time.perf_counter() + spin
+def _next_request(fd: int, spin: float, poller: select.poll) -> bytes | None:
+    """The next request frame (without its length), polling for up to ``spin`` seconds before blocking.
+
+    ``fd`` is non-blocking: a frame usually arrives whole and costs one ``read``; a large one is
+    completed by waiting on ``poller``. None when the parent closed the pipe.
+    """
+    deadline = time.perf_counter() + spin
+    while True:
         try:
-            while time.perf_counter() < deadline:
-                try:
-                    first = os.read(fd, REQUEST_HEAD.size)
-                except BlockingIOError:
-                    os.sched_yield()  # a polite poll: any other runnable process goes first
-                    continue
-                if not first:
-                    return None
-                rest = b"" if len(first) == REQUEST_HEAD.size else None
-                os.set_blocking(fd, True)
-                if rest is None:
-                    more = read_exactly(fd, REQUEST_HEAD.size - len(first))
-                    return None if more is None else first + more
-                return first
-        finally:
-            os.set_blocking(fd, True)
-    return read_exactly(fd, REQUEST_HEAD.size)
+            chunk = os.read(fd, _READ_CHUNK)
+            break
+        except BlockingIOError:
+            if time.perf_counter() < deadline:
+                os.sched_yield()  # a polite poll: any other runnable process goes first
+            else:
+                poller.poll()
+    if not chunk:
+        return None
+    buffer = bytearray(chunk)
+    while (
+        len(buffer) < REQUEST_HEAD.size
+        or len(buffer) < REQUEST_HEAD.size + REQUEST_HEAD.unpack_from(buffer)[0]
+    ):
+        poller.poll()
+        chunk = os.read(fd, _READ_CHUNK)
+        if not chunk:
+            return None
+        buffer += chunk
+    return bytes(buffer[REQUEST_HEAD.size :])
 
 
 def serve(kind: str, path: str, fd_in: int, fd_out: int, spin: float = 0.0) -> None:
@@ -328,18 +348,18 @@ def serve(kind: str, path: str, fd_in: int, fd_out: int, spin: float = 0.0) -> N
     simple query, so back-to-back queries are answered without that wake-up.
     """
     store = open_store(kind, path)
-    write_all(fd_out, reply_frame({"ready": True}, b""))
-    while (head := _next_request(fd_in, spin)) is not None:
-        data = read_exactly(fd_in, REQUEST_HEAD.unpack(head)[0])
-        if data is None:
-            return
+    os.set_blocking(fd_in, False)
+    poller = select.poll()
+    poller.register(fd_in, select.POLLIN)
+    write_reply(fd_out, READY, b"")
+    while (data := _next_request(fd_in, spin, poller)) is not None:
         try:
-            header, body = execute(store, marshal.loads(data))
+            status, body = execute(store, marshal.loads(data))
         except SyntaxError as error:
-            header, body = {"ok": False, "kind": "syntax", "message": str(error)}, b""
+            status, body = SYNTAX_ERROR, str(error).encode()
         except Exception as error:  # reported to the parent as an engine error; the worker keeps serving
-            header, body = {"ok": False, "kind": "engine", "message": f"{type(error).__name__}: {error}"}, b""
-        write_all(fd_out, reply_frame(header, body))
+            status, body = ENGINE_ERROR, f"{type(error).__name__}: {error}".encode()
+        write_reply(fd_out, status, body)
 
 
 if __name__ == "__main__":
