@@ -11,6 +11,7 @@ queries are bound with a trailing ``VALUES`` clause of escaped terms, never past
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -66,6 +67,30 @@ def values_clause(substitutions: Mapping[str, Mapping[str, str]]) -> str:
             terms.append(str(ox.Literal(spec["value"])))
     names = " ".join(f"?{name}" for name in substitutions)
     return f"\nVALUES ({names}) {{ ({' '.join(terms)}) }}"
+
+
+_WHERE: Final = re.compile(r"\bWHERE\s*\{", re.IGNORECASE)
+
+
+def bind_values(text: str, substitutions: Mapping[str, Mapping[str, str]]) -> str:
+    """The query with its parameters bound by a VALUES block opening its WHERE group.
+
+    SPARQL has no pre-binding: a trailing VALUES clause joins only after the WHERE group's FILTERs
+    ran, with the variables still unbound there, so a named query that filters on a parameter would
+    match nothing. A block at the start of the group binds them first, as the local engine's
+    substitutions do. Falls back to the trailing clause when no ``WHERE {`` is found outside comments.
+
+    >>> bind_values("SELECT * WHERE { ?s ?p ?x FILTER(?x = ?v) }", {"v": {"type": "iri", "value": "urn:a"}})
+    'SELECT * WHERE { VALUES (?v) { (<urn:a>) }\\n ?s ?p ?x FILTER(?x = ?v) }'
+    """
+    clause = values_clause(substitutions)
+    if not clause:
+        return text
+    blanked = re.sub(r"(?m)^\s*#.*$", lambda m: " " * len(m.group()), text)  # header comments
+    found = _WHERE.search(blanked)
+    if found is None:
+        return text + clause
+    return f"{text[: found.end()]} {clause.strip()}\n{text[found.end() :]}"
 
 
 def request_form(
@@ -153,7 +178,7 @@ class RemoteEngine:
         default, named = dataset_of(query, default_graphs, named_graphs)
         if default is None:
             default = named = sorted(self.named_graphs)
-        text = query.text + values_clause(substitutions or {})
+        text = bind_values(query.text, substitutions or {})
         method, params = request_form(self.endpoint, text, default, named or ())
         key = json.dumps([media_type, params])
         cached = self._cache.get(key) if self._cache.max_bytes else None

@@ -114,3 +114,14 @@ def writable_server(tmp_path: Path) -> Iterator[str]:
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+@pytest.fixture(scope="module", params=["memory", "oxigraph", "sparql"])
+def store_setting(request: pytest.FixtureRequest) -> str:
+    """The --store / MGKG_STORE value of each backend in turn: memory, an on-disk Oxigraph store written
+    by kg.load, and a real Oxigraph server over HTTP. A test using it runs once per backend."""
+    if request.param == "oxigraph":
+        return f"oxigraph:{request.getfixturevalue('oxigraph_store')}"
+    if request.param == "sparql":
+        return f"sparql:{request.getfixturevalue('oxigraph_server')}"
+    return "memory"

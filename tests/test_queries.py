@@ -35,8 +35,11 @@ REQUIRED_TOPICS = {
 
 
 @pytest.fixture(scope="module")
-def client() -> Iterator[TestClient]:
-    with TestClient(create_app(Settings())) as test_client:
+def client(store_setting: str) -> Iterator[TestClient]:
+    """The app on each store backend (memory, on-disk Oxigraph, remote SPARQL): every test that asks for
+    it is about the HTTP surface and runs once per backend. Header and parameter-binding tests that
+    need no app run once."""
+    with TestClient(create_app(Settings(store=store_setting))) as test_client:
         yield test_client
 
 

@@ -1,4 +1,11 @@
-"""The SPARQL guard, content negotiation and the worker pool, through kg.sparql's public functions."""
+"""The SPARQL guard, content negotiation and the worker pool, through kg.sparql's public functions.
+
+Which tests run on every store backend: `mgkg query` (the surface a user sees) runs on memory, on-disk
+Oxigraph and a remote SPARQL server, like the HTTP tests in test_api.py and test_queries.py. The guard
+and negotiation tests are pure functions with no store, and the time-limit and answer-cache tests
+exercise the worker pool of the local engine (SparqlEngine) itself, so they stay on the memory store;
+the remote engine's time limit and refusals are covered over HTTP in test_api.py.
+"""
 
 from __future__ import annotations
 
@@ -150,12 +157,13 @@ def test_timeout_kills_the_worker_and_the_pool_recovers() -> None:
     assert b"true" in again
 
 
-def test_cli_query_prints_results_and_refuses_updates() -> None:
+def test_cli_query_prints_results_and_refuses_updates(store_setting: str) -> None:
+    """`mgkg query` on every store backend (the guard and the answers must not depend on the store)."""
     from typer.testing import CliRunner
 
     from kg.cli import app
 
-    runner = CliRunner()
+    runner = CliRunner(env={"MGKG_STORE": store_setting})
     query = (
         "SELECT ?f WHERE { <https://w3id.org/mgkg/id/hypomagnesemia> "
         "<https://w3id.org/mgkg/vocab#causallyUpstreamOf> ?f }"
