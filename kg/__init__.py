@@ -18,7 +18,7 @@ from kg.models import (
     Xref,
 )
 from kg.network import CausalNetwork, build_network
-from kg.paths import SignedPath, find_paths
+from kg.paths import PathSearch, SignedPath, find_paths, search_paths
 from kg.reasoning import CacheInfo, load_or_materialize, materialize
 from kg.stats import Stats, compute_stats
 from kg.store import AssertedGraph, build_dataset, load_asserted
@@ -48,6 +48,7 @@ __all__ = [
     "NodeRef",
     "NotEntailedError",
     "Path",
+    "PathSearch",
     "Ref",
     "SignedPath",
     "SourceSyntaxError",
@@ -67,5 +68,6 @@ __all__ = [
     "load_knowledge_graph",
     "load_or_materialize",
     "materialize",
+    "search_paths",
     "validate",
 ]
