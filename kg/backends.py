@@ -35,17 +35,21 @@ EXTERNAL_GRAPH: Final = "https://w3id.org/mgkg/graph/external"
 
 MGKG_GRAPHS: Final = (str(ASSERTED_GRAPH), str(INFERRED_GRAPH))
 
-_NODE_LINKS: Final = (
+_NODE_PROPERTIES: Final = (
     "rdf:type",
+    "rdfs:label",
+    "skos:prefLabel",
+    "skos:altLabel",
+    "skos:definition",
     "skos:exactMatch",
     "skos:closeMatch",
     "skos:broadMatch",
     "skos:narrowMatch",
     "skos:relatedMatch",
     "mgkg:about",
-    "<http://purl.obolibrary.org/obo/RO_0002327>",
+    "obo:RO_0002327",
 )
-"""The IRI-valued properties of a node that the causal view keeps from loaded graphs (besides literals)."""
+"""The properties of a node that the causal view keeps from loaded graphs: names, kinds, identifiers."""
 
 
 def causal_view_query(graphs: Iterable[str] = MGKG_GRAPHS) -> str:
@@ -54,37 +58,44 @@ def causal_view_query(graphs: Iterable[str] = MGKG_GRAPHS) -> str:
     From every graph of ``graphs`` but the inferred one (their merge is the query's default graph):
     every ``mgkg:CausalLink`` with all its statements, its citations, their documents, its mechanisms
     and contexts, and the class tree; for the nodes the links join (and the entities their states are
-    about or that enable them), their literals (labels, synonyms, definitions) and their kinds, standard
-    identifiers and ``mgkg:about``, but not their other edges (a loaded Hetionet-sized graph keeps its
-    millions of plain edges in the store, for SPARQL). Nodes of the asserted mgkg graph keep every
-    statement, as written. So causal links a user loads with ``mgkg load`` beside mgkg's own are
-    searched by /why too; inferred triples never are.
+    about or that enable them), their labels, synonyms, definitions, kinds, standard identifiers and
+    ``mgkg:about``, looked up by property so that a hub's other edges are never scanned (a loaded
+    Hetionet-sized graph keeps its millions of plain edges in the store, for SPARQL). Nodes of the
+    asserted mgkg graph keep every statement, as written. So causal links a user loads with
+    ``mgkg load`` beside mgkg's own are searched by /why too; inferred triples never are.
     """
     sources = [g for g in dict.fromkeys(graphs) if g != str(INFERRED_GRAPH)]
     dataset = "".join(f"FROM <{g}>\n" for g in sources) + f"FROM NAMED <{ASSERTED_GRAPH}>"
-    kept = ", ".join(_NODE_LINKS)
+    kept = " ".join(_NODE_PROPERTIES)
     return f"""
 PREFIX mgkg: <{MGKG}>
 PREFIX rdf: <http://www.w3.org/1999/02/22-rdf-syntax-ns#>
 PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
 PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
+PREFIX obo: <http://purl.obolibrary.org/obo/>
 CONSTRUCT {{ ?s ?p ?o }}
 {dataset}
 WHERE {{
   {{ ?s a mgkg:CausalLink ; ?p ?o }}
-  UNION {{ ?link a mgkg:CausalLink ; mgkg:citation ?s . ?s ?p ?o }}
-  UNION {{ ?link a mgkg:CausalLink ; mgkg:citation/mgkg:sourceDocument ?s . ?s ?p ?o }}
-  UNION {{ ?link a mgkg:CausalLink ; mgkg:mechanism|mgkg:tissue|mgkg:condition ?s . ?s ?p ?o }}
+  UNION {{
+    {{ SELECT DISTINCT ?s WHERE {{
+      ?link a mgkg:CausalLink .
+      {{ ?link mgkg:citation ?s }} UNION {{ ?link mgkg:citation/mgkg:sourceDocument ?s }}
+      UNION {{ ?link mgkg:mechanism|mgkg:tissue|mgkg:condition ?s }}
+    }} }}
+    ?s ?p ?o
+  }}
   UNION {{ ?s rdfs:subClassOf ?o . BIND(rdfs:subClassOf AS ?p) }}
   UNION {{ GRAPH <{ASSERTED_GRAPH}> {{ ?s a ?kind . ?kind rdfs:subClassOf* mgkg:Node . ?s ?p ?o }} }}
   UNION {{
-    ?link a mgkg:CausalLink ; mgkg:cause|mgkg:positiveEffect|mgkg:negativeEffect ?s .
-    ?s ?p ?o FILTER(isLiteral(?o) || ?p IN ({kept}))
-  }}
-  UNION {{
-    ?link a mgkg:CausalLink ; mgkg:cause|mgkg:positiveEffect|mgkg:negativeEffect ?n .
-    {{ ?n mgkg:about ?s }} UNION {{ ?s <http://purl.obolibrary.org/obo/RO_0002327> ?n }}
-    ?s ?p ?o FILTER(isLiteral(?o) || ?p IN ({kept}))
+    {{ SELECT DISTINCT ?s WHERE {{
+      ?link a mgkg:CausalLink .
+      {{ ?link mgkg:cause|mgkg:positiveEffect|mgkg:negativeEffect ?s }}
+      UNION {{ ?link mgkg:cause|mgkg:positiveEffect|mgkg:negativeEffect ?n . ?n mgkg:about ?s }}
+      UNION {{ ?link mgkg:cause|mgkg:positiveEffect|mgkg:negativeEffect ?n . ?s obo:RO_0002327 ?n }}
+    }} }}
+    VALUES ?p {{ {kept} }}
+    ?s ?p ?o
   }}
 }}"""
 
