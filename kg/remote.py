@@ -10,7 +10,6 @@ queries are bound with a trailing ``VALUES`` clause of escaped terms, never past
 
 from __future__ import annotations
 
-import json
 import re
 import time
 from collections.abc import Iterable, Mapping, Sequence
@@ -180,7 +179,7 @@ class RemoteEngine:
             default = named = sorted(self.named_graphs)
         text = bind_values(query.text, substitutions or {})
         method, params = request_form(self.endpoint, text, default, named or ())
-        key = json.dumps([media_type, params])
+        key = (media_type, *params)
         cached = self._cache.get(key) if self._cache.max_bytes else None
         if cached is not None:
             return cached

@@ -128,7 +128,9 @@ def test_cli_serve_and_load_take_a_reasoner(monkeypatch: pytest.MonkeyPatch, tmp
 
     from kg.cli import app
 
-    monkeypatch.delenv("MGKG_REASONER", raising=False)
+    # `mgkg serve` hands its settings to uvicorn's workers through os.environ: give it a copy to write
+    # into, so that MGKG_STORE / MGKG_REASONER do not leak into the tests that run after this one.
+    monkeypatch.setattr(os, "environ", {k: v for k, v in os.environ.items() if k != "MGKG_REASONER"})
     monkeypatch.setattr(uvicorn, "run", lambda *args, **kwargs: None)
     runner = CliRunner()
     served = runner.invoke(app, ["serve", "--reasoner", "fast"])
