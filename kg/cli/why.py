@@ -1,0 +1,174 @@
+"""`mgkg why`, `mgkg findings` and `mgkg justify`: explanations and their justification at a terminal."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from kg.cli._app import app, console, fail
+from kg.errors import SourceSyntaxError
+from kg.store import load_asserted
+
+# --- Explanations: why and findings (kg/network.py, kg/paths.py, kg/explain.py) --------------------
+
+
+@app.command("why", rich_help_panel="Explain")
+def why_command(
+    finding: Annotated[
+        str, typer.Argument(help="The finding: a label, synonym, local id or CURIE (HP:0002901).")
+    ],
+    source: Annotated[str, typer.Option("--source", help="Where the paths start.")] = "hypomagnesemia",
+    context: Annotated[
+        str | None, typer.Option("--context", help="Severity context: mild or severe (default: any).")
+    ] = None,
+    max_hops: Annotated[int, typer.Option("--max-hops", min=1, help="Longest path, in causal links.")] = 10,
+    max_paths: Annotated[int, typer.Option("--max-paths", min=1, help="Most paths to search for.")] = 20,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the Explanation as JSON.")] = False,
+) -> None:
+    """Explain why the source (hypomagnesemia) leads to a finding: cited paths grouped by mechanism.
+
+    Exit 2 when a name is unknown (closest names on stderr) or the context is not mild or severe.
+    """
+    from rich.markup import escape
+    from rich.tree import Tree
+
+    from kg.errors import UnknownNodeError
+    from kg.explain import explain
+    from kg.models import Path as ExplanationPath
+    from kg.models import Severity
+    from kg.network import build_network
+
+    def add_path(parent: Tree, path: ExplanationPath) -> None:
+        """Add one path (rank, net effect, steps with arrows and citations) under a tree node."""
+        where = f", {path.context.severity}" if path.context.severity else ""
+        branch = parent.add(
+            f"[bold]path {path.rank}[/]: net effect [bold]{path.net_polarity}[/] ({path.hops} step(s),"
+            f" {path.citation_count} citation(s){where})"
+        )
+        for step in path.steps:
+            arrow = "[green]↑[/]" if step.sign > 0 else "[red]↓[/]"
+            notes = [
+                n for n in (step.context.severity, "curator inference" if step.curator_inference else "") if n
+            ]
+            extra = f" [dim]({', '.join(notes)})[/]" if notes else ""
+            cited = dict.fromkeys(c.identifier for c in step.citations)
+            markers = " ".join(f"[cyan]\\[{escape(c)}][/]" for c in cited)
+            branch.add(
+                f"{arrow} {escape(step.subject.label)} [bold]{step.predicate}[/] {escape(step.object.label)}"
+                f"{extra} {markers}"
+            )
+
+    if context not in (None, "mild", "severe"):
+        raise fail(f"--context must be 'mild' or 'severe', not {context!r}.", code=2)
+    severity: Severity | None = "mild" if context == "mild" else "severe" if context == "severe" else None
+    try:
+        network = build_network(load_asserted().graph)
+        answer = explain(
+            network, finding, source=source, context=severity, max_paths=max_paths, max_hops=max_hops
+        )
+    except UnknownNodeError as error:
+        raise fail(error, code=2) from error
+    except SourceSyntaxError as error:
+        raise fail(error, code=2) from error
+    if as_json:
+        typer.echo(answer.model_dump_json(indent=2))
+        return
+    console.print(f"[bold]{escape(answer.question)}[/]", highlight=False)
+    console.print(f"{escape(answer.message)} [dim]({answer.status.value})[/]", highlight=False)
+    for group in answer.mechanisms:
+        name = group.mechanism.label if group.mechanism else "(no mechanism named)"
+        tree = Tree(f"[bold magenta]{escape(name)}[/] [dim]{len(group.paths)} path(s)[/]")
+        for path in group.paths:
+            add_path(tree, path)
+        console.print(tree, highlight=False)
+    if answer.contradicting:
+        tree = Tree("[bold yellow]Paths that contradict the finding[/] [dim](net effect against it)[/]")
+        for path in answer.contradicting:
+            add_path(tree, path)
+        console.print(tree, highlight=False)
+
+
+@app.command("findings", rich_help_panel="Explain")
+def findings_command(
+    show_all: Annotated[
+        bool, typer.Option("--all", help="List every clinical finding, also those no path reaches.")
+    ] = False,
+    source: Annotated[str, typer.Option("--source", help="Where the paths start.")] = "hypomagnesemia",
+    as_json: Annotated[bool, typer.Option("--json", help="Print the findings as JSON.")] = False,
+) -> None:
+    """List the findings `mgkg why` can explain: label, CURIE and standard identifiers."""
+    import json
+
+    from kg.errors import UnknownNodeError
+    from kg.network import build_network
+
+    try:
+        network = build_network(load_asserted().graph)
+        refs = network.findings(network.resolve(source, "source"), include_unreachable=show_all)
+    except UnknownNodeError as error:
+        raise fail(error, code=2) from error
+    if as_json:
+        typer.echo(json.dumps([ref.model_dump(mode="json") for ref in refs], indent=2))
+        return
+    table = Table(title=f"{len(refs)} finding(s)" + ("" if show_all else f" reachable from {source}"))
+    table.add_column("finding")
+    table.add_column("CURIE")
+    table.add_column("standard ids")
+    for ref in refs:
+        xrefs = ", ".join(f"{x.curie} ({x.match.value})" for x in ref.xrefs)
+        table.add_row(escape(ref.label), ref.curie, xrefs)
+    console.print(table)
+
+
+# --- Inference: justify an inferred triple (kg/reasoning.py, kg/graph.py) ---------------------------
+
+
+@app.command("justify", rich_help_panel="Explain")
+def justify_command(
+    subject: Annotated[str, typer.Argument(help="Subject: a local id, CURIE, IRI or label.")],
+    predicate: Annotated[str, typer.Argument(help="A causal predicate, e.g. causes, RO:0002411.")],
+    obj: Annotated[str, typer.Argument(metavar="OBJECT", help="Object: a local id, CURIE, IRI or label.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the justification as JSON.")] = False,
+    max_chains: Annotated[int, typer.Option("--max-chains", min=1, help="Most chains of links to show.")] = 5,
+    cache_dir: Annotated[
+        Path | None,
+        typer.Option("--cache-dir", file_okay=False, help="Inference cache folder [env: MGKG_CACHE_DIR]."),
+    ] = None,
+) -> None:
+    """Show the asserted causal links (with citations) an inferred causal triple rests on.
+
+    Exit 1 when the triple is not entailed, 2 when a name is unknown.
+    """
+    from rich.markup import escape
+    from rich.tree import Tree
+
+    from kg.errors import NotEntailedError, UnknownNodeError
+    from kg.graph import load_knowledge_graph
+
+    try:
+        knowledge_graph = load_knowledge_graph(cache_dir=cache_dir)
+        answer = knowledge_graph.justify(subject, predicate, obj, max_chains=max_chains)
+    except UnknownNodeError as error:
+        raise fail(error, code=2) from error
+    except NotEntailedError as error:
+        raise fail(error, code=1) from error
+    if as_json:
+        typer.echo(answer.model_dump_json(indent=2))
+        return
+    title = f"{escape(answer.subject.label)} [bold]{answer.predicate}[/] {escape(answer.object.label)}"
+    how = "asserted, and supported by" if answer.asserted else "inferred from"
+    tree = Tree(f"{title} [dim]({how} {len(answer.chains)} chain(s) of asserted links)[/]")
+    for number, chain in enumerate(answer.chains, start=1):
+        hops = f"{len(chain.links)} link(s), net effect {chain.net_polarity}"
+        branch = tree.add(f"[bold]chain {number}[/]: {hops}")
+        for link in chain.links:
+            step = f"{escape(link.cause.label)} [bold]{link.polarity}[/] {escape(link.effect.label)}"
+            node = branch.add(f"{step} [dim]{escape(link.curie)}[/]")
+            for cite in link.citations:
+                where = ", ".join(part for part in (cite.section, cite.document) if part)
+                node.add(f"[cyan]{escape(cite.identifier)}[/] {escape(where)}")
+    console.print(tree, highlight=False)
