@@ -8,27 +8,15 @@ printed on its own, then one line per finding.
 from __future__ import annotations
 
 import argparse
-import math
 import statistics
 import time
+
+from benchstats import percentile
 
 from kg.explain import explain
 from kg.models import Severity
 from kg.network import build_network
 from kg.store import load_asserted
-
-
-def percentile(samples: list[float], fraction: float) -> float:
-    """The nearest-rank percentile of the samples.
-
-    >>> percentile([1.0, 2.0, 3.0, 4.0], 0.5)
-    2.0
-    >>> percentile([1.0, 2.0, 3.0, 4.0], 0.99)
-    4.0
-    """
-    ordered = sorted(samples)
-    rank = min(max(math.ceil(fraction * len(ordered)), 1), len(ordered))
-    return ordered[rank - 1]
 
 
 def main() -> None:

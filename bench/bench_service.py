@@ -29,7 +29,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import itertools
-import math
 import os
 import re
 import shutil
@@ -44,6 +43,7 @@ from urllib.parse import urlencode
 
 import httpx
 import pyoxigraph as ox
+from benchstats import percentile
 
 from kg.graph import load_knowledge_graph
 from kg.sparql import SparqlEngine, SparqlResult, check_query
@@ -59,19 +59,6 @@ ENGINE_QUERIES = {
     + "SELECT ?f ?label WHERE { ?f a mgkg:ClinicalFinding ; rdfs:label ?label }",
 }
 JSON_RESULTS = "application/sparql-results+json"
-
-
-def percentile(samples: list[float], fraction: float) -> float:
-    """The nearest-rank percentile of the samples.
-
-    >>> percentile([1.0, 2.0, 3.0, 4.0], 0.5)
-    2.0
-    >>> percentile([1.0, 2.0, 3.0, 4.0], 0.99)
-    4.0
-    """
-    ordered = sorted(samples)
-    rank = min(max(math.ceil(fraction * len(ordered)), 1), len(ordered))
-    return ordered[rank - 1]
 
 
 @dataclass(frozen=True)
