@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from typer.testing import CliRunner
 
 from kg.cli import app
+from kg.cli._app import console
 from kg.models import Explanation, ExplanationStatus
 
 runner = CliRunner()
@@ -22,6 +24,17 @@ def test_why_prints_each_mechanism_as_a_tree() -> None:
     assert "[problem:4415078]" in result.output
     assert "├──" in result.output or "└──" in result.output
     assert "contradict" in result.output
+
+
+def test_why_tree_shows_how_each_node_moves(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Signed nodes: hypomagnesemia lowers intracellular Mg2+; less of an inhibitor, more of its target."""
+    monkeypatch.setattr(console, "width", 300)  # one step per line, whatever the terminal
+    result = runner.invoke(app, ["why", "hypokalemia"])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert any("↑ hypomagnesemia → ↓ intracellular Mg2+" in line for line in lines), result.output
+    assert any("↓ intracellular Mg2+ → ↑ loss of the Mg2+ block of ROMK" in line for line in lines)
+    assert any("→ ↑ hypokalemia" in line for line in lines)
 
 
 def test_why_json_is_the_explanation_model() -> None:

@@ -16,6 +16,10 @@ from kg.store import load_asserted
 # --- Explanations: why and findings (kg/network.py, kg/paths.py, kg/explain.py) --------------------
 
 
+_ARROWS = {+1: "[green]↑[/]", -1: "[red]↓[/]"}
+"""How a node moves along a path: up (+1) or down (-1)."""
+
+
 @app.command("why", rich_help_panel="Explain")
 def why_command(
     finding: Annotated[
@@ -49,17 +53,18 @@ def why_command(
             f"[bold]path {path.rank}[/]: net effect [bold]{path.net_polarity}[/] ({path.hops} step(s),"
             f" {path.citation_count} citation(s){where})"
         )
+        # Signed-node reading: the source is present (+); each node is up or down by the product of
+        # the signs so far, so "↓ intracellular Mg2+ → ↑ loss of the Mg2+ block of ROMK" reads as it happens.
+        state = +1
         for step in path.steps:
-            arrow = "[green]↑[/]" if step.sign > 0 else "[red]↓[/]"
-            notes = [
-                n for n in (step.context.severity, "curator inference" if step.curator_inference else "") if n
-            ]
-            extra = f" [dim]({', '.join(notes)})[/]" if notes else ""
+            before, state = state, state * step.sign
+            inferred = "curator inference" if step.curator_inference else None
+            notes = [n for n in (step.predicate, step.context.severity, inferred) if n]
             cited = dict.fromkeys(c.identifier for c in step.citations)
             markers = " ".join(f"[cyan]\\[{escape(c)}][/]" for c in cited)
             branch.add(
-                f"{arrow} {escape(step.subject.label)} [bold]{step.predicate}[/] {escape(step.object.label)}"
-                f"{extra} {markers}"
+                f"{_ARROWS[before]} {escape(step.subject.label)} → {_ARROWS[state]} "
+                f"{escape(step.object.label)} [dim]({', '.join(notes)})[/] {markers}"
             )
 
     if context not in (None, "mild", "severe"):
