@@ -103,3 +103,38 @@ def test_unpacked_wheel_loads_the_shipped_graph(wheel: Path, tmp_path: Path) -> 
     assert found["shapes"] is not None
     assert Path(found["shapes"]).is_relative_to(site)
     assert found["conforms"] is True
+
+
+def _imported_top_level_modules(folder: Path) -> set[str]:
+    """The top-level names every module under ``folder`` imports (absolute imports only)."""
+    import ast
+
+    names: set[str] = set()
+    for path in folder.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                names.update(alias.name.partition(".")[0] for alias in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                names.add(node.module.partition(".")[0])
+    return names
+
+
+def test_every_third_party_import_is_a_declared_dependency() -> None:
+    """A plain `pip install` must bring everything kg/ and api/ import (extras count for optional code)."""
+    import re
+    from importlib.metadata import packages_distributions, requires
+
+    declared = {
+        re.split(r"[\s\[<>=!~;]", requirement, maxsplit=1)[0].lower().replace("_", "-")
+        for requirement in requires("mgkg") or []
+    }
+    distributions = packages_distributions()
+    local = {"kg", "api", "__future__"}
+    undeclared = {}
+    for name in _imported_top_level_modules(REPO / "kg") | _imported_top_level_modules(REPO / "api"):
+        if name in sys.stdlib_module_names or name in local:
+            continue
+        owners = {d.lower().replace("_", "-") for d in distributions.get(name, [name])}
+        if not owners & declared:
+            undeclared[name] = sorted(owners)
+    assert undeclared == {}, f"imported but not declared in pyproject.toml: {undeclared}"
