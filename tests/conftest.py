@@ -7,7 +7,8 @@ import shutil
 import socket
 import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -125,3 +126,49 @@ def store_setting(request: pytest.FixtureRequest) -> str:
     if request.param == "sparql":
         return f"sparql:{request.getfixturevalue('oxigraph_server')}"
     return "memory"
+
+
+ServerStarter = Callable[[Sequence[str], Path, Mapping[str, str]], AbstractContextManager[str]]
+"""Start a server command on a free 127.0.0.1 port; the context yields its base URL."""
+
+
+@contextmanager
+def _running_server(command: Sequence[str], log: Path, env: Mapping[str, str]) -> Iterator[str]:
+    """Run ``command --port PORT`` (output to ``log``), wait for /health, yield the base URL, then stop it."""
+    import urllib.error
+    import urllib.request
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    base = f"http://127.0.0.1:{port}"
+    with log.open("wb") as sink:
+        process = subprocess.Popen(
+            [*command, "--port", str(port)], stdout=sink, stderr=subprocess.STDOUT, env={**os.environ, **env}
+        )
+    try:
+        deadline = time.monotonic() + 180
+        while True:
+            try:
+                with urllib.request.urlopen(f"{base}/health", timeout=2) as response:  # only 127.0.0.1
+                    if response.status == 200:
+                        break
+            except (urllib.error.URLError, ConnectionError):
+                pass
+            if process.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"the server did not start:\n{log.read_text(errors='replace')[-3000:]}")
+            time.sleep(0.2)
+        yield base
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+@pytest.fixture(scope="session")
+def start_server() -> ServerStarter:
+    """Start a real server process (``mgkg serve`` or uvicorn) for a test module; see _running_server."""
+    return _running_server
