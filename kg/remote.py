@@ -32,7 +32,7 @@ from kg.backends import (
 )
 from kg.graph import KnowledgeGraph
 from kg.sparql import AnswerCache, CheckedQuery, SparqlResult, dataset_of
-from kg.sparql_guard import EngineFailureError, QueryTimeoutError
+from kg.sparql_guard import EngineFailureError, QueryTimeoutError, SparqlSyntaxError
 from kg.sparql_worker import PREFIXES, RDF_FORMATS, count_rows, serialize_solutions
 
 MAX_GET_URL: Final = 2000
@@ -196,6 +196,8 @@ class RemoteEngine:
             ) from None
         except httpx.HTTPError as error:
             raise EngineFailureError(f"The remote SPARQL store at {self.endpoint} failed: {error}") from error
+        if response.status_code == 400:  # the store's parser rejected the query (run_checked says why)
+            raise SparqlSyntaxError.from_engine(response.text[:300])
         if response.status_code != 200:
             raise EngineFailureError(
                 f"The remote SPARQL store answered {response.status_code}: {response.text[:300]}"

@@ -48,7 +48,10 @@ from kg.sparql_guard import (
     SparqlSyntaxError,
     check_graphs,
     check_query,
+    diagnose,
     is_checked,
+    parse_query,
+    screen_query,
 )
 from kg.sparql_worker import (
     ENGINE_ERROR,
@@ -80,9 +83,13 @@ __all__ = [
     "SparqlSyntaxError",
     "check_graphs",
     "check_query",
+    "diagnose",
     "formats_for",
     "is_checked",
     "negotiate",
+    "parse_query",
+    "run_checked",
+    "screen_query",
     "write_nquads",
 ]
 
@@ -127,6 +134,35 @@ class QueryEngine(Protocol):
     async def close(self) -> None:
         """Release workers, connections and temporary files."""
         ...
+
+
+async def run_checked(
+    engine: QueryEngine,
+    query: CheckedQuery,
+    media_type: str,
+    *,
+    default_graphs: Sequence[str] | None = None,
+    named_graphs: Sequence[str] | None = None,
+    substitutions: Mapping[str, Mapping[str, str]] | None = None,
+) -> SparqlResult:
+    """Run a checked query on an engine; when the engine cannot parse a screened query, say why exactly.
+
+    The engine's parser is the first to read a screened query (see :func:`screen_query`); its syntax
+    error is replaced by the guard's own verdict (an update's refusal, or rdflib's line and column),
+    worked out in a thread because parsing takes milliseconds.
+    """
+    try:
+        return await engine.run(
+            query,
+            media_type,
+            default_graphs=default_graphs,
+            named_graphs=named_graphs,
+            substitutions=substitutions,
+        )
+    except SparqlSyntaxError as error:
+        if query.parsed:
+            raise
+        raise await asyncio.to_thread(diagnose, query.text, error) from None
 
 
 def dataset_of(
@@ -506,7 +542,7 @@ class SparqlEngine:
         self._idle.put_nowait(worker)
         status, body = reply
         if status == SYNTAX_ERROR:
-            raise SparqlSyntaxError(body.decode())
+            raise SparqlSyntaxError.from_engine(body.decode())
         if status == ENGINE_ERROR:
             raise EngineFailureError(f"The query could not be evaluated: {body.decode()}")
         return SparqlResult(request[1], body, status == TRUNCATED)

@@ -15,6 +15,7 @@ import time
 import pytest
 
 from kg.graph import load_knowledge_graph
+from kg.named_queries import load_named_queries
 from kg.sparql import (
     QueryRefusedError,
     QueryTimeoutError,
@@ -22,7 +23,11 @@ from kg.sparql import (
     SparqlSyntaxError,
     check_graphs,
     check_query,
+    is_checked,
     negotiate,
+    parse_query,
+    run_checked,
+    screen_query,
 )
 from kg.vocab import ASSERTED_GRAPH
 
@@ -97,22 +102,76 @@ def test_guard_refuses_foreign_protocol_graphs() -> None:
 
 def test_syntax_errors_say_where() -> None:
     with pytest.raises(SparqlSyntaxError) as caught:
-        check_query("SELECT ?x WHERE {\n  ?x ?y \n}")
+        parse_query("SELECT ?x WHERE {\n  ?x ?y \n}")
     assert caught.value.line is not None
     assert caught.value.column is not None
     assert "line" in str(caught.value)
 
 
-def test_guard_verdicts_are_cached() -> None:
-    text = "SELECT ?cached WHERE { ?cached ?p ?o } LIMIT 1"
-    first = time.perf_counter()
+def test_parser_verdicts_are_cached() -> None:
+    text = "SELECT ?cached FROM <https://w3id.org/mgkg/graph/asserted> WHERE { ?cached ?p ?o } LIMIT 1"
+    assert screen_query(text) is None  # FROM: only the parser may pass it
+    assert not is_checked(text)
     check_query(text)
-    cold = time.perf_counter() - first
-    start = time.perf_counter()
-    for _ in range(100):
+    assert is_checked(text)
+
+
+# Texts the screen must pass and judge as the parser does: plain queries and odd but valid prologues.
+SCREENABLE = [
+    "SELECT * WHERE { ?s ?p ?o }",
+    "select distinct ?s where { ?s a ?o } limit 3",
+    "ASK { ?s ?p ?o }",
+    "ask{?s ?p ?o}",
+    "CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o } LIMIT 2",
+    "DESCRIBE <https://w3id.org/mgkg/id/hypocalcemia>",
+    "describe?x where { ?x a <https://w3id.org/mgkg/vocab#ClinicalFinding> }",
+    "BASE <https://w3id.org/mgkg/id/>\nPREFIX : <https://w3id.org/mgkg/vocab#>\n# why?\n"
+    "SELECT ?x { ?x :about <hypocalcemia> }",
+    "PREFIX mgkg:<https://w3id.org/mgkg/vocab#>PREFIX x.y-z_1:<urn:x#>SELECT*{?s mgkg:cause ?o}",
+    "  \t\r\n# SELECT in a comment\n#\nCONSTRUCT WHERE { ?s a ?o }",
+]
+
+
+@pytest.mark.parametrize("text", [*SCREENABLE, *load_named_queries()])
+def test_screen_agrees_with_the_parser(text: str) -> None:
+    named = load_named_queries().get(text)
+    if named is not None:
+        text = named.text  # a named query: its header comments precede the form, so it screens too
+    screened = screen_query(text)
+    assert screened is not None, "the screen should pass this text without a parse"
+    parsed = parse_query(text)
+    assert (screened.form, screened.from_graphs, screened.from_named) == (
+        parsed.form,
+        parsed.from_graphs,
+        parsed.from_named,
+    )
+    assert not screened.parsed
+    assert parsed.parsed
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "SELECT * WHERE { sErViCe <http://127.0.0.1:9/sparql> { ?s ?p ?o } }",
+        "SELECT * WHERE { \\u0053ERVICE <http://127.0.0.1:9/sparql> { ?s ?p ?o } }",
+        "SELECT * WHERE { \\U00000053ERVICE <http://127.0.0.1:9/sparql> { ?s ?p ?o } }",
+        "SELECT * WHERE { \u017fERVICE <http://127.0.0.1:9/sparql> { ?s ?p ?o } }",  # long s, not ASCII
+        "SELECT * fRoM <http://127.0.0.1:9/x.ttl> WHERE { ?s ?p ?o }",
+        "SELECT * \\u0046ROM <http://127.0.0.1:9/x.ttl> WHERE { ?s ?p ?o }",
+        "PREFIX x: <urn:x#> INSERT { ?s x:p 1 } WHERE { ?s ?p ?o }",
+        "WITH <urn:g> DELETE { ?s ?p ?o } WHERE { ?s ?p ?o }",
+        "# SELECT\nDELETE WHERE { ?s ?p ?o }",
+    ],
+)
+def test_screen_leaves_whatever_may_reach_outside_to_the_parser(text: str) -> None:
+    assert screen_query(text) is None
+    with pytest.raises((QueryRefusedError, SparqlSyntaxError)):
         check_query(text)
-    warm = (time.perf_counter() - start) / 100
-    assert warm < cold / 5
+
+
+def test_screen_is_linear_on_hostile_prologues() -> None:
+    for text in ("#" * 20_000, "#a\n" * 6_000, "PREFIX a: <x> " * 1_400, " " * 20_000):
+        assert screen_query(text + "x") is None
 
 
 @pytest.mark.parametrize(
@@ -155,6 +214,40 @@ def test_timeout_kills_the_worker_and_the_pool_recovers() -> None:
     assert elapsed < 2.5
     assert b"true" in other
     assert b"true" in again
+
+
+def test_engine_errors_on_screened_queries_say_what_and_where() -> None:
+    """A screened text reaches the engine unparsed; what the engine rejects is reported as a parse would."""
+    graph = load_knowledge_graph()
+    malformed = "SELECT ?x WHERE {\n  ?x ?y \n}"
+    engine_only = "SELECT ?x (1 AS ?x) WHERE { ?x ?p ?o }"  # rdflib accepts it; Oxigraph does not
+    trailing_update = "SELECT * WHERE { ?s ?p ?o } ;\nINSERT DATA { <urn:a> <urn:b> <urn:c> }"
+
+    async def scenario() -> list[SparqlSyntaxError]:
+        engine = await SparqlEngine.from_dataset(graph.dataset, workers=1, cache_bytes=0)
+        errors = []
+        try:
+            for text in (malformed, engine_only, trailing_update):
+                checked = check_query(text)
+                assert not checked.parsed
+                with pytest.raises(SparqlSyntaxError) as caught:
+                    await run_checked(engine, checked, "text/csv")
+                errors.append(caught.value)
+            answer = await run_checked(engine, check_query("ASK { ?s ?p ?o }"), "text/csv")
+            assert b"true" in answer.body
+        finally:
+            await engine.close()
+        return errors
+
+    rdflib_error, oxigraph_error, update_error = asyncio.run(scenario())
+    with pytest.raises(SparqlSyntaxError) as parsed:
+        parse_query(malformed)
+    assert rdflib_error.line is not None
+    assert str(rdflib_error) == str(parsed.value)  # as if it had been parsed from the start
+    assert oxigraph_error.line == 1  # Oxigraph's own position (rdflib has no objection to this text)
+    assert oxigraph_error.column is not None
+    assert "overrides" in oxigraph_error.message
+    assert update_error.line == 1
 
 
 def test_cli_query_prints_results_and_refuses_updates(store_setting: str) -> None:

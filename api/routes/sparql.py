@@ -33,6 +33,7 @@ from kg.sparql import (
     formats_for,
     is_checked,
     negotiate,
+    run_checked,
 )
 from kg.vocab import ASSERTED_GRAPH, INFERRED_GRAPH
 
@@ -145,11 +146,12 @@ async def run_query(
         )
     check_graphs(default_graphs, "default-graph-uri", engine.graphs)
     check_graphs(named_graphs, "named-graph-uri", engine.graphs)
-    if not is_checked(text):  # parse a query not seen before in a worker thread: it can take a while
-        await anyio.to_thread.run_sync(check_query, text)
+    if not is_checked(text):  # a text the screen cannot pass is parsed in a thread: it can take a while
+        await anyio.to_thread.run_sync(check_query, text, None)
     checked: CheckedQuery = check_query(text, engine.graphs)
     media_type = choose_format(checked.form, fmt, accept)
-    result = await engine.run(
+    result = await run_checked(
+        engine,
         checked,
         media_type,
         default_graphs=default_graphs or None,

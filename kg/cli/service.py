@@ -86,8 +86,7 @@ def query_command(
 
     from kg.backends import StoreSpec, open_store
     from kg.named_queries import bind_parameters, get_named_query
-    from kg.sparql import check_query, formats_for
-    from kg.sparql_guard import parse_query
+    from kg.sparql import check_query, formats_for, run_checked
 
     try:
         if (text is None) == (name is None):
@@ -105,7 +104,7 @@ def query_command(
             spec = StoreSpec.parse(store)
         except ValueError as error:
             raise typer.BadParameter(str(error), param_hint="--store") from None
-        checked = parse_query(text)  # FROM graphs are checked against the store's once it is open
+        checked = check_query(text, None)  # FROM graphs are checked against the store's once it is open
         offered = formats_for(checked.form)
         chosen = fmt or ("csv" if checked.form in ("SELECT", "ASK") else "turtle")
         if chosen not in offered:
@@ -116,7 +115,7 @@ def query_command(
             _, _, engine = await open_store(spec, workers=1, timeout_s=timeout, cache_dir=cache_dir)
             try:
                 check_query(checked.text, engine.graphs)  # FROM graphs: those of this store
-                result = await engine.run(checked, offered[chosen], substitutions=substitutions)
+                result = await run_checked(engine, checked, offered[chosen], substitutions=substitutions)
             finally:
                 await engine.close()
             return result.body, result.truncated
