@@ -10,13 +10,15 @@ Each file opens with a comment header::
 Parameters are bound as SPARQL substitutions (pyoxigraph's ``substitutions``, SEP-0007, the same
 semantics as a VALUES clause on the whole query): a value is never pasted into the query text, so a
 value cannot change what the query does. IRIs (given as IRIs or CURIEs) and literals are validated
-before they are bound.
+before they are bound. A ``node`` parameter names a node of the graph as /why does (a label, a
+synonym, a local id, an mgkg or standard CURIE such as HP:0002901, an IRI) and is bound to that node's
+IRI, when the caller passes the graph's resolver.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from functools import cache
 from pathlib import Path
 from typing import Final, Literal
@@ -27,11 +29,14 @@ from kg.errors import MgkgError
 from kg.resources import queries_dir
 from kg.vocab import from_curie
 
-ParameterKind = Literal["iri", "string", "integer"]
+ParameterKind = Literal["iri", "node", "string", "integer"]
+
+Resolver = Callable[[str, str], str]
+"""Maps (a name of a node, the parameter's name) to the node's IRI, or raises UnknownNodeError."""
 
 _HEADER: Final = re.compile(r"^#\s*(title|answers|returns|param):\s*(.*)$")
 _PARAM: Final = re.compile(
-    r"^(?P<name>[A-Za-z_]\w*)\s+(?P<kind>iri|string|integer)\s+(?P<need>required|optional|default=(?P<default>\S+))"
+    r"^(?P<name>[A-Za-z_]\w*)\s+(?P<kind>iri|node|string|integer)\s+(?P<need>required|optional|default=(?P<default>\S+))"
     r"\s*(?P<description>.*)$"
 )
 _IRI: Final = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:[^\s<>\"{}|\\^`]*$")
@@ -56,7 +61,10 @@ class QueryParameter(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     name: str = Field(description="The variable it binds (without '?').")
-    kind: ParameterKind = Field(description="'iri' (an IRI or a CURIE), 'string' or 'integer'.")
+    kind: ParameterKind = Field(
+        description="'iri' (an IRI or a CURIE), 'node' (a node by label, synonym, CURIE including standard "
+        "ids, or IRI), 'string' or 'integer'."
+    )
     required: bool
     default: str | None = Field(default=None, description="The value used when none is given.")
     description: str = ""
@@ -105,7 +113,7 @@ def parse_header(name: str, text: str) -> NamedQuery:
             params.append(
                 QueryParameter(
                     name=param["name"],
-                    kind=param["kind"],  # type: ignore[arg-type]  # the regex admits only the three kinds
+                    kind=param["kind"],  # type: ignore[arg-type]  # the regex admits only the four kinds
                     required=param["need"] == "required",
                     default=param["default"],
                     description=param["description"].strip(),
@@ -172,10 +180,15 @@ def to_iri(value: str) -> str:
     return iri
 
 
-def bind_parameters(query: NamedQuery, values: Mapping[str, str]) -> dict[str, dict[str, str]]:
+def bind_parameters(
+    query: NamedQuery, values: Mapping[str, str], resolve: Resolver | None = None
+) -> dict[str, dict[str, str]]:
     """Turn request values into validated substitutions ({variable: term}) for the query's parameters.
 
-    Unknown parameter names, missing required ones and malformed values are NamedQueryErrors.
+    ``node`` parameters go through ``resolve`` (the graph's ``CausalNetwork.resolve``) when it is given,
+    so that "hypocalcemia" or HP:0002901 binds mgkgid:hypocalcemia; without it they are read as IRIs.
+    Unknown parameter names, missing required ones and malformed values are NamedQueryErrors; a node
+    name the graph does not know is the resolver's UnknownNodeError (with the closest names).
     """
     known = {p.name: p for p in query.parameters}
     unknown = sorted(set(values) - set(known))
@@ -194,7 +207,12 @@ def bind_parameters(query: NamedQuery, values: Mapping[str, str]) -> dict[str, d
                     f"{param.description}"
                 )
             continue
-        if param.kind == "iri":
+        if param.kind == "node" and resolve is not None:
+            name = value.strip()
+            if name.startswith("<") and name.endswith(">"):  # an IRI written as in SPARQL
+                name = name[1:-1]
+            bound[param.name] = {"type": "iri", "value": resolve(name, param.name)}
+        elif param.kind in ("iri", "node"):
             bound[param.name] = {"type": "iri", "value": to_iri(value)}
         elif param.kind == "integer":
             if not re.fullmatch(r"[+-]?\d{1,18}", value.strip()):

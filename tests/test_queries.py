@@ -101,9 +101,30 @@ def test_single_citation_links_have_one_citation(client: TestClient) -> None:
     "value", ["x> } ; DROP ALL #", "<urn:a> . ?s ?p ?o", "not a curie", "mgkgid:a b", "javascript:alert(1)"]
 )
 def test_malformed_iris_are_refused(client: TestClient, value: str) -> None:
-    response = client.get("/queries/why-links", params={"finding": value})
+    response = client.get("/queries/link-evidence", params={"link": value})  # an iri parameter
     assert response.status_code == 400
     assert response.headers["content-type"].startswith("application/problem+json")
+    unknown = client.get("/queries/why-links", params={"finding": value})  # a node parameter
+    assert unknown.status_code == 404
+    assert unknown.json()["type"].endswith("/unknown-node")
+
+
+@pytest.mark.parametrize("name", ["HP:0002901", "hypocalcemia", "Hypocalcemia", "mgkgid:hypocalcemia"])
+def test_node_parameters_take_what_why_takes(client: TestClient, name: str) -> None:
+    """A finding by standard id, label or synonym binds the mgkg node, as in /why."""
+    expected = bindings(client, "why-links", finding="<https://w3id.org/mgkg/id/hypocalcemia>")
+    assert expected
+    assert bindings(client, "why-links", finding=name) == expected
+    mechanisms = bindings(client, "mechanisms-of-finding", finding=name)
+    assert {row["finding"]["value"] for row in mechanisms} == {"https://w3id.org/mgkg/id/hypocalcemia"}
+
+
+def test_unknown_node_parameter_is_404_with_suggestions(client: TestClient) -> None:
+    response = client.get("/queries/why-links", params={"finding": "hypocalcemi"})
+    assert response.status_code == 404
+    body = response.json()
+    assert body["type"].endswith("/unknown-node")
+    assert "hypocalcemia" in body["suggestions"]
 
 
 def test_string_values_are_bound_not_pasted(client: TestClient) -> None:

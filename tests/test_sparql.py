@@ -269,6 +269,12 @@ def test_cli_query_prints_results_and_refuses_updates(store_setting: str) -> Non
     named = runner.invoke(app, ["query", "--name", "why-links", "--param", "finding=mgkgid:tetany"])
     assert named.exit_code == 0, named.output
     assert named.output.startswith("source,finding,link")
+    by_label = runner.invoke(app, ["query", "--name", "why-links", "--param", "finding=tetany"])
+    assert by_label.exit_code == 0, by_label.output
+    assert by_label.output == named.output  # node parameters resolve as `mgkg why` resolves names
+    unknown = runner.invoke(app, ["query", "--name", "why-links", "--param", "finding=tetanyy"])
+    assert unknown.exit_code != 0
+    assert "tetany" in unknown.output  # the closest names
     refused = runner.invoke(app, ["query", "DROP ALL"])
     assert refused.exit_code != 0
     assert "read-only" in refused.output

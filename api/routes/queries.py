@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Path, Query, Request
 from fastapi.responses import Response
 
-from api.deps import SettingsDep, SparqlEngineDep
+from api.deps import KnowledgeGraphDep, SettingsDep, SparqlEngineDep
 from api.models import NamedQueriesResponse, NamedQueryResponse
 from api.routes.sparql import run_query
 from kg.named_queries import bind_parameters, get_named_query, load_named_queries
@@ -40,23 +40,25 @@ async def list_queries() -> NamedQueriesResponse:
 @router.get(
     "/queries/{name}",
     summary="Run a named query",
-    responses={404: {"description": "Unknown query; the problem lists the known ones"}},
+    responses={404: {"description": "Unknown query (the problem lists the known ones) or unknown node name"}},
 )
 async def run_named_query(
     request: Request,
     engine: SparqlEngineDep,
+    graph: KnowledgeGraphDep,
     settings: SettingsDep,
     name: Annotated[str, Path(description="The query's name, e.g. why-links.", examples=["why-links"])],
     format: Annotated[str | None, Query(description="json, xml, csv, tsv (or graph formats)")] = None,
     accept: Annotated[str | None, Header(include_in_schema=False)] = None,
 ) -> Response:
-    """Run a named query with its parameters taken from the query string (e.g. ?finding=mgkgid:hypocalcemia).
+    """Run a named query with its parameters taken from the query string (e.g. ?finding=hypocalcemia).
 
-    Values are validated (IRIs and CURIEs expanded and checked) and bound as substitutions, never pasted
-    into the query text; the answer is content-negotiated like /sparql."""
+    Values are validated (IRIs and CURIEs expanded and checked; node parameters such as finding and
+    source resolved as /why resolves them, so HP:0002901 or a label works) and bound as substitutions,
+    never pasted into the query text; the answer is content-negotiated like /sparql."""
     query = get_named_query(name)
     values = {k: v for k, v in request.query_params.items() if k not in _RESERVED}
-    substitutions = bind_parameters(query, values)
+    substitutions = bind_parameters(query, values, graph.network.resolve)
     return await run_query(
         engine,
         query.text,

@@ -91,13 +91,16 @@ def query_command(
     try:
         if (text is None) == (name is None):
             raise typer.BadParameter("give either a query text or --name NAME")
-        substitutions = None
+        named = None
+        values: dict[str, str] = {}
         if name is not None:
             named = get_named_query(name)
             pairs = [p.partition("=") for p in (param or [])]
             if any(not sep for _, sep, _ in pairs):
                 raise typer.BadParameter("--param takes k=v")
-            substitutions = bind_parameters(named, {k: v for k, _, v in pairs})
+            values = {k: v for k, _, v in pairs}
+            # names, required values and literals are checked before the store is opened; node names after
+            bind_parameters(named, values, lambda value, _: value)
             text = named.text
         assert text is not None
         try:
@@ -112,10 +115,12 @@ def query_command(
             raise typer.BadParameter(f"--format {chosen} cannot answer a {checked.form}; use {choices}")
 
         async def run() -> tuple[bytes, bool]:
-            _, _, engine = await open_store(spec, workers=1, timeout_s=timeout, cache_dir=cache_dir)
+            graph, _, engine = await open_store(spec, workers=1, timeout_s=timeout, cache_dir=cache_dir)
             try:
                 check_query(checked.text, engine.graphs)  # FROM graphs: those of this store
-                result = await run_checked(engine, checked, offered[chosen], substitutions=substitutions)
+                # node parameters (finding, source) resolve as `mgkg why` resolves them
+                bound = bind_parameters(named, values, graph.network.resolve) if named else None
+                result = await run_checked(engine, checked, offered[chosen], substitutions=bound)
             finally:
                 await engine.close()
             return result.body, result.truncated
