@@ -14,6 +14,7 @@ from contextlib import asynccontextmanager
 
 import anyio.to_thread
 from fastapi import FastAPI
+from fastapi_offline import FastAPIOffline
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.config import Settings
@@ -133,7 +134,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         finally:
             await state.sparql.close()
 
-    app = FastAPI(
+    # FastAPIOffline: /docs (Swagger UI) served from files installed with the package, not a CDN. No /redoc:
+    # ReDoc's page fetches its logo from the vendor's CDN whatever it is told.
+    app = FastAPIOffline(
+        redoc_url=None,
         title="mgkg",
         version=VERSION,
         description=DESCRIPTION,

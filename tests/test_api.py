@@ -6,6 +6,7 @@ import csv
 import http.server
 import io
 import json
+import re
 import threading
 import time
 import xml.etree.ElementTree as ET
@@ -105,6 +106,17 @@ def test_openapi_documents_the_routes_with_examples(client: TestClient) -> None:
         assert path in schema["paths"], path
     assert "/queries/{name}" in schema["paths"]
     assert "examples" in json.dumps(schema["paths"]["/why"])
+
+
+def test_docs_pages_need_nothing_from_elsewhere(client: TestClient) -> None:
+    for page in ("/docs",):
+        html = client.get(page).text
+        assets = re.findall(r"""(?:src|href)=["']([^"']+)["']""", html)
+        assert assets, page
+        for url in assets:
+            assert url.startswith("/"), f"{page} loads {url} from elsewhere"
+            assert client.get(url).status_code == 200, url
+        assert "/openapi.json" in html
 
 
 # --- REST --------------------------------------------------------------------------------------------

@@ -194,3 +194,15 @@ def test_phone_width_has_no_horizontal_overflow(server: str, browser: Browser, d
     assert graph["width"] <= 390
     page.screenshot(path=str(docs / "screenshot-phone.png"), full_page=False)
     page.close()
+
+
+def test_api_docs_render_offline(server: str, browser: Browser) -> None:
+    """Swagger UI comes from the app itself: /docs renders every route with no request elsewhere."""
+    page = browser.new_page()
+    elsewhere = _watch_hosts(page, server)
+    page.goto(f"{server}/docs")
+    page.wait_for_selector(".swagger-ui .opblock", timeout=30_000)
+    assert "/why" in page.inner_text("body")
+    assert elsewhere == []
+    assert page.request.get(f"{server}/redoc").status == 404  # no ReDoc page: it would fetch from a CDN
+    page.close()
