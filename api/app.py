@@ -102,6 +102,7 @@ async def build_state(settings: Settings) -> ServiceState:
         max_rows=settings.sparql_max_rows,
         cache_bytes=settings.sparql_cache_bytes,
         spin_s=settings.sparql_spin_us / 1e6,
+        memory_mb=settings.sparql_memory_mb,
         cache_dir=settings.cache_dir,
         reasoner=settings.reasoner,
     )

@@ -46,6 +46,12 @@ class Settings(BaseSettings):
     sparql_timeout_s: float = Field(default=10.0, gt=0, le=600, description="Per-query time limit, seconds.")
     sparql_max_query_chars: int = Field(default=20_000, ge=100, description="Longest query text accepted.")
     sparql_max_rows: int = Field(default=10_000, ge=1, description="Rows (or triples) beyond this are cut.")
+    sparql_memory_mb: int = Field(
+        default=1024,
+        ge=0,
+        description="MiB of memory one SPARQL query may take in a worker, beyond the store (0: no limit); "
+        "past it the worker is replaced and the client gets 507.",
+    )
     sparql_workers: int = Field(
         default=2, ge=1, le=32, description="SPARQL worker processes per server worker."
     )

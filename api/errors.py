@@ -18,6 +18,7 @@ from kg.named_queries import NamedQueryError, UnknownQueryError
 from kg.sparql import (
     EngineBusyError,
     EngineFailureError,
+    QueryMemoryError,
     QueryRefusedError,
     QueryTimeoutError,
     SparqlSyntaxError,
@@ -68,6 +69,8 @@ def _for_domain_error(error: MgkgError) -> JSONResponse:
         return problem_response(403, f"refused-{error.reason}", "Query refused", str(error))
     if isinstance(error, QueryTimeoutError):
         return problem_response(504, "query-timeout", "Query time limit reached", str(error))
+    if isinstance(error, QueryMemoryError):
+        return problem_response(507, "query-memory", "Query memory limit reached", str(error))
     if isinstance(error, EngineBusyError):
         return problem_response(
             503, "engine-busy", "SPARQL engine busy", str(error), headers={"Retry-After": "1"}

@@ -250,6 +250,7 @@ async def open_store(
     max_rows: int = 10_000,
     cache_bytes: int = 32 * 2**20,
     spin_s: float = 1e-3,
+    memory_mb: int = 1024,
     cache_dir: Path | None = None,
     reasoner: str | None = None,
 ) -> tuple[KnowledgeGraph, StoreInfo, QueryEngine]:
@@ -259,7 +260,8 @@ async def open_store(
     oxigraph:PATH: no parsing or reasoning, the causal view comes from the store and the workers open
     it read-only; sparql:URL: the causal view comes from the remote store and queries go there.
     ``reasoner`` ("owlrl" or "fast", default $MGKG_REASONER, else owlrl) is the memory store's inference
-    engine; the other stores hold what `mgkg load` inferred. Blocking work runs in threads.
+    engine; the other stores hold what `mgkg load` inferred. ``memory_mb`` is the memory one query may
+    take in a local worker (the remote store sets its own limits). Blocking work runs in threads.
     """
     from kg.graph import load_knowledge_graph
     from kg.remote import RemoteEngine, read_remote
@@ -274,6 +276,7 @@ async def open_store(
             max_rows=max_rows,
             cache_bytes=cache_bytes,
             spin_s=spin_s,
+            memory_mb=memory_mb,
         )
         counts = {str(ASSERTED_GRAPH): len(graph.asserted.graph), str(INFERRED_GRAPH): len(graph.inferred)}
         return graph, StoreInfo(spec, counts), engine
@@ -288,6 +291,7 @@ async def open_store(
             kind="oxigraph",
             named_graphs=info.graphs,
             spin_s=spin_s,
+            memory_mb=memory_mb,
         )
         await engine.start()
         return graph, info, engine

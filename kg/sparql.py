@@ -21,6 +21,7 @@ import asyncio
 import contextlib
 import marshal
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -42,6 +43,7 @@ from kg.sparql_guard import (
     EngineBusyError,
     EngineFailureError,
     QueryForm,
+    QueryMemoryError,
     QueryRefusedError,
     QueryTimeoutError,
     SparqlError,
@@ -75,6 +77,7 @@ __all__ = [
     "EngineFailureError",
     "QueryEngine",
     "QueryForm",
+    "QueryMemoryError",
     "QueryRefusedError",
     "QueryTimeoutError",
     "SparqlEngine",
@@ -349,16 +352,20 @@ class _Worker:
 
 
 def _start_worker(
-    kind: StoreKind, path: str, spin_s: float = 0.0, cpus: frozenset[int] | None = None
+    kind: StoreKind,
+    path: str,
+    spin_s: float = 0.0,
+    cpus: frozenset[int] | None = None,
+    memory_mb: int = 0,
 ) -> _Worker:
-    """Start a worker process (on ``cpus`` if given) and wait (blocking: run it in a thread) until its
-    store is open."""
+    """Start a worker process (on ``cpus`` if given, allowed ``memory_mb`` MiB per query, 0: no limit)
+    and wait (blocking: run it in a thread) until its store is open."""
     request_read, request_write = os.pipe()
     reply_read, reply_write = os.pipe()
     fds = (str(request_read), str(reply_write))
     process = subprocess.Popen(
         # -P: do not put kg/ on sys.path, its module names must not shadow the standard library
-        [sys.executable, "-P", str(_WORKER_SCRIPT), kind, path, *fds, str(spin_s)],
+        [sys.executable, "-P", str(_WORKER_SCRIPT), kind, path, *fds, str(spin_s), str(memory_mb * 2**20)],
         pass_fds=(request_read, reply_write),
         stdin=subprocess.DEVNULL,
     )
@@ -375,6 +382,14 @@ def _start_worker(
     return worker
 
 
+def _exit_code(process: subprocess.Popen[bytes], wait_s: float = 1.0) -> int | None:
+    """The exit code of a worker whose pipe just closed (it may take a moment to exit); None if it lives."""
+    try:
+        return process.wait(timeout=wait_s)
+    except subprocess.TimeoutExpired:
+        return None
+
+
 @dataclass
 class SparqlEngine:
     """A pool of pyoxigraph worker processes over one store; start it inside a running event loop.
@@ -388,7 +403,9 @@ class SparqlEngine:
     halves the round trip of a simple query; it changes the whole process's affinity, so it suits a
     single server process only (not several uvicorn workers on one machine). The default graph is
     the union of the named graphs unless a query or request names graphs. Answers are cached (see
-    :class:`AnswerCache`); ``cache_bytes=0`` turns that off.
+    :class:`AnswerCache`); ``cache_bytes=0`` turns that off. ``memory_mb`` is what one query may add to a
+    worker's memory (its data segment once the store is open): past it the worker dies, the caller
+    gets :class:`QueryMemoryError` and a new worker takes its place (0: no limit).
     """
 
     dump: Path
@@ -400,6 +417,7 @@ class SparqlEngine:
     named_graphs: frozenset[str] = DATASET_GRAPHS
     spin_s: float = 1e-3
     pin_cpus: bool = False
+    memory_mb: int = 1024
     _cache: AnswerCache = field(init=False, repr=False)
     _worker_cpus: frozenset[int] | None = field(default=None, init=False, repr=False)
     _idle: asyncio.Queue[_Worker] = field(init=False, repr=False)
@@ -426,6 +444,7 @@ class SparqlEngine:
         cache_bytes: int = 32 * 2**20,
         spin_s: float = 1e-3,
         pin_cpus: bool = False,
+        memory_mb: int = 1024,
     ) -> SparqlEngine:
         """Dump the dataset's named graphs to N-Quads in a private temporary folder and start the pool."""
         tmp = tempfile.TemporaryDirectory(prefix="mgkg-sparql-")
@@ -441,6 +460,7 @@ class SparqlEngine:
             named_graphs=(graphs - {str(DATASET_DEFAULT_GRAPH_ID)}) | DATASET_GRAPHS,
             spin_s=spin_s,
             pin_cpus=pin_cpus,
+            memory_mb=memory_mb,
         )
         engine._tmp = tmp
         await engine.start()
@@ -458,7 +478,7 @@ class SparqlEngine:
 
     async def _spawn(self) -> _Worker:
         worker = await asyncio.to_thread(
-            _start_worker, self.kind, str(self.dump), self.spin_s, self._worker_cpus
+            _start_worker, self.kind, str(self.dump), self.spin_s, self._worker_cpus, self.memory_mb
         )
         self._live.add(worker)
         return worker
@@ -532,7 +552,13 @@ class SparqlEngine:
                 "specific patterns) and try again."
             ) from None
         except (ConnectionError, OSError, ValueError) as error:
+            code = await asyncio.to_thread(_exit_code, worker.process)
             self._replace(worker)
+            if code == -signal.SIGABRT and self.memory_mb:  # how Rust ends a process an allocation failed in
+                raise QueryMemoryError(
+                    f"The query needed more than the {self.memory_mb} MiB of memory a query may use and was "
+                    "stopped. Narrow it (LIMIT, more specific patterns, no ORDER BY over large results)."
+                ) from None
             raise EngineFailureError(
                 f"A SPARQL worker died while answering ({error}); it was restarted."
             ) from error

@@ -87,6 +87,10 @@ class QueryTimeoutError(SparqlError):
     """The query ran past the time limit; its worker was killed and replaced."""
 
 
+class QueryMemoryError(SparqlError):
+    """The query needed more memory than a worker may add; its worker died and was replaced."""
+
+
 class EngineBusyError(SparqlError):
     """No worker became free within the time limit."""
 

@@ -9,6 +9,9 @@ ready in a fraction of a second.
 
 The store is either loaded from an N-Quads dump (``nquads PATH``, the memory store) or an on-disk
 Oxigraph store opened read-only (``oxigraph PATH``: nothing to load, several processes may share it).
+Once it is open the worker caps its own data segment (``RLIMIT_DATA``) at what it uses then plus a
+headroom, so that one query can take at most that much memory: past it an allocation fails, the worker
+dies (Rust aborts on a failed allocation) and the parent reports the limit and starts a new worker.
 
 Wire protocol (one request at a time, no text parsing on the hot path): the parent writes one frame,
 a 4-byte big-endian length and a ``marshal``-encoded request tuple (query, media type, row limit,
@@ -27,6 +30,7 @@ import io
 import json
 import marshal
 import os
+import resource
 import select
 import struct
 import sys
@@ -177,27 +181,6 @@ _NATIVE_RESULTS = {
 }
 
 
-class _ResultTooLargeError(Exception):
-    """Raised by the capped writer to stop a native serialization that outgrew its byte budget."""
-
-
-class _CappedWriter:
-    """A binary sink for pyoxigraph's serializers that refuses to hold more than ``cap`` bytes."""
-
-    def __init__(self, cap: int) -> None:
-        self.cap, self.size, self.parts = cap, 0, list[bytes]()
-
-    def write(self, data: bytes) -> int:
-        self.size += len(data)
-        if self.size > self.cap:
-            raise _ResultTooLargeError
-        self.parts.append(bytes(data))
-        return len(data)
-
-    def flush(self) -> None:
-        """Nothing to flush: the parts are kept in memory."""
-
-
 def count_rows(body: bytes, media_type: str) -> int:
     """Count the solutions in a serialized SELECT answer, exactly, as cheaply as the format allows.
 
@@ -222,23 +205,14 @@ def _row_bound(body: bytes, media_type: str) -> int:
     return body.count(b"\n")
 
 
-def _serialize_native(results: ox.QuerySolutions, media_type: str, cap: int) -> bytes | None:
-    """Serialize with pyoxigraph into a buffer of at most ``cap`` bytes; None when the answer outgrows it."""
-    writer = _CappedWriter(cap)
-    try:
-        results.serialize(output=writer, format=_NATIVE_RESULTS[media_type])  # type: ignore[arg-type]
-    except _ResultTooLargeError:
-        return None
-    return b"".join(writer.parts)
-
-
 def execute(store: ox.Store, request: Request) -> tuple[int, bytes]:
     """Run one request against the store; return the reply status and the serialized body.
 
-    SELECT answers are written by pyoxigraph's own serializers (fast) into a capped buffer; only an
-    answer with more than the row limit (or more than :data:`MAX_BODY_BYTES`) is run again and written
-    by the Python serializers above, cut at the limit. A request without dataset or substitutions (the
-    common case) goes to the store with no argument to build.
+    SELECT answers are written by pyoxigraph's own serializers (fast; the worker's memory limit bounds
+    how large they can grow); only an answer with more than the row limit (or more than
+    :data:`MAX_BODY_BYTES`) is run again and written by the Python serializers above, cut at the limit.
+    A request without dataset or substitutions (the common case) goes to the store with no argument to
+    build.
     """
     text, media_type, limit, default_iris, named_iris, bound = request
 
@@ -256,8 +230,8 @@ def execute(store: ox.Store, request: Request) -> tuple[int, bytes]:
 
     results = run()
     if isinstance(results, ox.QuerySolutions):
-        body = _serialize_native(results, media_type, MAX_BODY_BYTES)
-        if body is not None and (
+        body = results.serialize(format=_NATIVE_RESULTS[media_type]) or b""
+        if len(body) <= MAX_BODY_BYTES and (
             _row_bound(body, media_type) <= limit or count_rows(body, media_type) <= limit
         ):
             return OK, body
@@ -309,6 +283,23 @@ def open_store(kind: str, path: str) -> ox.Store:
     return store
 
 
+def limit_memory(headroom_bytes: int) -> None:
+    """Cap this process's data segment at its present size plus ``headroom_bytes`` (0: no cap).
+
+    Measured after the store is open, so that the headroom is what any one query may add (on-disk
+    stores map their files, which the data limit does not count).
+    """
+    if headroom_bytes <= 0:
+        return
+    with open("/proc/self/status", encoding="ascii") as status:
+        in_use = next(int(line.split()[1]) * 1024 for line in status if line.startswith("VmData:"))
+    _, hard = resource.getrlimit(resource.RLIMIT_DATA)
+    soft = in_use + headroom_bytes
+    resource.setrlimit(
+        resource.RLIMIT_DATA, (soft if hard == resource.RLIM_INFINITY else min(soft, hard), hard)
+    )
+
+
 def _next_request(fd: int, spin: float, poller: select.poll) -> bytes | None:
     """The next request frame (without its length), polling for up to ``spin`` seconds before blocking.
 
@@ -340,14 +331,15 @@ def _next_request(fd: int, spin: float, poller: select.poll) -> bytes | None:
     return bytes(buffer[REQUEST_HEAD.size :])
 
 
-def serve(kind: str, path: str, fd_in: int, fd_out: int, spin: float = 0.0) -> None:
-    """Open the store, announce readiness, then answer request frames until the parent closes the pipe.
+def serve(kind: str, path: str, fd_in: int, fd_out: int, spin: float = 0.0, headroom: int = 0) -> None:
+    """Open the store, cap memory, announce readiness, then answer requests until the parent closes the pipe.
 
     After each answer the worker polls for the next request for up to ``spin`` seconds before it
     blocks: waking a sleeping process costs tens of microseconds on a virtual machine, as much as a
     simple query, so back-to-back queries are answered without that wake-up.
     """
     store = open_store(kind, path)
+    limit_memory(headroom)
     os.set_blocking(fd_in, False)
     poller = select.poll()
     poller.register(fd_in, select.POLLIN)
@@ -363,4 +355,4 @@ def serve(kind: str, path: str, fd_in: int, fd_out: int, spin: float = 0.0) -> N
 
 
 if __name__ == "__main__":
-    serve(sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), float(sys.argv[5]))
+    serve(sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), float(sys.argv[5]), int(sys.argv[6]))

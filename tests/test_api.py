@@ -458,6 +458,24 @@ def test_limits(client: TestClient) -> None:
         assert cut.headers["MGKG-Results-Truncated"] == "50"
 
 
+@pytest.mark.parametrize("backend", ["memory", "oxigraph"])
+def test_memory_hungry_query_is_stopped_and_the_pool_recovers(
+    backend: str, request: pytest.FixtureRequest
+) -> None:
+    """A query that needs more memory than a query may take gets 507, quickly; the next query is answered."""
+    store = "memory" if backend == "memory" else f"oxigraph:{request.getfixturevalue('oxigraph_store')}"
+    settings = Settings(store=store, sparql_memory_mb=64, sparql_timeout_s=30.0, sparql_cache_bytes=0)
+    hungry = "SELECT * WHERE { ?a ?b ?c . ?d ?e ?f } ORDER BY ?a ?d"  # sorts ~10^7 rows held in memory
+    with TestClient(create_app(settings)) as client:
+        before = count_triples(client)
+        started = time.perf_counter()
+        body = assert_problem(client.get("/sparql", params={"query": hungry}), 507)
+        assert time.perf_counter() - started < 20  # stopped by the memory limit, not the time limit
+        assert "64 MiB" in str(body["detail"])
+        for _ in range(3):  # the pool is whole again
+            assert count_triples(client) == before
+
+
 @pytest.mark.slow
 def test_runaway_query_is_stopped_and_blocks_nothing(client: TestClient) -> None:
     with ThreadPoolExecutor(max_workers=4) as pool:

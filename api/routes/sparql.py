@@ -180,6 +180,7 @@ _RESPONSES: Final[dict[int | str, dict[str, Any]]] = {
     406: {"description": "No acceptable result format"},
     413: {"description": "Query or request body too long"},
     504: {"description": "The query ran past the time limit and was stopped"},
+    507: {"description": "The query needed more memory than a query may take and was stopped"},
 }
 
 
