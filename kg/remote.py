@@ -31,8 +31,8 @@ from kg.backends import (
     knowledge_graph_from_triples,
 )
 from kg.graph import KnowledgeGraph
-from kg.sparql import AnswerCache, CheckedQuery, SparqlResult, dataset_of
-from kg.sparql_guard import EngineFailureError, QueryTimeoutError, SparqlSyntaxError
+from kg.sparql_answers import AnswerCache, SparqlResult, dataset_of
+from kg.sparql_guard import CheckedQuery, EngineFailureError, QueryTimeoutError, SparqlSyntaxError
 from kg.sparql_worker import PREFIXES, RDF_FORMATS, count_rows, serialize_solutions
 
 MAX_GET_URL: Final = 2000

@@ -1,0 +1,407 @@
+"""The local SPARQL engine: a pool of killable pyoxigraph worker processes over one store.
+
+Each worker (kg/sparql_worker.py) holds its own pyoxigraph Store: an N-Quads dump loaded into memory, or
+an on-disk store opened read-only. A query that runs past the time limit has its worker killed and
+replaced, which is the only way to really stop it; one that needs more memory than a query may take
+kills its own worker (see the worker's memory limit); with two or more workers one slow query never
+blocks the others.
+
+The round trip is kept cheap: each worker has two plain pipes; a request is one length-prefixed
+``marshal`` frame written straight to the pipe, and the reply (a status byte, a length, the body written
+by pyoxigraph's own serializers) is one frame read back with, for a lone query, a short poll and
+otherwise a callback the event loop runs when the pipe is readable (``loop.add_reader``): no stream
+objects, threads or JSON lines in between. Nothing is built per call that the common request (no
+dataset, no substitutions) does not need; the answer cache key is a plain tuple.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import marshal
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Final, Literal
+
+import pyoxigraph as ox
+from rdflib import Dataset, URIRef
+from rdflib.graph import DATASET_DEFAULT_GRAPH_ID
+
+from kg.sparql_answers import AnswerCache, SparqlResult, cache_key, dataset_of
+from kg.sparql_guard import (
+    DATASET_GRAPHS,
+    CheckedQuery,
+    EngineBusyError,
+    EngineFailureError,
+    QueryMemoryError,
+    QueryTimeoutError,
+    SparqlSyntaxError,
+)
+from kg.sparql_worker import (
+    ENGINE_ERROR,
+    READY,
+    REPLY_HEAD,
+    REQUEST_HEAD,
+    SYNTAX_ERROR,
+    TRUNCATED,
+    Request,
+    read_exactly,
+    write_all,
+)
+
+_WORKER_SCRIPT: Final = Path(__file__).with_name("sparql_worker.py")
+_PIPE_CHUNK: Final = 1 << 20
+StoreKind = Literal["nquads", "oxigraph"]
+
+
+def write_nquads(dataset: Dataset, path: Path) -> None:
+    """Write every named graph of an rdflib Dataset to one N-Quads file, through pyoxigraph.
+
+    Each graph goes through rdflib's N-Triples writer (one escaped line per triple) and pyoxigraph's
+    bulk loader, which is faster than rdflib's N-Quads writer and avoids its deprecated API.
+    """
+    store = ox.Store()
+    for graph in dataset.graphs():
+        if isinstance(graph.identifier, URIRef) and graph.identifier != DATASET_DEFAULT_GRAPH_ID:
+            data = graph.serialize(format="nt", encoding="utf-8")
+            store.bulk_load(data, format=ox.RdfFormat.N_TRIPLES, to_graph=ox.NamedNode(str(graph.identifier)))
+    store.dump(str(path), format=ox.RdfFormat.N_QUADS)
+
+
+@dataclass(eq=False)
+class _Worker:
+    """One worker process and its two pipe ends: requests go to ``to_worker``, replies come from
+    ``from_worker`` (non-blocking: polled, or read by an event-loop reader callback)."""
+
+    process: subprocess.Popen[bytes]
+    to_worker: int
+    from_worker: int
+    _buffer: bytes = b""
+    _waiter: asyncio.Future[tuple[int, bytes]] | None = None
+
+    def send(self, request: Request) -> bool:
+        """Write one request frame if it fits the pipe of an idle worker (never blocks); False if not."""
+        self._buffer = b""
+        data = marshal.dumps(request)
+        if len(data) > 65_536 - REQUEST_HEAD.size:
+            return False
+        write_all(self.to_worker, REQUEST_HEAD.pack(len(data)) + data)
+        return True
+
+    async def send_large(self, request: Request) -> None:
+        """Write a request frame too large for the pipe buffer, from a thread (the worker drains it)."""
+        data = marshal.dumps(request)
+        await asyncio.to_thread(write_all, self.to_worker, REQUEST_HEAD.pack(len(data)) + data)
+
+    def poll(self, spin_s: float) -> tuple[int, bytes] | None:
+        """Poll the pipe for up to ``spin_s`` for the whole reply; None if it has not come by then.
+
+        A simple query is answered in tens of microseconds, less than it costs to put the event loop
+        to sleep and wake it again, so a short poll spares the common case that round trip.
+        """
+        deadline = time.perf_counter() + spin_s
+        while True:
+            if self._read():
+                reply = self._reply()
+                if reply is not None:
+                    return reply
+            elif time.perf_counter() < deadline:
+                os.sched_yield()  # a polite poll: any other runnable process goes first
+            else:
+                return None
+
+    async def wait(self) -> tuple[int, bytes]:
+        """Wait, in the event loop, for the rest of the reply (status, body)."""
+        loop = asyncio.get_running_loop()
+        self._waiter = loop.create_future()
+        loop.add_reader(self.from_worker, self._on_readable)
+        try:
+            return await self._waiter
+        finally:
+            loop.remove_reader(self.from_worker)
+            self._waiter = None
+
+    def _read(self) -> bool:
+        """Append what the pipe holds to the buffer; False when it holds nothing yet."""
+        try:
+            chunk = os.read(self.from_worker, _PIPE_CHUNK)
+        except BlockingIOError:
+            return False
+        if not chunk:
+            raise ConnectionError("the worker closed its pipe")
+        self._buffer = self._buffer + chunk if self._buffer else chunk
+        return True
+
+    def _reply(self) -> tuple[int, bytes] | None:
+        """The reply (status, body), once the buffer holds all of it."""
+        buffer = self._buffer
+        if len(buffer) < REPLY_HEAD.size:
+            return None
+        status, size = REPLY_HEAD.unpack_from(buffer)
+        if len(buffer) < REPLY_HEAD.size + size:
+            return None
+        return status, buffer[REPLY_HEAD.size : REPLY_HEAD.size + size]
+
+    def _on_readable(self) -> None:
+        waiter = self._waiter
+        if waiter is None or waiter.done():
+            return
+        try:
+            if not self._read():
+                return
+            reply = self._reply()
+        except OSError as error:  # ConnectionError is an OSError
+            waiter.set_exception(ConnectionError(str(error)))
+            return
+        if reply is not None:
+            waiter.set_result(reply)
+
+    def kill(self) -> None:
+        """Kill the process (it may already have exited), reap it and close the pipes."""
+        with contextlib.suppress(ProcessLookupError):
+            self.process.kill()
+        self.process.wait()
+        for fd in (self.to_worker, self.from_worker):
+            with contextlib.suppress(OSError):
+                os.close(fd)
+
+
+def _start_worker(
+    kind: StoreKind,
+    path: str,
+    spin_s: float = 0.0,
+    cpus: frozenset[int] | None = None,
+    memory_mb: int = 0,
+) -> _Worker:
+    """Start a worker process (on ``cpus`` if given, allowed ``memory_mb`` MiB per query, 0: no limit)
+    and wait (blocking: run it in a thread) until its store is open."""
+    request_read, request_write = os.pipe()
+    reply_read, reply_write = os.pipe()
+    fds = (str(request_read), str(reply_write))
+    process = subprocess.Popen(
+        # -P: do not put kg/ on sys.path, its module names must not shadow the standard library
+        [sys.executable, "-P", str(_WORKER_SCRIPT), kind, path, *fds, str(spin_s), str(memory_mb * 2**20)],
+        pass_fds=(request_read, reply_write),
+        stdin=subprocess.DEVNULL,
+    )
+    os.close(request_read)
+    os.close(reply_write)
+    worker = _Worker(process, request_write, reply_read)
+    if cpus:
+        os.sched_setaffinity(process.pid, cpus)
+    head = read_exactly(reply_read, REPLY_HEAD.size)
+    if head is None or REPLY_HEAD.unpack(head) != (READY, 0):
+        worker.kill()
+        raise EngineFailureError(f"a SPARQL worker failed to start (exit {process.returncode}); see stderr")
+    os.set_blocking(reply_read, False)
+    return worker
+
+
+def _exit_code(process: subprocess.Popen[bytes], wait_s: float = 1.0) -> int | None:
+    """The exit code of a worker whose pipe just closed (it may take a moment to exit); None if it lives."""
+    try:
+        return process.wait(timeout=wait_s)
+    except subprocess.TimeoutExpired:
+        return None
+
+
+@dataclass
+class SparqlEngine:
+    """A pool of pyoxigraph worker processes over one store; start it inside a running event loop.
+
+    ``kind`` says what ``path`` is: an N-Quads dump each worker loads into memory (``nquads``, the memory
+    store) or an on-disk Oxigraph store each worker opens read-only (``oxigraph``). ``spin_s`` bounds two
+    short polls that spare a process wake-up on each side of a round trip: the parent's for a lone
+    query's reply, a worker's for its next query (0 turns both off). ``pin_cpus`` (off by default)
+    pins this process to its first allowed CPU and the workers to the others, when there are two or
+    more: a polling parent and its worker then never share a CPU, which on a loaded 2-CPU machine
+    halves the round trip of a simple query; it changes the whole process's affinity, so it suits a
+    single server process only (not several uvicorn workers on one machine). The default graph is
+    the union of the named graphs unless a query or request names graphs. Answers are cached (see
+    :class:`AnswerCache`); ``cache_bytes=0`` turns that off. ``memory_mb`` is what one query may add to a
+    worker's memory (its data segment once the store is open): past it the worker dies, the caller
+    gets :class:`QueryMemoryError` and a new worker takes its place (0: no limit).
+    """
+
+    dump: Path
+    workers: int = 2
+    timeout_s: float = 10.0
+    max_rows: int = 10_000
+    cache_bytes: int = 32 * 2**20
+    kind: StoreKind = "nquads"
+    named_graphs: frozenset[str] = DATASET_GRAPHS
+    spin_s: float = 1e-3
+    pin_cpus: bool = False
+    memory_mb: int = 1024
+    _cache: AnswerCache = field(init=False, repr=False)
+    _worker_cpus: frozenset[int] | None = field(default=None, init=False, repr=False)
+    _idle: asyncio.Queue[_Worker] = field(init=False, repr=False)
+    _tasks: set[asyncio.Task[None]] = field(default_factory=set, init=False, repr=False)
+    _live: set[_Worker] = field(default_factory=set, init=False, repr=False)
+    _tmp: tempfile.TemporaryDirectory[str] | None = field(default=None, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self._cache = AnswerCache(self.cache_bytes)
+
+    @property
+    def graphs(self) -> frozenset[str]:
+        """The named graphs of the store: the only ones a query may name."""
+        return self.named_graphs
+
+    @classmethod
+    async def from_dataset(
+        cls,
+        dataset: Dataset,
+        *,
+        workers: int = 2,
+        timeout_s: float = 10.0,
+        max_rows: int = 10_000,
+        cache_bytes: int = 32 * 2**20,
+        spin_s: float = 1e-3,
+        pin_cpus: bool = False,
+        memory_mb: int = 1024,
+    ) -> SparqlEngine:
+        """Dump the dataset's named graphs to N-Quads in a private temporary folder and start the pool."""
+        tmp = tempfile.TemporaryDirectory(prefix="mgkg-sparql-")
+        dump = Path(tmp.name) / "dataset.nq"
+        write_nquads(dataset, dump)
+        graphs = frozenset(str(g.identifier) for g in dataset.graphs() if isinstance(g.identifier, URIRef))
+        engine = cls(
+            dump,
+            workers=workers,
+            timeout_s=timeout_s,
+            max_rows=max_rows,
+            cache_bytes=cache_bytes,
+            named_graphs=(graphs - {str(DATASET_DEFAULT_GRAPH_ID)}) | DATASET_GRAPHS,
+            spin_s=spin_s,
+            pin_cpus=pin_cpus,
+            memory_mb=memory_mb,
+        )
+        engine._tmp = tmp
+        await engine.start()
+        return engine
+
+    async def start(self) -> None:
+        """Start the workers and wait until each has opened the store (pinning CPUs if asked)."""
+        allowed = sorted(os.sched_getaffinity(0))
+        if self.pin_cpus and len(allowed) >= 2:
+            os.sched_setaffinity(0, allowed[:1])
+            self._worker_cpus = frozenset(allowed[1:])
+        self._idle = asyncio.LifoQueue()  # the last worker used is the warmest (caches, scheduler)
+        for worker in await asyncio.gather(*(self._spawn() for _ in range(self.workers))):
+            self._idle.put_nowait(worker)
+
+    async def _spawn(self) -> _Worker:
+        worker = await asyncio.to_thread(
+            _start_worker, self.kind, str(self.dump), self.spin_s, self._worker_cpus, self.memory_mb
+        )
+        self._live.add(worker)
+        return worker
+
+    def _replace(self, worker: _Worker) -> None:
+        async def replace() -> None:
+            self._live.discard(worker)
+            await asyncio.to_thread(worker.kill)
+            self._idle.put_nowait(await self._spawn())
+
+        task = asyncio.get_running_loop().create_task(replace())
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _wait_for_worker(self) -> _Worker:
+        try:
+            async with asyncio.timeout(self.timeout_s):
+                return await self._idle.get()
+        except TimeoutError:
+            raise EngineBusyError(
+                f"Every SPARQL worker stayed busy for {self.timeout_s:g} s. Retry shortly, or simplify "
+                "the queries."
+            ) from None
+
+    async def run(
+        self,
+        query: CheckedQuery,
+        media_type: str,
+        *,
+        default_graphs: Sequence[str] | None = None,
+        named_graphs: Sequence[str] | None = None,
+        substitutions: Mapping[str, Mapping[str, str]] | None = None,
+    ) -> SparqlResult:
+        """Run a checked query on a free worker within the time limit and return its serialized answer."""
+        if default_graphs or named_graphs or query.from_graphs or query.from_named or substitutions:
+            default, named = dataset_of(query, default_graphs, named_graphs)
+            bound = {k: dict(v) for k, v in (substitutions or {}).items()} or None
+        else:  # the common case: the union default graph, nothing bound
+            default = named = bound = None
+        request: Request = (query.text, media_type, self.max_rows, default, named, bound)
+        if not self._cache.max_bytes:
+            return await self._execute(request)
+        key = cache_key(request)
+        cached = self._cache.get(key)
+        if cached is not None:
+            return cached
+        result = await self._execute(request)
+        self._cache.put(key, result)
+        return result
+
+    async def _execute(self, request: Request) -> SparqlResult:
+        try:
+            worker = self._idle.get_nowait()  # the common case, without wait_for's extra task
+        except asyncio.QueueEmpty:
+            worker = await self._wait_for_worker()
+        try:
+            # A lone query (no other in flight: the loop has little else to do) is sent and polled for
+            # without the event loop; the time limit is armed only if the answer is not back by then.
+            sent = worker.send(request)
+            if not sent:
+                await worker.send_large(request)
+            alone = self._idle.qsize() + 1 >= len(self._live)
+            reply = worker.poll(self.spin_s) if sent and alone else None
+            if reply is None:
+                async with asyncio.timeout(self.timeout_s):  # cheaper than wait_for: no extra task
+                    reply = await worker.wait()
+        except TimeoutError:
+            self._replace(worker)
+            raise QueryTimeoutError(
+                f"The query ran past the {self.timeout_s:g} s limit and was stopped. Narrow it (LIMIT, more "
+                "specific patterns) and try again."
+            ) from None
+        except (ConnectionError, OSError, ValueError) as error:
+            code = await asyncio.to_thread(_exit_code, worker.process)
+            self._replace(worker)
+            if code == -signal.SIGABRT and self.memory_mb:  # how Rust ends a process an allocation failed in
+                raise QueryMemoryError(
+                    f"The query needed more than the {self.memory_mb} MiB of memory a query may use and was "
+                    "stopped. Narrow it (LIMIT, more specific patterns, no ORDER BY over large results)."
+                ) from None
+            raise EngineFailureError(
+                f"A SPARQL worker died while answering ({error}); it was restarted."
+            ) from error
+        except asyncio.CancelledError:  # the client went away mid-query: the worker's state is unknown
+            self._replace(worker)
+            raise
+        self._idle.put_nowait(worker)
+        status, body = reply
+        if status == SYNTAX_ERROR:
+            raise SparqlSyntaxError.from_engine(body.decode())
+        if status == ENGINE_ERROR:
+            raise EngineFailureError(f"The query could not be evaluated: {body.decode()}")
+        return SparqlResult(request[1], body, status == TRUNCATED)
+
+    async def close(self) -> None:
+        """Stop every worker and remove the dump."""
+        for task in list(self._tasks):
+            with contextlib.suppress(asyncio.CancelledError, EngineFailureError):
+                await task
+        for worker in list(self._live):
+            await asyncio.to_thread(worker.kill)
+        self._live.clear()
+        if self._tmp is not None:
+            self._tmp.cleanup()
