@@ -34,25 +34,33 @@ STATE_KEY = "mgkg"
 """The key of the ServiceState in the lifespan state (request.state)."""
 
 
-def get_state(request: Request) -> ServiceState:
-    """The ServiceState the lifespan yielded (Starlette copies lifespan state onto request.state)."""
+# The dependencies are ``async def`` although they never wait: FastAPI runs a plain ``def`` dependency
+# in its thread pool, a thread hop per dependency per request that halved /sparql's throughput.
+
+
+def _state(request: Request) -> ServiceState:
     state: ServiceState = getattr(request.state, STATE_KEY)
     return state
 
 
-def get_kg(request: Request) -> KnowledgeGraph:
+async def get_state(request: Request) -> ServiceState:
+    """The ServiceState the lifespan yielded (Starlette copies lifespan state onto request.state)."""
+    return _state(request)
+
+
+async def get_kg(request: Request) -> KnowledgeGraph:
     """The knowledge graph, built once at start-up."""
-    return get_state(request).kg
+    return _state(request).kg
 
 
-def get_sparql(request: Request) -> QueryEngine:
+async def get_sparql(request: Request) -> QueryEngine:
     """The SPARQL engine (worker pool or remote store), started once at start-up."""
-    return get_state(request).sparql
+    return _state(request).sparql
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
     """The settings the app was created with."""
-    return get_state(request).settings
+    return _state(request).settings
 
 
 StateDep = Annotated[ServiceState, Depends(get_state)]
