@@ -16,10 +16,7 @@ import pytest
 
 from kg.explain import explain
 from kg.export import (
-    explanation_graph,
     export,
-    neighbourhood_graph,
-    network_graph,
     to_dot,
     to_graphml,
     to_mermaid,
@@ -27,6 +24,7 @@ from kg.export import (
 )
 from kg.models import Explanation
 from kg.network import CausalNetwork, build_network
+from kg.picture import explanation_graph, neighbourhood_graph, network_graph
 from kg.render import RendererUnavailableError, render
 from kg.store import load_asserted
 

@@ -18,12 +18,10 @@ from kg.export import (
     MEDIA_TYPES,
     SUFFIXES,
     ExportFormat,
-    explanation_graph,
     export,
-    neighbourhood_graph,
-    network_graph,
 )
 from kg.models import Explanation, Severity
+from kg.picture import explanation_graph, neighbourhood_graph, network_graph
 from kg.render import RendererUnavailableError, RenderFailedError
 from kg.sparql_formats import negotiate as negotiate_media_type
 

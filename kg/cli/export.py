@@ -56,14 +56,12 @@ def export_command(
     from kg.export import (
         EXPORT_FORMATS,
         SUFFIXES,
-        explanation_graph,
         export,
-        neighbourhood_graph,
-        network_graph,
         parse_format,
     )
     from kg.models import Severity
     from kg.network import build_network
+    from kg.picture import explanation_graph, neighbourhood_graph, network_graph
     from kg.render import RendererUnavailableError, RenderFailedError
 
     if sum((finding is not None, node is not None, whole)) != 1:
