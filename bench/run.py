@@ -319,13 +319,16 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--sizes", default="shipped,100k,2M")
+    parser.add_argument("--sizes", default="shipped,100k,2M", help=f"comma-separated, of: {', '.join(SIZES)}")
     parser.add_argument("--budget", type=float, default=15.0, help="seconds per latency measurement, at most")
     parser.add_argument("--owlrl-budget", type=float, default=45.0, help="seconds owlrl may take per size")
     parser.add_argument("--http-seconds", type=float, default=4.0, help="seconds per wrk run")
     parser.add_argument("--one", help=argparse.SUPPRESS)
     parser.add_argument("--work", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    unknown = [name for name in args.sizes.split(",") if name not in SIZES]
+    if unknown:
+        parser.error(f"unknown size {', '.join(unknown)}; the sizes are {', '.join(SIZES)}")
     if args.one:
         figures = run_size(
             args.one, SIZES[args.one], args.work, args.budget, args.owlrl_budget, args.http_seconds
