@@ -34,6 +34,7 @@ from kg.sparql import (
     is_checked,
     negotiate,
     run_checked,
+    screen_query,
 )
 from kg.vocab import ASSERTED_GRAPH, INFERRED_GRAPH
 
@@ -146,9 +147,11 @@ async def run_query(
         )
     check_graphs(default_graphs, "default-graph-uri", engine.graphs)
     check_graphs(named_graphs, "named-graph-uri", engine.graphs)
-    if not is_checked(text):  # a text the screen cannot pass is parsed in a thread: it can take a while
-        await anyio.to_thread.run_sync(check_query, text, None)
-    checked: CheckedQuery = check_query(text, engine.graphs)
+    checked: CheckedQuery | None = screen_query(text)  # a screened text names no graph to check
+    if checked is None:
+        if not is_checked(text):  # a text the screen cannot pass is parsed in a thread: it can take a while
+            await anyio.to_thread.run_sync(check_query, text, None)
+        checked = check_query(text, engine.graphs)
     media_type = choose_format(checked.form, fmt, accept)
     result = await run_checked(
         engine,
