@@ -150,6 +150,18 @@ def get_named_query(name: str, directory: Path | None = None) -> NamedQuery:
     return queries[name]
 
 
+def _unbracket(value: str) -> str:
+    """A value without surrounding blanks, and without the angle brackets of an IRI written as in SPARQL.
+
+    >>> _unbracket(" <https://w3id.org/mgkg/id/tetany> "), _unbracket("tetany")
+    ('https://w3id.org/mgkg/id/tetany', 'tetany')
+    """
+    candidate = value.strip()
+    if candidate.startswith("<") and candidate.endswith(">"):
+        candidate = candidate[1:-1]
+    return candidate
+
+
 def to_iri(value: str) -> str:
     """Validate an IRI given as ``<iri>``, an absolute IRI or a CURIE, and return the IRI.
 
@@ -162,9 +174,7 @@ def to_iri(value: str) -> str:
     ...
     kg.named_queries.NamedQueryError: 'x> } ; DROP ALL #' is not an IRI or a known CURIE ...
     """
-    candidate = value.strip()
-    if candidate.startswith("<") and candidate.endswith(">"):
-        candidate = candidate[1:-1]
+    candidate = _unbracket(value)
     expanded = None
     if ":" in candidate and not candidate.startswith(("http://", "https://", "urn:")):
         try:
@@ -208,10 +218,7 @@ def bind_parameters(
                 )
             continue
         if param.kind == "node" and resolve is not None:
-            name = value.strip()
-            if name.startswith("<") and name.endswith(">"):  # an IRI written as in SPARQL
-                name = name[1:-1]
-            bound[param.name] = {"type": "iri", "value": resolve(name, param.name)}
+            bound[param.name] = {"type": "iri", "value": resolve(_unbracket(value), param.name)}
         elif param.kind in ("iri", "node"):
             bound[param.name] = {"type": "iri", "value": to_iri(value)}
         elif param.kind == "integer":
