@@ -9,6 +9,7 @@ lifespan state, so no request ever rebuilds anything and nothing is stuck on the
 from __future__ import annotations
 
 import gc
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -105,7 +106,12 @@ async def build_state(settings: Settings) -> ServiceState:
         memory_mb=settings.sparql_memory_mb,
         cache_dir=settings.cache_dir,
         reasoner=settings.reasoner,
+        sandbox=settings.sparql_egress_sandbox,
     )
+    if not settings.sparql_guard:
+        logging.getLogger("mgkg.sparql").warning(
+            "MGKG_SPARQL_GUARD is off: /sparql queries reach the engine unchecked (tests and diagnosis only)."
+        )
     network = await anyio.to_thread.run_sync(lambda: kg.network)
     await anyio.to_thread.run_sync(network.signed_index)  # built once here, not by the first /why
     state = ServiceState(

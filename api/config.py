@@ -65,5 +65,15 @@ class Settings(BaseSettings):
         description="Microseconds the server and a SPARQL worker poll for each other before sleeping "
         "(cuts the wake-up latency of a lone query; 0 turns it off and saves that CPU).",
     )
+    sparql_egress_sandbox: bool = Field(
+        default=True,
+        description="Deny the SPARQL worker processes network sockets (a seccomp filter, kg.sandbox); "
+        "turn off only to diagnose. /health says whether it is in force.",
+    )
+    sparql_guard: bool = Field(
+        default=True,
+        description="Tests and diagnosis only, never in service: False lets /sparql queries reach the "
+        "engine unchecked, to show that the egress sandbox holds on its own. Logged as a warning.",
+    )
     max_request_bytes: int = Field(default=256_000, ge=1_000, description="Largest request body accepted.")
     why_cache_size: int = Field(default=2048, ge=0, description="Cached /why answers (0 disables the cache).")

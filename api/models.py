@@ -23,6 +23,10 @@ class HealthResponse(_Response):
     inferred_triples: int
     inference_cache: Literal["hit", "miss"] = Field(description="Whether start-up read the inference cache.")
     sparql_workers: int
+    egress_sandbox: bool = Field(
+        description="Whether the processes that run SPARQL queries cannot open network sockets (seccomp); "
+        "false on platforms without it and for a remote store, where the guard is the only line."
+    )
 
 
 class LinkResponse(_Response):

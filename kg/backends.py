@@ -253,15 +253,17 @@ async def open_store(
     memory_mb: int = 1024,
     cache_dir: Path | None = None,
     reasoner: str | None = None,
+    sandbox: bool = True,
 ) -> tuple[KnowledgeGraph, StoreInfo, QueryEngine]:
     """Open a store for reading: the knowledge graph /why reads, what the store holds, a started engine.
 
-    memory: parse and reason (or read the inference cache), SPARQL workers each load a dump;
-    oxigraph:PATH: no parsing or reasoning, the causal view comes from the store and the workers open
-    it read-only; sparql:URL: the causal view comes from the remote store and queries go there.
-    ``reasoner`` ("owlrl" or "fast", default $MGKG_REASONER, else owlrl) is the memory store's inference
-    engine; the other stores hold what `mgkg load` inferred. ``memory_mb`` is the memory one query may
-    take in a local worker (the remote store sets its own limits). Blocking work runs in threads.
+        memory: parse and reason (or read the inference cache), SPARQL workers each load a dump;
+        oxigraph:PATH: no parsing or reasoning, the causal view comes from the store and the workers open
+        it read-only; sparql:URL: the causal view comes from the remote store and queries go there.
+        ``reasoner`` ("owlrl" or "fast", default $MGKG_REASONER, else owlrl) is the memory store's inference
+        engine; the other stores hold what `mgkg load` inferred. ``memory_mb`` is the memory one query may
+        take in a local worker (the remote store sets its own limits); ``sandbox`` denies local workers
+    network sockets (kg.sandbox; off only for diagnosis). Blocking work runs in threads.
     """
     from kg.graph import load_knowledge_graph
     from kg.remote import RemoteEngine, read_remote
@@ -277,6 +279,7 @@ async def open_store(
             cache_bytes=cache_bytes,
             spin_s=spin_s,
             memory_mb=memory_mb,
+            sandbox=sandbox,
         )
         counts = {str(ASSERTED_GRAPH): len(graph.asserted.graph), str(INFERRED_GRAPH): len(graph.inferred)}
         return graph, StoreInfo(spec, counts), engine
@@ -292,6 +295,7 @@ async def open_store(
             named_graphs=info.graphs,
             spin_s=spin_s,
             memory_mb=memory_mb,
+            sandbox=sandbox,
         )
         await engine.start()
         return graph, info, engine

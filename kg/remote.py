@@ -164,6 +164,11 @@ class RemoteEngine:
         """The store's named graphs: the only ones a query may name."""
         return self.named_graphs
 
+    @property
+    def egress_sandbox(self) -> bool:
+        """Never: the remote server runs the queries, and only the guard keeps SERVICE from it."""
+        return False
+
     async def run(
         self,
         query: CheckedQuery,

@@ -35,6 +35,11 @@ class QueryEngine(Protocol):
     workers: int
 
     @property
+    def egress_sandbox(self) -> bool:
+        """Whether the processes that run queries are unable to open network sockets (kg.sandbox)."""
+        ...
+
+    @property
     def graphs(self) -> frozenset[str]:
         """The named graphs a query may name (FROM, FROM NAMED, graph parameters)."""
         ...

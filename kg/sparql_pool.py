@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import marshal
 import os
 import signal
@@ -41,6 +42,7 @@ from kg.sparql_guard import (
     EngineBusyError,
     EngineFailureError,
     QueryMemoryError,
+    QueryRefusedError,
     QueryTimeoutError,
     SparqlSyntaxError,
 )
@@ -58,6 +60,7 @@ from kg.sparql_worker import (
 
 _WORKER_SCRIPT: Final = Path(__file__).with_name("sparql_worker.py")
 _PIPE_CHUNK: Final = 1 << 20
+_LOG: Final = logging.getLogger("mgkg.sparql")
 StoreKind = Literal["nquads", "oxigraph"]
 
 
@@ -83,6 +86,7 @@ class _Worker:
     process: subprocess.Popen[bytes]
     to_worker: int
     from_worker: int
+    sandboxed: bool = False
     _buffer: bytes = b""
     _waiter: asyncio.Future[tuple[int, bytes]] | None = None
 
@@ -179,15 +183,20 @@ def _start_worker(
     spin_s: float = 0.0,
     cpus: frozenset[int] | None = None,
     memory_mb: int = 0,
+    sandbox: bool = True,
 ) -> _Worker:
-    """Start a worker process (on ``cpus`` if given, allowed ``memory_mb`` MiB per query, 0: no limit)
-    and wait (blocking: run it in a thread) until its store is open."""
+    """Start a worker process (on ``cpus`` if given, allowed ``memory_mb`` MiB per query, 0: no limit,
+    denied network sockets if ``sandbox``) and wait (blocking: run it in a thread) until its store is
+    open; the worker's ready frame says whether its sandbox is on."""
     request_read, request_write = os.pipe()
     reply_read, reply_write = os.pipe()
     fds = (str(request_read), str(reply_write))
     process = subprocess.Popen(
         # -P: do not put kg/ on sys.path, its module names must not shadow the standard library
-        [sys.executable, "-P", str(_WORKER_SCRIPT), kind, path, *fds, str(spin_s), str(memory_mb * 2**20)],
+        [
+            *(sys.executable, "-P", str(_WORKER_SCRIPT), kind, path, *fds),
+            *(str(spin_s), str(memory_mb * 2**20), "sandbox" if sandbox else "nosandbox"),
+        ],
         pass_fds=(request_read, reply_write),
         stdin=subprocess.DEVNULL,
     )
@@ -197,9 +206,12 @@ def _start_worker(
     if cpus:
         os.sched_setaffinity(process.pid, cpus)
     head = read_exactly(reply_read, REPLY_HEAD.size)
-    if head is None or REPLY_HEAD.unpack(head) != (READY, 0):
+    status, size = REPLY_HEAD.unpack(head) if head is not None else (None, 0)
+    body = read_exactly(reply_read, size) if status == READY and size <= 64 else None
+    if body is None:
         worker.kill()
         raise EngineFailureError(f"a SPARQL worker failed to start (exit {process.returncode}); see stderr")
+    worker.sandboxed = body == b"sandbox"
     os.set_blocking(reply_read, False)
     return worker
 
@@ -240,12 +252,14 @@ class SparqlEngine:
     spin_s: float = 1e-3
     pin_cpus: bool = False
     memory_mb: int = 1024
+    sandbox: bool = True
     _cache: AnswerCache = field(init=False, repr=False)
     _worker_cpus: frozenset[int] | None = field(default=None, init=False, repr=False)
     _idle: asyncio.Queue[_Worker] = field(init=False, repr=False)
     _tasks: set[asyncio.Task[None]] = field(default_factory=set, init=False, repr=False)
     _live: set[_Worker] = field(default_factory=set, init=False, repr=False)
     _tmp: tempfile.TemporaryDirectory[str] | None = field(default=None, init=False, repr=False)
+    _unsandboxed: int = field(default=-1, init=False, repr=False)
 
     def __post_init__(self) -> None:
         self._cache = AnswerCache(self.cache_bytes)
@@ -254,6 +268,11 @@ class SparqlEngine:
     def graphs(self) -> frozenset[str]:
         """The named graphs of the store: the only ones a query may name."""
         return self.named_graphs
+
+    @property
+    def egress_sandbox(self) -> bool:
+        """Whether every worker started so far reported its egress sandbox on (kg.sandbox)."""
+        return self._unsandboxed == 0
 
     @classmethod
     async def from_dataset(
@@ -267,6 +286,7 @@ class SparqlEngine:
         spin_s: float = 1e-3,
         pin_cpus: bool = False,
         memory_mb: int = 1024,
+        sandbox: bool = True,
     ) -> SparqlEngine:
         """Dump the dataset's named graphs to N-Quads in a private temporary folder and start the pool."""
         tmp = tempfile.TemporaryDirectory(prefix="mgkg-sparql-")
@@ -283,6 +303,7 @@ class SparqlEngine:
             spin_s=spin_s,
             pin_cpus=pin_cpus,
             memory_mb=memory_mb,
+            sandbox=sandbox,
         )
         engine._tmp = tmp
         await engine.start()
@@ -295,13 +316,27 @@ class SparqlEngine:
             os.sched_setaffinity(0, allowed[:1])
             self._worker_cpus = frozenset(allowed[1:])
         self._idle = asyncio.LifoQueue()  # the last worker used is the warmest (caches, scheduler)
+        self._unsandboxed = 0
         for worker in await asyncio.gather(*(self._spawn() for _ in range(self.workers))):
             self._idle.put_nowait(worker)
+        if not self.egress_sandbox:
+            _LOG.warning(
+                "The SPARQL workers run WITHOUT the egress sandbox (%s): the guard is the only thing that "
+                "keeps queries from making network requests.",
+                "turned off by setting" if not self.sandbox else "this platform offers no seccomp filter",
+            )
 
     async def _spawn(self) -> _Worker:
         worker = await asyncio.to_thread(
-            _start_worker, self.kind, str(self.dump), self.spin_s, self._worker_cpus, self.memory_mb
+            _start_worker,
+            self.kind,
+            str(self.dump),
+            self.spin_s,
+            self._worker_cpus,
+            self.memory_mb,
+            self.sandbox,
         )
+        self._unsandboxed += not worker.sandboxed
         self._live.add(worker)
         return worker
 
@@ -392,6 +427,13 @@ class SparqlEngine:
         if status == SYNTAX_ERROR:
             raise SparqlSyntaxError.from_engine(body.decode())
         if status == ENGINE_ERROR:
+            if worker.sandboxed and body.startswith(b"PermissionError"):  # a socket the sandbox denied
+                raise QueryRefusedError(
+                    "service",
+                    "The query tried to reach the network (SERVICE), which SPARQL workers cannot do: "
+                    "this endpoint never makes a network request on a client's behalf. Run federated "
+                    "queries from your own client.",
+                )
             raise EngineFailureError(f"The query could not be evaluated: {body.decode()}")
         return SparqlResult(request[1], body, status == TRUNCATED)
 

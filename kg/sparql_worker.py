@@ -20,12 +20,14 @@ answers with one frame: a status byte and a 4-byte body length (:data:`REPLY_HEA
 written by pyoxigraph's own serializers (or an error message), in a single ``writev``. Rows (SELECT) and
 triples (CONSTRUCT/DESCRIBE) beyond the row limit are dropped and the status says ``TRUNCATED``, so
 that a large answer neither floods the parent nor hides that it was cut. The first frame a worker
-sends, once its store is open, has the status ``READY``.
+sends, once its store is open, has the status ``READY`` and the body ``sandbox`` when the egress
+sandbox (kg/sandbox.py, loaded by path) was installed before the store was opened, empty when not.
 """
 
 from __future__ import annotations
 
 import csv
+import importlib.util
 import io
 import json
 import marshal
@@ -331,19 +333,41 @@ def _next_request(fd: int, spin: float, poller: select.poll) -> bytes | None:
     return bytes(buffer[REQUEST_HEAD.size :])
 
 
-def serve(kind: str, path: str, fd_in: int, fd_out: int, spin: float = 0.0, headroom: int = 0) -> None:
-    """Open the store, cap memory, announce readiness, then answer requests until the parent closes the pipe.
+def install_sandbox() -> bool:
+    """Deny this process network sockets (kg/sandbox.py, loaded by path: this script runs without kg)."""
+    spec = importlib.util.spec_from_file_location(
+        "mgkg_sandbox", os.path.join(os.path.dirname(__file__), "sandbox.py")
+    )
+    if spec is None or spec.loader is None:
+        return False
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return bool(module.deny_network())
+
+
+def serve(
+    kind: str,
+    path: str,
+    fd_in: int,
+    fd_out: int,
+    spin: float = 0.0,
+    headroom: int = 0,
+    sandbox: bool = True,
+) -> None:
+    """Deny network sockets (``sandbox``), open the store, cap memory, announce readiness (saying whether
+    the sandbox is on), then answer requests until the parent closes the pipe.
 
     After each answer the worker polls for the next request for up to ``spin`` seconds before it
     blocks: waking a sleeping process costs tens of microseconds on a virtual machine, as much as a
     simple query, so back-to-back queries are answered without that wake-up.
     """
+    sandboxed = install_sandbox() if sandbox else False
     store = open_store(kind, path)
     limit_memory(headroom)
     os.set_blocking(fd_in, False)
     poller = select.poll()
     poller.register(fd_in, select.POLLIN)
-    write_reply(fd_out, READY, b"")
+    write_reply(fd_out, READY, b"sandbox" if sandboxed else b"")
     while (data := _next_request(fd_in, spin, poller)) is not None:
         try:
             status, body = execute(store, marshal.loads(data))
@@ -355,4 +379,12 @@ def serve(kind: str, path: str, fd_in: int, fd_out: int, spin: float = 0.0, head
 
 
 if __name__ == "__main__":
-    serve(sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), float(sys.argv[5]), int(sys.argv[6]))
+    serve(
+        sys.argv[1],
+        sys.argv[2],
+        int(sys.argv[3]),
+        int(sys.argv[4]),
+        float(sys.argv[5]),
+        int(sys.argv[6]),
+        sys.argv[7:8] != ["nosandbox"],
+    )

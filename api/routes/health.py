@@ -22,4 +22,5 @@ async def health(state: StateDep) -> HealthResponse:
         inferred_triples=state.store.inferred_triples,
         inference_cache="hit" if state.kg.cache.hit else "miss",
         sparql_workers=state.sparql.workers,
+        egress_sandbox=state.sparql.egress_sandbox,
     )
