@@ -1,6 +1,8 @@
 """The SPARQL layer's public surface: a read-only, bounded engine behind the guard.
 
-The guard (kg.sparql_guard) screens or parses every query and refuses what writes or reaches outside;
+The guard (kg.sparql_guard, its text normalisation in kg.sparql_text, its bounded parser processes in
+kg.sparql_parsers) normalises, then screens or parses every query and refuses what writes or reaches
+outside; the SPARQL workers cannot open network sockets anyway (kg.sandbox);
 the formats and Accept negotiation live in kg.sparql_formats; what every engine shares (the answer type,
 the QueryEngine protocol, the dataset rule, the answer cache, run_checked) in kg.sparql_answers; the
 local engine, a pool of killable pyoxigraph worker processes, in kg.sparql_pool. All of it is
@@ -20,16 +22,18 @@ from kg.sparql_guard import (
     QueryMemoryError,
     QueryRefusedError,
     QueryTimeoutError,
+    QueryUnreadableError,
     SparqlError,
     SparqlSyntaxError,
     check_graphs,
     check_query,
     diagnose,
-    is_checked,
-    parse_query,
     screen_query,
+    unguarded_query,
 )
+from kg.sparql_parsers import guard_query
 from kg.sparql_pool import SparqlEngine, write_nquads
+from kg.sparql_text import normalize_query
 
 __all__ = [
     "DATASET_GRAPHS",
@@ -44,6 +48,7 @@ __all__ = [
     "QueryMemoryError",
     "QueryRefusedError",
     "QueryTimeoutError",
+    "QueryUnreadableError",
     "SparqlEngine",
     "SparqlError",
     "SparqlResult",
@@ -53,10 +58,11 @@ __all__ = [
     "dataset_of",
     "diagnose",
     "formats_for",
-    "is_checked",
+    "guard_query",
     "negotiate",
-    "parse_query",
+    "normalize_query",
     "run_checked",
     "screen_query",
+    "unguarded_query",
     "write_nquads",
 ]

@@ -7,13 +7,13 @@ either, so that a syntax error the engine finds in a screened text is reported a
 
 from __future__ import annotations
 
-import asyncio
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from kg.sparql_guard import CheckedQuery, SparqlSyntaxError, diagnose
+from kg.sparql_guard import CheckedQuery, SparqlSyntaxError
+from kg.sparql_parsers import diagnose_query
 from kg.sparql_worker import Request
 
 CacheKey = tuple[object, ...]
@@ -33,6 +33,7 @@ class QueryEngine(Protocol):
 
     max_rows: int
     workers: int
+    timeout_s: float
 
     @property
     def egress_sandbox(self) -> bool:
@@ -74,7 +75,7 @@ async def run_checked(
 
     The engine's parser is the first to read a screened query (see :func:`screen_query`); its syntax
     error is replaced by the guard's own verdict (an update's refusal, or rdflib's line and column),
-    worked out in a thread because parsing takes milliseconds.
+    worked out in a parser process (kg.sparql_parsers) within the engine's time limit.
     """
     try:
         return await engine.run(
@@ -87,7 +88,7 @@ async def run_checked(
     except SparqlSyntaxError as error:
         if query.parsed:
             raise
-        raise await asyncio.to_thread(diagnose, query.text, error) from None
+        raise await diagnose_query(query.text, error, engine.timeout_s) from None
 
 
 def dataset_of(

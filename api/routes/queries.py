@@ -63,6 +63,7 @@ async def run_named_query(
         engine,
         query.text,
         max_chars=max(settings.sparql_max_query_chars, len(query.text)),
+        timeout_s=settings.sparql_timeout_s,
         fmt=format,
         accept=accept,
         substitutions=substitutions,

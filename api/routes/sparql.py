@@ -14,7 +14,6 @@ from functools import lru_cache
 from typing import Annotated, Any, Final
 from urllib.parse import parse_qs
 
-import anyio.to_thread
 from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import Response
 from rdflib import BNode, Graph, Literal, Namespace, URIRef
@@ -29,12 +28,11 @@ from kg.sparql import (
     QueryEngine,
     QueryRefusedError,
     check_graphs,
-    check_query,
     formats_for,
-    is_checked,
+    guard_query,
     negotiate,
     run_checked,
-    screen_query,
+    unguarded_query,
 )
 from kg.vocab import ASSERTED_GRAPH, INFERRED_GRAPH
 
@@ -136,8 +134,14 @@ async def run_query(
     default_graphs: Sequence[str] = (),
     named_graphs: Sequence[str] = (),
     substitutions: dict[str, dict[str, str]] | None = None,
+    guard: bool = True,
+    timeout_s: float = 10.0,
 ) -> Response:
-    """Check, negotiate, run: the one path every SPARQL query of the service takes."""
+    """Check, negotiate, run: the one path every SPARQL query of the service takes.
+
+    The guard (one call) normalises the text, screens or parses it (in a parser process, within
+    ``timeout_s``) and returns the normalised text, which is what the engine runs. ``guard=False`` is
+    for tests and diagnosis only (MGKG_SPARQL_GUARD): the text goes to the engine as sent."""
     if len(text) > max_chars:
         raise ProblemError(
             413,
@@ -147,11 +151,9 @@ async def run_query(
         )
     check_graphs(default_graphs, "default-graph-uri", engine.graphs)
     check_graphs(named_graphs, "named-graph-uri", engine.graphs)
-    checked: CheckedQuery | None = screen_query(text)  # a screened text names no graph to check
-    if checked is None:
-        if not is_checked(text):  # a text the screen cannot pass is parsed in a thread: it can take a while
-            await anyio.to_thread.run_sync(check_query, text, None)
-        checked = check_query(text, engine.graphs)
+    checked: CheckedQuery = (
+        await guard_query(text, engine.graphs, timeout_s=timeout_s) if guard else unguarded_query(text)
+    )
     media_type = choose_format(checked.form, fmt, accept)
     result = await run_checked(
         engine,
@@ -213,6 +215,8 @@ async def sparql_get(
         engine,
         query,
         max_chars=settings.sparql_max_query_chars,
+        guard=settings.sparql_guard,
+        timeout_s=settings.sparql_timeout_s,
         fmt=format,
         accept=accept,
         default_graphs=default_graph_uri,
@@ -276,6 +280,8 @@ async def sparql_post(
         engine,
         text,
         max_chars=settings.sparql_max_query_chars,
+        guard=settings.sparql_guard,
+        timeout_s=settings.sparql_timeout_s,
         fmt=format,
         accept=accept,
         default_graphs=default_graphs,
