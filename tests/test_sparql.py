@@ -30,6 +30,7 @@ from kg.sparql import (
 from kg.sparql_guard import GUARD_CACHE, CheckedQuery, SparqlError, from_verdict, read_verdict
 from kg.vocab import ASSERTED_GRAPH
 
+
 def parse_query(text: str) -> CheckedQuery:
     """rdflib's verdict on a text, as if the screen had not passed it."""
     verdict = from_verdict(text, read_verdict(text))

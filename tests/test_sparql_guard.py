@@ -106,11 +106,15 @@ def _ssrf(url: str) -> str:
 
 
 def _send(client: TestClient, how: str, query: str) -> httpx.Response:
+    response: httpx.Response
     if how == "get":
-        return client.get("/sparql", params={"query": query})
-    if how == "form":
-        return client.post("/sparql", data={"query": query})
-    return client.post("/sparql", content=query, headers={"Content-Type": "application/sparql-query"})
+        response = client.get("/sparql", params={"query": query})
+    elif how == "form":
+        response = client.post("/sparql", data={"query": query})
+    else:
+        headers = {"Content-Type": "application/sparql-query"}
+        response = client.post("/sparql", content=query, headers=headers)
+    return response
 
 
 @pytest.mark.parametrize("how", ["get", "form", "direct"])
