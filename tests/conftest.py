@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import http.server
 import os
 import shutil
 import socket
 import subprocess
+import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
@@ -172,3 +174,53 @@ def _running_server(command: Sequence[str], log: Path, env: Mapping[str, str]) -
 def start_server() -> ServerStarter:
     """Start a real server process (``mgkg serve`` or uvicorn) for a test module; see _running_server."""
     return _running_server
+
+
+# --- A recording HTTP listener for SSRF tests (tests/test_sparql_guard.py, tests/test_sparql_fuzz.py) ---
+
+
+class Listener(http.server.ThreadingHTTPServer):
+    """An HTTP server on 127.0.0.1 that records every connection and answers as a SPARQL endpoint."""
+
+    daemon_threads = True
+
+    def __init__(self) -> None:
+        self.connections: list[str] = []
+        super().__init__(("127.0.0.1", 0), _Recorder)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server_address[1]}"
+
+
+class _Recorder(http.server.BaseHTTPRequestHandler):
+    def setup(self) -> None:
+        assert isinstance(self.server, Listener)
+        self.server.connections.append(str(self.client_address))
+        super().setup()
+
+    def do_GET(self) -> None:
+        body = b'{"head":{"vars":["a"]},"results":{"bindings":[{"a":{"type":"literal","value":"leak"}}]}}'
+        self.send_response(200)
+        self.send_header("Content-Type", "application/sparql-results+json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    do_POST = do_GET  # noqa: N815  # the name http.server calls
+
+    def log_message(self, format: str, *args: object) -> None:
+        """Silent."""
+
+
+@pytest.fixture(scope="module")
+def listener() -> Iterator[Listener]:
+    """A recording listener for a test module (SSRF tests point the server at it)."""
+    server = Listener()
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield server
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -10,10 +10,8 @@ line (its refusals are covered by test_api.py on every backend).
 
 from __future__ import annotations
 
-import http.server
 import shutil
 import sys
-import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager
@@ -25,54 +23,9 @@ from fastapi.testclient import TestClient
 from api.app import create_app
 from api.config import Settings
 from kg.sparql import check_query
+from tests.conftest import Listener
 
 PROBLEM = "application/problem+json"
-
-
-class Listener(http.server.ThreadingHTTPServer):
-    """An HTTP server on 127.0.0.1 that records every connection and answers as a SPARQL endpoint."""
-
-    daemon_threads = True
-
-    def __init__(self) -> None:
-        self.connections: list[str] = []
-        super().__init__(("127.0.0.1", 0), _Recorder)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server_address[1]}"
-
-
-class _Recorder(http.server.BaseHTTPRequestHandler):
-    def setup(self) -> None:
-        assert isinstance(self.server, Listener)
-        self.server.connections.append(str(self.client_address))
-        super().setup()
-
-    def do_GET(self) -> None:
-        body = b'{"head":{"vars":["a"]},"results":{"bindings":[{"a":{"type":"literal","value":"leak"}}]}}'
-        self.send_response(200)
-        self.send_header("Content-Type", "application/sparql-results+json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    do_POST = do_GET  # noqa: N815  # the name http.server calls
-
-    def log_message(self, format: str, *args: object) -> None:
-        """Silent."""
-
-
-@pytest.fixture(scope="module")
-def listener() -> Iterator[Listener]:
-    server = Listener()
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield server
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 @pytest.fixture(autouse=True)
