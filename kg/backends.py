@@ -11,6 +11,7 @@ a small rdflib graph, never from the whole store.
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -300,6 +301,11 @@ async def open_store(
         await engine.start()
         return graph, info, engine
     graph, info = await asyncio.to_thread(read_remote, spec, max(timeout_s * 6, 60.0))
+    logging.getLogger("mgkg.sparql").warning(
+        "SPARQL queries run on the remote store %s, outside any egress sandbox of mgkg's: the guard is the "
+        "only thing that keeps them from making network requests (SERVICE) there.",
+        spec.location,
+    )
     remote = RemoteEngine(
         spec.location,
         named_graphs=info.graphs,

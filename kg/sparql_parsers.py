@@ -18,7 +18,6 @@ import marshal
 import struct
 import subprocess
 import sys
-import time
 from collections.abc import Set
 from dataclasses import dataclass, field
 from typing import IO, Any, Final
@@ -27,6 +26,7 @@ from kg.sparql_guard import (
     DATASET_GRAPHS,
     GUARD_CACHE,
     CheckedQuery,
+    EngineFailureError,
     QueryTimeoutError,
     SparqlError,
     SparqlSyntaxError,
@@ -40,6 +40,8 @@ from kg.sparql_guard import (
 )
 
 _HEAD: Final = struct.Struct("!I")
+_READY: Final = ("ready",)
+"""The first frame a parser process writes, once rdflib's parser is imported."""
 
 
 def _write_frame(stream: IO[bytes], value: Any) -> None:
@@ -63,11 +65,24 @@ def _read_frame(stream: IO[bytes]) -> object:
 class _Parser:
     """One parser process; ``exchange`` (blocking: run it in a thread) sends a text, reads the verdict."""
 
-    process: subprocess.Popen[bytes] = field(
-        default_factory=lambda: subprocess.Popen(
+    process: subprocess.Popen[bytes]
+
+    @classmethod
+    def start(cls) -> _Parser:
+        """Start a parser process and wait (blocking) until it has imported the parser and says so."""
+        process = subprocess.Popen(
             [sys.executable, "-m", "kg.sparql_parsers"], stdin=subprocess.PIPE, stdout=subprocess.PIPE
         )
-    )
+        parser = cls(process)
+        assert process.stdout is not None
+        try:
+            ready = _read_frame(process.stdout)
+        except EOFError:
+            ready = None
+        if ready != _READY:
+            parser.kill()
+            raise EngineFailureError(f"a guard parser process failed to start (exit {process.returncode})")
+        return parser
 
     def exchange(self, text: str) -> Verdict:
         assert self.process.stdin is not None
@@ -103,20 +118,26 @@ class ParserPool:
         return self._slots
 
     async def read(self, text: str, timeout_s: float) -> Verdict:
-        """rdflib's verdict on a normalised text, within ``timeout_s`` seconds (waiting included)."""
-        deadline = time.monotonic() + timeout_s
+        """rdflib's verdict on a normalised text: waiting for a free parser and the parse itself may each
+        take up to ``timeout_s`` (a parser's start-up, once, is not counted)."""
+        slots = self._semaphore()
         try:
-            async with asyncio.timeout(timeout_s), self._semaphore():
-                parser = self._idle.pop() if self._idle else await asyncio.to_thread(_Parser)
-                try:
-                    remaining = max(deadline - time.monotonic(), 0.001)
-                    async with asyncio.timeout(remaining):
-                        verdict = await asyncio.to_thread(parser.exchange, text)
-                except BaseException:
-                    await asyncio.to_thread(parser.kill)
-                    raise
-                self._idle.append(parser)
-                return verdict
+            async with asyncio.timeout(timeout_s):
+                await slots.acquire()
+        except TimeoutError:
+            raise QueryTimeoutError(
+                f"Every guard parser stayed busy for {timeout_s:g} s. Retry shortly, or simplify the query."
+            ) from None
+        try:
+            parser = self._idle.pop() if self._idle else await asyncio.to_thread(_Parser.start)
+            try:
+                async with asyncio.timeout(timeout_s):
+                    verdict = await asyncio.to_thread(parser.exchange, text)
+            except BaseException:
+                await asyncio.to_thread(parser.kill)
+                raise
+            self._idle.append(parser)
+            return verdict
         except TimeoutError:
             raise QueryTimeoutError(
                 f"The guard could not read this query within the {timeout_s:g} s time limit (its parser is "
@@ -124,6 +145,8 @@ class ParserPool:
             ) from None
         except (EOFError, OSError):  # the process died reading it (a stack overflow, say)
             return ("unreadable", "its parser process died reading it")
+        finally:
+            slots.release()
 
     def close(self) -> None:
         """Stop every idle parser process."""
@@ -170,6 +193,7 @@ def _serve() -> None:
     """A parser process: read texts from stdin, write their verdicts to stdout, until stdin closes."""
     sys.setrecursionlimit(10_000)  # deeper than rdflib's default reach; a deeper text dies here, not there
     stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
+    _write_frame(stdout, _READY)
     while True:
         try:
             text = _read_frame(stdin)

@@ -10,11 +10,13 @@ line (its refusals are covered by test_api.py on every backend).
 
 from __future__ import annotations
 
+import os
 import shutil
 import sys
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager
+from pathlib import Path
 
 import httpx
 import pytest
@@ -222,3 +224,17 @@ def test_keep_alive_survives_guard_errors(server: str, listener: Listener) -> No
             assert http.get("/sparql", params={"query": "ASK { ?s ?p ?o }"}).json()["boolean"] is True
         assert http.get("/health").json()["egress_sandbox"] is True
     assert listener.connections == []
+
+
+def test_without_seccomp_the_service_says_so(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A platform without the filter (here: a pyseccomp that cannot be imported, as where libseccomp is
+    missing): the service starts, logs a warning, and /health says the sandbox is not in force."""
+    folder = tmp_path
+    (folder / "pyseccomp.py").write_text("raise ImportError('no libseccomp on this platform')\n")
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(folder), os.environ.get("PYTHONPATH", "")]))
+    with TestClient(create_app(Settings(sparql_workers=1))) as bare:
+        assert bare.get("/health").json()["egress_sandbox"] is False
+        assert bare.get("/sparql", params={"query": "ASK { ?s ?p ?o }"}).json()["boolean"] is True
+    assert any("WITHOUT the egress sandbox" in record.getMessage() for record in caplog.records)
