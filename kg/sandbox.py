@@ -18,6 +18,7 @@ ready frame; the service then logs a warning and /health reports ``"egress_sandb
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import socket
 import sys
@@ -34,7 +35,9 @@ def deny_network() -> bool:
     try:
         import pyseccomp as seccomp
 
-        denied = seccomp.SyscallFilter(seccomp.ALLOW)
+        denied = seccomp.SyscallFilter(seccomp.ALLOW)  # a call of another ABI (i386, x32) kills the process
+        with contextlib.suppress(Exception):  # every thread, should one exist yet (none does in the worker)
+            denied.set_attr(seccomp.Attr.CTL_TSYNC, 1)
         for call in ("socket", "socketpair"):
             denied.add_rule(seccomp.ERRNO(errno.EACCES), call, seccomp.Arg(0, seccomp.NE, socket.AF_UNIX))
         denied.add_rule(seccomp.ERRNO(errno.EPERM), "io_uring_setup")

@@ -103,8 +103,9 @@ class QueryUnreadableError(SparqlSyntaxError):
         self.message, self.line, self.column = problem, None, None
         SparqlError.__init__(
             self,
-            f"The guard could not read this query ({problem}), and a query that mentions SERVICE or FROM "
-            "(even in a comment or a string) must be read before it runs. Rewrite it: nest groups and "
+            f"The guard could not read this query ({problem}), and a query its fast screen cannot pass "
+            "(one that mentions SERVICE or FROM, even in a comment or a string, or has non-ASCII "
+            "characters) must be read before it runs. Rewrite it: nest groups and "
             "parentheses less deeply, write negative numbers in triple patterns as literals "
             '("-1.0"^^xsd:decimal) or FILTERs, or remove the word SERVICE or FROM where it is not needed.',
         )
