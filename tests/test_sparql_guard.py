@@ -238,3 +238,18 @@ def test_without_seccomp_the_service_says_so(
         assert bare.get("/health").json()["egress_sandbox"] is False
         assert bare.get("/sparql", params={"query": "ASK { ?s ?p ?o }"}).json()["boolean"] is True
     assert any("WITHOUT the egress sandbox" in record.getMessage() for record in caplog.records)
+
+
+def test_remote_store_gets_the_normalised_text_and_no_ssrf(oxigraph_server: str, listener: Listener) -> None:
+    """The remote store (here a real Oxigraph server, which would run SERVICE itself): the guard is the
+    only line, /health says so, and the text it forwards is the normalised one."""
+    settings = Settings(store=f"sparql:{oxigraph_server}", sparql_cache_bytes=0)
+    with TestClient(create_app(settings)) as remote:
+        assert remote.get("/health").json()["egress_sandbox"] is False
+        for how in ("get", "form", "direct"):
+            assert_problem(_send(remote, how, _ssrf(listener.url)), 403)
+        text = "SELECT ?x WHERE { # comment\r BIND(\\u0022hi\\u0022 AS ?x) }"
+        response = remote.get("/sparql", params={"query": text, "format": "csv"})
+        assert response.status_code == 200, response.text
+        assert response.text.split() == ["x", "hi"]
+    assert listener.connections == []
