@@ -18,7 +18,7 @@ import marshal
 import struct
 import subprocess
 import sys
-from collections.abc import Set
+from collections.abc import Iterable, Set
 from dataclasses import dataclass, field
 from typing import IO, Any, Final
 
@@ -32,6 +32,7 @@ from kg.sparql_guard import (
     SparqlSyntaxError,
     Verdict,
     admit,
+    check_graphs,
     diagnose,
     from_verdict,
     normalize,
@@ -159,12 +160,20 @@ atexit.register(PARSERS.close)
 
 
 async def guard_query(
-    text: str, graphs: Set[str] | None = DATASET_GRAPHS, *, timeout_s: float = 10.0
+    text: str,
+    graphs: Set[str] | None = DATASET_GRAPHS,
+    *,
+    timeout_s: float = 10.0,
+    default_graphs: Iterable[str] = (),
+    named_graphs: Iterable[str] = (),
 ) -> CheckedQuery:
-    """The guard (:func:`kg.sparql_guard.check_query`), with the parse in a parser process, bounded.
-
-    The returned query's text is the normalised one: run exactly that.
+    """The service's one guard call: :func:`kg.sparql_guard.check_query` with the parse in a parser
+    process, bounded by ``timeout_s``, and the protocol's ``default-graph-uri``/``named-graph-uri``
+    checked against ``graphs`` too. The returned query's text is the normalised one: run exactly that.
     """
+    if graphs is not None:
+        check_graphs(default_graphs, "default-graph-uri", graphs)
+        check_graphs(named_graphs, "named-graph-uri", graphs)
     normalized = normalize(text)
     screened = screen_query(normalized)
     if screened is not None:

@@ -81,6 +81,17 @@ def reaching_query(draw: st.DrawFn, url: str) -> str:
     """A query (or update) that names the listener through SERVICE, FROM, FROM NAMED or LOAD."""
     sep = [draw(separator) for _ in range(5)]
     iri = "<" + "".join(_escape(c, draw(st.sampled_from([0, 0, 0, 1]))) for c in f"{url}/fuzz") + ">"
+    prologue = ""
+    naming = draw(st.sampled_from(["iri", "prefix", "base"]))
+    if naming == "prefix":  # the listener named through a prefixed name
+        prologue, iri = f"PREFIX{sep[4]}p:{sep[0]}<{url}/>\n", "p:fuzz"
+    elif naming == "base":  # ... or through a relative IRI
+        prologue, iri = f"BASE{sep[4]}<{url}/>\n", "<fuzz>"
+    return prologue + draw(_reaching_body(sep, iri))
+
+
+@st.composite
+def _reaching_body(draw: st.DrawFn, sep: list[str], iri: str) -> str:
     kind = draw(st.sampled_from(["service", "silent", "from", "named", "load"]))
     if kind in ("service", "silent"):
         word = draw(keyword("SERVICE")) + (f"{sep[4]}{draw(keyword('SILENT'))}" if kind == "silent" else "")

@@ -27,7 +27,6 @@ from kg.sparql import (
     CheckedQuery,
     QueryEngine,
     QueryRefusedError,
-    check_graphs,
     formats_for,
     guard_query,
     negotiate,
@@ -149,10 +148,16 @@ async def run_query(
             "Query too long",
             f"The query has {len(text)} characters; the limit is {max_chars}. Shorten it.",
         )
-    check_graphs(default_graphs, "default-graph-uri", engine.graphs)
-    check_graphs(named_graphs, "named-graph-uri", engine.graphs)
     checked: CheckedQuery = (
-        await guard_query(text, engine.graphs, timeout_s=timeout_s) if guard else unguarded_query(text)
+        await guard_query(
+            text,
+            engine.graphs,
+            timeout_s=timeout_s,
+            default_graphs=default_graphs,
+            named_graphs=named_graphs,
+        )
+        if guard
+        else unguarded_query(text)
     )
     media_type = choose_format(checked.form, fmt, accept)
     result = await run_checked(
