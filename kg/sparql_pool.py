@@ -239,7 +239,9 @@ class SparqlEngine:
     the union of the named graphs unless a query or request names graphs. Answers are cached (see
     :class:`AnswerCache`); ``cache_bytes=0`` turns that off. ``memory_mb`` is what one query may add to a
     worker's memory (its data segment once the store is open): past it the worker dies, the caller
-    gets :class:`QueryMemoryError` and a new worker takes its place (0: no limit).
+    gets :class:`QueryMemoryError` and a new worker takes its place (0: no limit). ``sandbox`` (on by
+    default; off only to diagnose) has each worker deny itself network sockets before it opens the
+    store (kg.sandbox); :attr:`egress_sandbox` says whether every worker reported it in force.
     """
 
     dump: Path
