@@ -6,6 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from kg.answer import ExplanationDocument
 from kg.models import Citation, Context, LinkRef, NodeRef, Ref
 from kg.named_queries import QueryParameter
 
@@ -23,6 +24,12 @@ class HealthResponse(_Response):
     inferred_triples: int
     inference_cache: Literal["hit", "miss"] = Field(description="Whether start-up read the inference cache.")
     sparql_workers: int
+
+
+class WhyResponse(ExplanationDocument):
+    """The answer of GET /why: ranked paths whose steps, nodes, links and citations sit once each in
+    top-level tables (`steps`, `nodes`, `links`, `mechanism_refs`, `citations`, `documents`) and are
+    referred to by key. `kg.answer.expand` turns it back into a `kg.Explanation`."""
 
 
 class LinkResponse(_Response):
