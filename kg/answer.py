@@ -319,6 +319,11 @@ def _expand_path(document: ExplanationDocument, entry: PathEntry) -> Path:
     )
 
 
+def expand_json(data: object) -> Explanation:
+    """The Explanation behind a decoded JSON answer (of GET /why or `mgkg why --json`); validates it."""
+    return expand(ExplanationDocument.model_validate(data))
+
+
 def expand(document: ExplanationDocument) -> Explanation:
     """The Explanation a JSON answer stands for (``expand(compact(e)) == e``)."""
     paths = tuple(_expand_path(document, entry) for entry in document.paths)
