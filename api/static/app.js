@@ -106,14 +106,6 @@ async function drawGraph() {
   state.full = { x: box.x, y: box.y, w: box.width, h: box.height };
   fitHeight();
   fitView();
-  if (graph.clientWidth < 600) {
-    // On a phone the whole left-to-right picture would be unreadably small: start with the whole
-    // height shown, at the source end, and let the reader pan (or press Fit).
-    const aspect = graph.clientWidth / graph.clientHeight;
-    const h = state.full.h * 1.04;
-    state.view = { x: state.full.x, y: state.full.y - state.full.h * 0.02, w: h * aspect, h };
-    applyView();
-  }
   graph.dataset.ready = "true";
 }
 
@@ -340,7 +332,8 @@ function referenceNumbers(answer) {
 
 function markers(keys, numbers) {
   const answer = state.explanation;
-  return keys.map((key) => el("a", {
+  const sorted = [...keys].sort((a, b) => numbers.get(a) - numbers.get(b));
+  return sorted.map((key) => el("a", {
     class: "ref", href: `#ref-${numbers.get(key)}`, title: answer.citations[key].text,
   }, `[${numbers.get(key)}]`));
 }
@@ -396,7 +389,7 @@ function pathItem(path, numbers) {
       el("span", { class: "hint" }, `${path.source_count} source${path.source_count === 1 ? "" : "s"}`), " ",
       el("button", { type: "button", class: "show", onclick: () => highlight(path, item) }, "show")),
     stepList(path.steps, numbers),
-    (path.corroboration || []).map((summary) => corroborationBox(summary, numbers)),
+    ...(path.corroboration || []).map((summary) => corroborationBox(summary, numbers)),
     el("details", {}, el("summary", {}, "In words"), el("p", { class: "summary" }, path.explanation)),
   );
   return item;
