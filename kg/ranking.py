@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 
 from kg.models import Citation, Corroboration, Path, Severity, Step
+from kg.wording import states, step_arrows
 
 SPECIFIC_PREFIX = "problem:"
 """Citations whose identifier starts with this (the chapter's own source markers) count as specific."""
@@ -115,12 +116,14 @@ def fold_summaries(paths: Sequence[Path]) -> list[Path]:
             for i in sorted(i for i, k in spans if k == j)
         )
         own = _citations(path.steps)
+        said = " ".join(summary_sentence(summary) for summary in corroboration)
         merged = dict.fromkeys((*own, *(c for s in corroboration for c in s.citations)))
         sources = _step_sources(path, corroboration)
         folded.append(
             path.model_copy(
                 update={
                     "corroboration": corroboration,
+                    "explanation": f"{path.explanation} {said}" if said else path.explanation,
                     "citation_count": len(merged),
                     "source_count": len({source_of(c) for c in merged}),
                     "support": min((len(s) for s in sources), default=0),
@@ -128,6 +131,18 @@ def fold_summaries(paths: Sequence[Path]) -> list[Path]:
             )
         )
     return folded
+
+
+def summary_sentence(summary: Corroboration) -> str:
+    """The sentence a path's paragraph gains from a summary: its coarse steps, what they span, citations."""
+    parts = []
+    for step, (before, _), (first, last) in zip(
+        summary.steps, states(summary.steps), summary.spans, strict=True
+    ):
+        if last > first:
+            markers = "".join(f"[{i}]" for i in dict.fromkeys(c.identifier for c in step.citations))
+            parts.append(f"{step_arrows(step, before)} (steps {first + 1}-{last + 1}) {markers}".rstrip())
+    return f"Corroborated by a coarser account: {'; '.join(parts)}." if parts else ""
 
 
 def rank_key(
