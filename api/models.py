@@ -6,6 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from kg.answer import ExplanationDocument
 from kg.models import Citation, Context, LinkRef, NodeRef, Ref
 from kg.named_queries import QueryParameter
 
@@ -27,6 +28,12 @@ class HealthResponse(_Response):
         description="Whether the processes that run SPARQL queries cannot open network sockets (seccomp); "
         "false on platforms without it and for a remote store, where the guard is the only line."
     )
+
+
+class WhyResponse(ExplanationDocument):
+    """The answer of GET /why: ranked paths whose steps, nodes, links and citations sit once each in
+    top-level tables (`steps`, `nodes`, `links`, `mechanism_refs`, `citations`, `documents`) and are
+    referred to by key. `kg.answer.expand` turns it back into a `kg.Explanation`."""
 
 
 class LinkResponse(_Response):

@@ -7,6 +7,7 @@ from kg.justify import Chain, Justification, JustifiedLink, justify
 from kg.models import (
     Citation,
     Context,
+    Corroboration,
     Explanation,
     ExplanationStatus,
     LinkRef,
@@ -37,6 +38,7 @@ __all__ = [
     "Chain",
     "Citation",
     "Context",
+    "Corroboration",
     "Explanation",
     "ExplanationStatus",
     "Justification",

@@ -20,11 +20,11 @@ from kg.models import (
 )
 from kg.network import DEFAULT_SOURCE, CausalNetwork, LinkData
 from kg.paths import DEFAULT_MAX_WORK, PathSearch, SignedPath, search_paths
+from kg.ranking import rank_paths
 from kg.vocab import ECO_CURATOR_INFERENCE, MGKG, to_curie
+from kg.wording import step_notes
 
 _CURATOR_INFERENCE: Final = to_curie(str(ECO_CURATOR_INFERENCE)) or str(ECO_CURATOR_INFERENCE)
-_SPECIFIC_PREFIX: Final = "problem:"
-"""Citations whose identifier starts with this (the chapter's own source markers) count as specific."""
 
 
 def explain(
@@ -63,8 +63,8 @@ def explain(
     is_state = network.is_state(target)
     explaining = [p for p in built if not is_state or p.net_sign == 1]
     contradicting = [p for p in built if is_state and p.net_sign == -1]
-    ranked = _ranked(explaining, context)
-    ranked_contra = _ranked(contradicting, context)
+    ranked = rank_paths(explaining, context)
+    ranked_contra = rank_paths(contradicting, context)
     source_ref, finding_ref = network.node(start), network.node(target)
     status, message = _status(network, start, target, ranked, ranked_contra, context, max_hops, max_paths)
     if search.truncated:
@@ -118,17 +118,6 @@ def choose_mechanism(per_step: Sequence[Sequence[str]]) -> str | None:
     if not counts:
         return None
     return max(counts, key=lambda m: (counts[m], last_seen[m]))
-
-
-def rank_key(context_match: bool, hops: int, citations: int, specific: int) -> tuple[int, int, int, int]:
-    """Sort key of a path: context match first, then fewer hops, more citations, more specific ones.
-
-    >>> sorted([rank_key(False, 3, 5, 0), rank_key(False, 3, 5, 2), rank_key(True, 7, 1, 0)])[0]
-    (0, 7, -1, 0)
-    >>> rank_key(False, 3, 5, 2) < rank_key(False, 3, 5, 0)
-    True
-    """
-    return (0 if context_match else 1, hops, -citations, -specific)
 
 
 def sentence_case(text: str) -> str:
@@ -228,20 +217,6 @@ def _path(network: CausalNetwork, signed: SignedPath) -> Path:
     )
 
 
-def _ranked(paths: list[Path], context: Severity | None) -> list[Path]:
-    """Rank paths (stable) and number them from 1."""
-
-    def key(path: Path) -> tuple[int, int, int, int]:
-        severities = {link.severity for step in path.steps for link in step.links}
-        match = context is not None and context in severities
-        citations = _unique_citations([step.citations for step in path.steps])
-        specific = sum(1 for c in citations if c.identifier.startswith(_SPECIFIC_PREFIX))
-        return rank_key(match, path.hops, len(citations), specific)
-
-    ordered = sorted(paths, key=key)
-    return [path.model_copy(update={"rank": rank}) for rank, path in enumerate(ordered, start=1)]
-
-
 def _groups(paths: Sequence[Path]) -> tuple[MechanismGroup, ...]:
     """Group ranked paths by mechanism; groups ordered by their best path."""
     groups: dict[str | None, list[Path]] = {}
@@ -288,14 +263,7 @@ def _paragraph(
     cumulative = 1
     for position, step in enumerate(steps):
         clause = _clause(network, step, position, cumulative)
-        notes = []
-        if step.curator_inference:
-            notes.append("curator inference")
-        tags = {link.severity for link in step.links}
-        if step.context.severity is not None:
-            notes.append(f"in {step.context.severity} deficiency")
-        elif len(tags - {None}) == 1:
-            notes.append(f"one source places it in {next(iter(tags - {None}))} deficiency")
+        notes = step_notes(step)
         if notes:
             clause += f" ({'; '.join(notes)})"
         markers = _markers(step.citations)

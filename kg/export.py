@@ -87,31 +87,32 @@ def _wrap(label: str, width: int = 18) -> str:
 
 
 def _edge_label(data: dict[str, Any]) -> str:
-    """An edge's visible label: the sign and effect, the context, and its citations in short."""
-    lines = [f"{data['symbol']} {data['label']}"]
+    """An edge's visible label: its sign, and its context when it has one (citations are in the tooltip).
+
+    Kept short so that the picture stays legible at the size a page shows it.
+
+    >>> _edge_label({"symbol": "+", "severity": "severe", "conditions": ""})
+    '+ [severe]'
+    """
     context = ", ".join(part for part in (data["severity"], data["conditions"]) if part)
-    if context:
-        lines.append(f"[{context}]")
-    identifiers = [c for c in data["citations"].split("; ") if c]
-    if identifiers:
-        more = f" +{len(identifiers) - 1}" if len(identifiers) > 1 else ""
-        lines.append(f"{identifiers[0]}{more}")
-    return "\n".join(lines)
+    return f"{data['symbol']} [{context}]" if context else str(data["symbol"])
 
 
 def to_dot(graph: nx.MultiDiGraph) -> str:
-    """DOT text of a picture graph: left to right, nodes styled by kind, edges by sign, ids for the web.
+    """DOT text of a picture graph: top to bottom, nodes styled by kind, edges by sign, ids for the web.
+
+    Top to bottom because an explanation is a few long chains: drawn that way it fits a page at a
+    legible size, where left to right made a strip too wide to read without zooming.
 
     Decreasing links are red with a flat (tee) arrowhead, increasing ones green with a normal arrow;
-    context-dependent links are dashed; every edge names its first citation and lists all of them in
-    its tooltip.
+    context-dependent links are dashed; every edge lists its citations in its tooltip.
     """
     lines = [
         "digraph mgkg {",
-        f"  graph [rankdir=LR, id=mgkg_graph, tooltip={_quote(graph.graph.get('title', 'mgkg'))}, "
-        'fontname="Helvetica,Arial,sans-serif", nodesep=0.25, ranksep=0.4, bgcolor=white];',
-        '  node [fontname="Helvetica,Arial,sans-serif", fontsize=11, margin="0.12,0.06"];',
-        '  edge [fontname="Helvetica,Arial,sans-serif", fontsize=9, penwidth=1.4];',
+        f"  graph [rankdir=TB, id=mgkg_graph, tooltip={_quote(graph.graph.get('title', 'mgkg'))}, "
+        'fontname="Helvetica,Arial,sans-serif", nodesep=0.3, ranksep=0.35, bgcolor=white];',
+        '  node [fontname="Helvetica,Arial,sans-serif", fontsize=13, margin="0.12,0.06"];',
+        '  edge [fontname="Helvetica,Arial,sans-serif", fontsize=11, penwidth=1.4];',
     ]
     for iri, data in graph.nodes(data=True):
         tooltip = f"{data['label']} ({data['kind']}; {data['curie']})"

@@ -68,6 +68,14 @@ class Citation(_Value):
     section: str | None = Field(default=None, description="The section of the document, when known.")
     document: str | None = Field(default=None, description="The title of the source document.")
     document_iri: str | None = Field(default=None, description="The IRI of the source document.")
+    document_label: str | None = Field(
+        default=None, description="The document's short name (its rdfs:label), as a reader would cite it."
+    )
+    attributed_in: str | None = Field(
+        default=None,
+        description="The IRI of the text that attributes the claim to the document (the article for the"
+        " guideline it names as its reference 1), when the document is cited second-hand.",
+    )
 
 
 class Context(_Value):
@@ -105,6 +113,20 @@ class Step(_Value):
     evidence_summary: str = Field(default="", description="The links' paraphrased evidence summaries.")
 
 
+class Corroboration(_Value):
+    """A coarser path that summarises a detailed one: same ends and net sign, each of its steps spanning a
+    run of the detailed path's steps with the same net sign. It is shown beside the detailed path (its
+    citations merged there) instead of being ranked as a path of its own."""
+
+    steps: tuple[Step, ...] = Field(description="The coarse path's own steps.")
+    spans: tuple[tuple[int, int], ...] = Field(
+        description="For each coarse step, the first and last (0-based) detailed steps it summarises."
+    )
+    mechanism: Ref | None = Field(default=None, description="The mechanism the coarse path names.")
+    explanation: str = Field(description="The coarse path's paragraph.")
+    citations: tuple[Citation, ...] = Field(description="The coarse path's citations, deduplicated.")
+
+
 class Path(_Value):
     """A chain of steps from the source to the finding, with its net effect and a written explanation."""
 
@@ -115,9 +137,24 @@ class Path(_Value):
     steps: tuple[Step, ...]
     explanation: str = Field(description="One plain-English paragraph with [citation] markers.")
     hops: int = Field(description="The number of steps.")
-    citation_count: int = Field(description="The number of distinct citations over all steps.")
+    citation_count: int = Field(
+        description="The number of distinct citations over all steps and the corroborating summaries."
+    )
     context: Context = Field(
         description="The union of the links' contexts; the severity when the links tagged with one agree."
+    )
+    source_count: int = Field(
+        default=0,
+        description="Distinct source texts cited on the path or its corroboration (a text's numbered"
+        " references count as that text).",
+    )
+    support: int = Field(
+        default=0,
+        description="Distinct source texts behind the least supported step, corroboration included (what"
+        " ranks paths after the context).",
+    )
+    corroboration: tuple[Corroboration, ...] = Field(
+        default=(), description="Coarser paths that summarise this one (not ranked on their own)."
     )
 
 

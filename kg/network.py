@@ -276,11 +276,14 @@ def _citation(graph: Graph, node: Node) -> Citation:
     title = None
     if document is not None:
         title = _text(graph, document, DCTERMS.title) or _label(graph, document)
+    attributed = graph.value(document, MGKG.attributedIn) if document is not None else None
     return Citation(
         identifier=_text(graph, node, DCTERMS.identifier) or _curie(node),
         section=_text(graph, node, MGKG.section),
         document=title,
         document_iri=str(document) if document is not None else None,
+        document_label=_label(graph, document) if document is not None else None,
+        attributed_in=str(attributed) if attributed is not None else None,
     )
 
 

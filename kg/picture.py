@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Final
 import networkx as nx
 
 from kg.models import Citation, Context, Explanation, NodeRef, Severity
+from kg.wording import cite
 
 if TYPE_CHECKING:
     from kg.network import CausalNetwork
@@ -156,12 +157,12 @@ def _add_edges(graph: nx.MultiDiGraph, drafts: Iterable[_EdgeDraft]) -> None:
 
 
 def _describe_citation(citation: Citation) -> str:
-    """A citation in one line: identifier, section and document.
+    """A citation in one line, as people cite it: document, section [identifier].
 
     >>> _describe_citation(Citation(identifier="problem:1", section="Calcium", document="A review"))
-    'problem:1 — Calcium — A review'
+    'A review, Calcium [problem:1]'
     """
-    return " — ".join(part for part in (citation.identifier, citation.section, citation.document) if part)
+    return cite(citation)
 
 
 def explanation_graph(explanation: Explanation) -> nx.MultiDiGraph:

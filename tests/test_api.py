@@ -22,7 +22,7 @@ from rdflib import Graph
 import kg.graph
 from api.app import create_app
 from api.config import Settings
-from kg.models import Explanation
+from kg.answer import expand_json
 from kg.vocab import ASSERTED_GRAPH, INFERRED_GRAPH
 
 MGKG = "PREFIX mgkg: <https://w3id.org/mgkg/vocab#>\nPREFIX mgkgid: <https://w3id.org/mgkg/id/>\n"
@@ -125,7 +125,7 @@ def test_docs_pages_need_nothing_from_elsewhere(client: TestClient) -> None:
 def test_why_returns_the_explanation_model(client: TestClient) -> None:
     response = client.get("/why", params={"finding": "hypocalcemia"})
     assert response.status_code == 200
-    explanation = Explanation.model_validate(response.json())
+    explanation = expand_json(response.json())
     assert explanation.finding.label == "hypocalcemia"
     assert explanation.paths
     assert all(step.citations for path in explanation.paths for step in path.steps)
@@ -134,7 +134,7 @@ def test_why_returns_the_explanation_model(client: TestClient) -> None:
 
 def test_why_honours_its_parameters(client: TestClient) -> None:
     params = {"finding": "hypocalcemia", "context": "mild", "max_paths": "2", "max_hops": "6"}
-    explanation = Explanation.model_validate(client.get("/why", params=params).json())
+    explanation = expand_json(client.get("/why", params=params).json())
     assert explanation.context == "mild"
     assert len(explanation.paths) <= 2
     assert all(path.hops <= 6 for path in explanation.paths)

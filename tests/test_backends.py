@@ -15,6 +15,7 @@ import kg.reasoning
 import kg.store
 from api.app import create_app
 from api.config import Settings
+from kg.answer import compact, expand_json
 from kg.backends import StoreSpec
 from kg.explain import explain
 from kg.graph import KnowledgeGraph
@@ -49,7 +50,7 @@ def test_oxigraph_store_reopens_without_parsing_or_reasoning(
         assert health["inferred_triples"] == len(knowledge_graph.inferred)
         answer = client.get("/why", params={"finding": "hypocalcemia"}).json()
     expected = explain(knowledge_graph.network, "hypocalcemia")
-    assert answer == expected.model_dump(mode="json")
+    assert answer == compact(expected).model_dump(mode="json")
     assert ready < 5
 
 
@@ -73,24 +74,22 @@ def test_why_over_an_oxigraph_store_searches_causal_links_loaded_beside_mgkg(
         by_entity = client.get("/why", params={"finding": "user heart rhythm"})
         shipped = client.get("/why", params={"finding": "hypocalcemia"}).json()
     assert answer.status_code == 200, answer.text
-    explanation = answer.json()
-    assert explanation["status"] == "explained"
-    last_steps = [path["steps"][-1] for path in explanation["paths"]]
+    explanation = expand_json(answer.json())
+    assert explanation.status == "explained"
+    last_steps = [path.steps[-1] for path in explanation.paths]
     assert last_steps
     for step in last_steps:
-        assert step["subject"]["iri"] == "https://w3id.org/mgkg/id/hypokalemia"
-        assert [c["identifier"] for c in step["citations"]] == ["user-2026:1"]
-        assert step["citations"][0]["document"] == "A user's own source"
-        assert [ref["iri"] for ref in step["links"]] == [
-            "https://example.org/mine/link-hypokalemia-palpitations"
-        ]
-    assert by_entity.json()["finding"]["iri"] == "https://example.org/mine/palpitations"
+        assert step.subject.iri == "https://w3id.org/mgkg/id/hypokalemia"
+        assert [c.identifier for c in step.citations] == ["user-2026:1"]
+        assert step.citations[0].document == "A user's own source"
+        assert [ref.iri for ref in step.links] == ["https://example.org/mine/link-hypokalemia-palpitations"]
+    assert expand_json(by_entity.json()).finding.iri == "https://example.org/mine/palpitations"
     # mgkg's own answers are unchanged, and a plain (non-causal) edge of the loaded file is not a link
-    assert shipped == explain(knowledge_graph.network, "hypocalcemia").model_dump(mode="json")
+    assert shipped == compact(explain(knowledge_graph.network, "hypocalcemia")).model_dump(mode="json")
     assert all(
-        step["subject"]["iri"] != "https://example.org/mine/gene-1"
-        for path in explanation["paths"]
-        for step in path["steps"]
+        step.subject.iri != "https://example.org/mine/gene-1"
+        for path in explanation.paths
+        for step in path.steps
     )
 
 

@@ -71,13 +71,16 @@ def test_every_step_is_cited_and_explained(network: CausalNetwork) -> None:
             assert step.citations, f"uncited step {step.subject.label} -> {step.object.label}"
             assert f"[{step.citations[0].identifier}]" in path.explanation
             assert step.links
-        assert path.citation_count == len({c for s in path.steps for c in s.citations})
+        merged = {c for s in path.steps for c in s.citations}
+        merged |= {c for summary in path.corroboration for c in summary.citations}
+        assert path.citation_count == len(merged), "the corroborating summaries' citations count too"
 
 
 def test_paths_are_simple_ranked_and_deduplicated(network: CausalNetwork) -> None:
     answer = explain(network, "hypocalcemia")
     assert [p.rank for p in answer.paths] == list(range(1, len(answer.paths) + 1))
-    assert [p.hops for p in answer.paths] == sorted(p.hops for p in answer.paths)
+    supports = [p.support for p in answer.paths]
+    assert supports == sorted(supports, reverse=True), "better supported paths rank first"
     keys = [tuple((s.object.iri, s.sign) for s in p.steps) for p in (*answer.paths, *answer.contradicting)]
     assert len(keys) == len(set(keys))
     for path in answer.paths:

@@ -78,14 +78,15 @@ def test_dot_renders_with_graphviz_left_to_right_with_styled_edges(explanation: 
     edges = _svg_groups(done.stdout, "edge")
     assert set(nodes) == {data["id"] for _, data in graph.nodes(data=True)}
     assert set(edges) == {data["id"] for _, _, data in graph.edges(data=True)}
-    x_of = {}
+    y_of = {}
     for node_id, group in nodes.items():
         text = group.find(f".//{SVG}text")
         assert text is not None
-        x_of[node_id] = float(text.attrib["x"])
+        y_of[node_id] = float(text.attrib["y"])
     source, finding = graph.nodes[explanation.source.iri]["id"], graph.nodes[explanation.finding.iri]["id"]
-    assert x_of[source] < min(x for n, x in x_of.items() if n != source), "the source is drawn leftmost"
-    assert x_of[finding] > max(x for n, x in x_of.items() if n != finding), "the finding is drawn rightmost"
+    # SVG y grows downwards: the source is drawn at the top, the finding at the bottom
+    assert y_of[source] < min(y for n, y in y_of.items() if n != source), "the source is drawn topmost"
+    assert y_of[finding] > max(y for n, y in y_of.items() if n != finding), "the finding is drawn lowest"
     colours = set()
     for _, _, data in graph.edges(data=True):
         path = edges[data["id"]].find(f".//{SVG}path")

@@ -103,14 +103,20 @@ def test_context_filter_drops_the_other_severity() -> None:
 # --- the fixture graph through explain() -------------------------------------------------------
 
 
-def test_shortcut_and_long_path_both_found_shorter_first(fixture_network: CausalNetwork) -> None:
+def test_a_shortcut_that_summarises_the_long_path_corroborates_it(fixture_network: CausalNetwork) -> None:
+    """source -> a -> finding summarises source -> a -> b -> finding (same ends and net sign; a -| finding
+    spans a -| b -> finding): it is folded into the long path as corroboration, not ranked above it."""
     answer = explain(fixture_network, "fixture finding", source="fx_source")
     assert answer.status is ExplanationStatus.EXPLAINED
     sequences = [[step.object.iri for step in path.steps] for path in answer.paths]
-    assert [iri("fx_a"), iri("fx_finding")] in sequences
-    assert [iri("fx_a"), iri("fx_b"), iri("fx_finding")] in sequences
-    assert [path.hops for path in answer.paths] == [2, 3]
-    assert [path.rank for path in answer.paths] == [1, 2]
+    assert sequences == [[iri("fx_a"), iri("fx_b"), iri("fx_finding")]]
+    (long_path,) = answer.paths
+    assert long_path.rank == 1
+    (shortcut,) = long_path.corroboration
+    assert [step.object.iri for step in shortcut.steps] == [iri("fx_a"), iri("fx_finding")]
+    assert shortcut.spans == ((0, 0), (1, 2))
+    cited = {c for step in long_path.steps for c in step.citations} | set(shortcut.citations)
+    assert long_path.citation_count == len(cited)
     assert all(path.net_polarity == "increases" and path.net_sign == 1 for path in answer.paths)
     assert not answer.contradicting
 
@@ -123,21 +129,22 @@ def test_parallel_links_merge_into_one_step(fixture_network: CausalNetwork) -> N
     assert first.predicate == "decreases"
     assert first.sign == -1
     assert not first.curator_inference  # only one of the two links is a curator inference
-    second = answer.paths[1].steps[1]
+    second = answer.paths[0].steps[1]
     assert second.curator_inference
-    assert "curator inference" in answer.paths[1].explanation
+    assert "curator inference" in answer.paths[0].explanation
 
 
 def test_mechanism_is_the_one_most_links_hold(fixture_network: CausalNetwork) -> None:
     answer = explain(fixture_network, "fixture finding", source="fx_source")
-    by_hops = {path.hops: path for path in answer.paths}
-    assert by_hops[2].mechanism is not None
-    assert by_hops[2].mechanism.label == "Mechanism X"
-    assert by_hops[3].mechanism is not None
+    (path,) = answer.paths
+    (shortcut,) = path.corroboration
+    assert shortcut.mechanism is not None
+    assert shortcut.mechanism.label == "Mechanism X"
+    assert path.mechanism is not None
     # source->a has two X links, a->b and b->finding two Y links: a tie, won by Y, nearer the finding
-    assert by_hops[3].mechanism.label == "Mechanism Y"
-    # groups are ordered by their best path: the 2-hop X path ranks first
-    assert [g.mechanism.label for g in answer.mechanisms if g.mechanism] == ["Mechanism X", "Mechanism Y"]
+    assert path.mechanism.label == "Mechanism Y"
+    # the folded shortcut does not form a group of its own
+    assert [g.mechanism.label for g in answer.mechanisms if g.mechanism] == ["Mechanism Y"]
 
 
 def test_unreachable_and_isolated_findings_have_no_path(fixture_network: CausalNetwork) -> None:

@@ -62,5 +62,5 @@ def test_why_over_http(server: str) -> None:
     response = httpx.get(f"{server}/why", params={"finding": "hypocalcemia"}, timeout=10)
     assert response.status_code == 200
     body = response.json()
-    assert body["finding"]["label"] == "hypocalcemia"
+    assert body["nodes"][body["finding"]]["label"] == "hypocalcemia"
     assert body["paths"]

@@ -167,6 +167,39 @@ def test_ask_about_hypocalcemia_and_explore_the_graph(server: str, browser: Brow
     page.close()
 
 
+@pytest.mark.parametrize("finding", ["hypokalemia", "hypocalcemia"])
+def test_paths_read_as_steps_with_numbered_references(server: str, browser: Browser, finding: str) -> None:
+    answer: dict[str, Any] = json.loads(_get(f"{server}/why?finding={finding}"))
+    page = browser.new_page(viewport={"width": 1360, "height": 1000})
+    page.goto(f"{server}/?finding={finding}")
+    page.wait_for_selector("#graph[data-ready='true'] svg g.edge", timeout=30_000)
+    panel = page.inner_text("#mechanisms")
+    assert "null" not in panel
+    assert "undefined" not in panel
+    assert "[object" not in panel
+    assert page.locator("#mechanisms .path").count() == len(answer["paths"])
+    # every marker [n] points at the n-th entry of the numbered reference list, which reads as people cite
+    references = page.locator("#references li").all_inner_texts()
+    assert references
+    markers = page.locator("#mechanisms a.ref").evaluate_all("els => els.map(e => e.getAttribute('href'))")
+    assert {int(href.removeprefix("#ref-")) for href in markers} == set(range(1, len(references) + 1))
+    texts = {citation["text"] for citation in answer["citations"].values()}
+    assert set(references) <= texts
+    assert all(text.endswith("]") and ", " in text for text in references)
+    # the steps say what changes; the picture is drawn at a legible size (its text at 9 px or more)
+    assert "→" in panel
+    font = page.evaluate(
+        """() => {
+        const svg = document.querySelector('#graph svg');
+        const text = svg.querySelector('g.node text');
+        const scale = svg.getScreenCTM().a;
+        return parseFloat(text.getAttribute('font-size')) * scale;
+      }"""
+    )
+    assert font >= 9, f"node labels are drawn {font:.1f} px high"
+    page.close()
+
+
 def test_sparql_box_runs_named_and_written_queries(server: str, browser: Browser) -> None:
     page = browser.new_page()
     page.goto(f"{server}/")

@@ -1,4 +1,4 @@
-"""GET /why: the explanation of a finding, as JSON (the Explanation model as-is) or as a picture."""
+"""GET /why: the explanation of a finding, as JSON (each node and citation said once) or as a picture."""
 
 from __future__ import annotations
 
@@ -12,7 +12,9 @@ from fastapi.responses import Response
 
 from api.deps import StateDep
 from api.errors import ProblemError
+from api.models import WhyResponse
 from api.routes.export import NegotiationError, explanation_response, why_format
+from kg.answer import compact
 from kg.explain import explain
 from kg.export import EXPORT_FORMATS
 from kg.models import Explanation, Severity
@@ -56,7 +58,7 @@ class WhyCache:
         explanation = explain(
             self._network, finding, source=source, context=context, max_paths=max_paths, max_hops=max_hops
         )
-        entry = (explanation, explanation.model_dump_json().encode())
+        entry = (explanation, compact(explanation).model_dump_json().encode())
         if self._size:
             with self._lock:
                 self._entries[key] = entry
@@ -68,7 +70,7 @@ class WhyCache:
 @router.get(
     "/why",
     summary="Why does hypomagnesemia lead to a finding?",
-    response_model=Explanation,
+    response_model=WhyResponse,
     responses={
         200: {"content": {"image/svg+xml": {}, "text/vnd.graphviz": {}, "application/graphml+xml": {}}},
         404: {"description": "Unknown finding or source; the problem lists the closest findings."},
@@ -91,9 +93,10 @@ async def why(
     ] = None,
     accept: Annotated[str | None, Header(include_in_schema=False)] = None,
 ) -> Response:
-    """Ranked, signed, cited paths from ``source`` to ``finding``, grouped by mechanism (the Explanation
-    model as-is); a known finding no path reaches gets 200 with no paths and a message saying so. The
-    graph is never rebuilt: answers come from the start-up graph and are cached per question."""
+    """Ranked, signed, cited paths from ``source`` to ``finding``, grouped by mechanism; each node, step
+    and citation is said once, in top-level tables the paths refer to by key; a known finding no path
+    reaches gets 200 with no paths and a message saying so. The graph is never rebuilt: answers come
+    from the start-up graph and are cached per question."""
     try:
         fmt = why_format(format, accept)
     except NegotiationError as error:

@@ -106,14 +106,6 @@ async function drawGraph() {
   state.full = { x: box.x, y: box.y, w: box.width, h: box.height };
   fitHeight();
   fitView();
-  if (graph.clientWidth < 600) {
-    // On a phone the whole left-to-right picture would be unreadably small: start with the whole
-    // height shown, at the source end, and let the reader pan (or press Fit).
-    const aspect = graph.clientWidth / graph.clientHeight;
-    const h = state.full.h * 1.04;
-    state.view = { x: state.full.x, y: state.full.y - state.full.h * 0.02, w: h * aspect, h };
-    applyView();
-  }
   graph.dataset.ready = "true";
 }
 
@@ -291,12 +283,17 @@ function showNode(id) {
 // Mechanisms beside the picture
 // ---------------------------------------------------------------------------------------------
 
+// The /why answer says each node, step and citation once, in top-level tables (nodes, steps,
+// citations, mechanism_refs) that paths refer to by key.
+
 function stepEdgeIds(path) {
+  const answer = state.explanation;
   const byCurie = new Map([...state.nodes.values()].map((n) => [n.curie, n.id]));
   const ids = new Set();
-  for (const step of path.steps || []) {
-    const s = byCurie.get(step.subject.curie);
-    const o = byCurie.get(step.object.curie);
+  for (const key of path.steps || []) {
+    const step = answer.steps[key];
+    const s = byCurie.get(step.subject);
+    const o = byCurie.get(step.object);
     for (const edge of state.edges.values()) {
       if (edge.source === s && edge.target === o && edge.sign === step.sign) ids.add(edge.id);
     }
@@ -320,6 +317,84 @@ function highlight(path, item) {
   }
 }
 
+function referenceNumbers(answer) {
+  // The citations of the paths shown, numbered in order of first use: the page's reference list.
+  const numbers = new Map();
+  for (const path of answer.paths) {
+    const keys = [
+      ...path.steps.flatMap((key) => answer.steps[key].citations),
+      ...(path.corroboration || []).flatMap((summary) => summary.citations),
+    ];
+    for (const key of keys) if (!numbers.has(key)) numbers.set(key, numbers.size + 1);
+  }
+  return numbers;
+}
+
+function markers(keys, numbers) {
+  const answer = state.explanation;
+  const sorted = [...keys].sort((a, b) => numbers.get(a) - numbers.get(b));
+  return sorted.map((key) => el("a", {
+    class: "ref", href: `#ref-${numbers.get(key)}`, title: answer.citations[key].text,
+  }, `[${numbers.get(key)}]`));
+}
+
+function arrow(move) {
+  return el("span", { class: move > 0 ? "move up" : "move down" }, move > 0 ? "↑" : "↓");
+}
+
+function stepLine(step, before, numbers, extra) {
+  // What changes ("↓ Mg-ATP → ↓ adenylate cyclase activity"), then context in words, then citations.
+  const answer = state.explanation;
+  const notes = [...(step.notes || []), ...(extra ? [extra] : [])];
+  return el("li", {},
+    arrow(before), " ", answer.nodes[step.subject].label, " → ",
+    arrow(before * step.sign), " ", answer.nodes[step.object].label,
+    notes.length ? el("span", { class: "notes" }, ` (${notes.join("; ")})`) : null,
+    " ", markers(step.citations, numbers));
+}
+
+function stepList(keys, numbers) {
+  const answer = state.explanation;
+  let move = 1;
+  return el("ol", { class: "steps" }, keys.map((key) => {
+    const step = answer.steps[key];
+    const line = stepLine(step, move, numbers);
+    move *= step.sign;
+    return line;
+  }));
+}
+
+function corroborationBox(summary, numbers) {
+  // A coarser path the detailed one is corroborated by: its summarising steps and their citations.
+  const answer = state.explanation;
+  let move = 1;
+  const lines = [];
+  summary.steps.forEach((key, index) => {
+    const step = answer.steps[key];
+    const [first, last] = summary.spans[index];
+    if (last > first) lines.push(stepLine(step, move, numbers, `summarises steps ${first + 1}–${last + 1}`));
+    move *= step.sign;
+  });
+  return el("div", { class: "corroboration" }, el("span", { class: "hint" }, "Corroborated by a summary:"),
+    el("ul", { class: "steps" }, lines));
+}
+
+function pathItem(path, numbers) {
+  const item = el("div", { class: "path" });
+  const severity = path.context && path.context.severity;
+  item.append(
+    el("div", { class: "path-head" },
+      el("span", { class: `badge ${path.net_sign > 0 ? "up" : "down"}` }, `#${path.rank} · ${path.hops} steps`),
+      severity ? el("span", { class: "badge" }, `${severity} deficiency`) : null,
+      el("span", { class: "hint" }, `${path.source_count} source${path.source_count === 1 ? "" : "s"}`), " ",
+      el("button", { type: "button", class: "show", onclick: () => highlight(path, item) }, "show")),
+    stepList(path.steps, numbers),
+    ...(path.corroboration || []).map((summary) => corroborationBox(summary, numbers)),
+    el("details", {}, el("summary", {}, "In words"), el("p", { class: "summary" }, path.explanation)),
+  );
+  return item;
+}
+
 function showMechanisms(explanation) {
   const box = $("#mechanisms");
   const groups = explanation.mechanisms || [];
@@ -327,19 +402,17 @@ function showMechanisms(explanation) {
     box.replaceChildren(el("p", { class: "hint" }, explanation.message || "No mechanism explains this finding."));
     return;
   }
-  box.replaceChildren(...groups.map((group) => el("div", { class: "mechanism" },
-    el("h3", {}, group.mechanism ? group.mechanism.label : "Other links"),
-    group.paths.map((path) => {
-      const item = el("div", { class: "path" });
-      const context = path.context && path.context.severity ? el("span", { class: "badge" }, path.context.severity) : null;
-      item.append(
-        el("span", { class: `badge ${path.net_sign > 0 ? "up" : "down"}` }, `#${path.rank} · ${path.hops} steps`),
-        context, " ", path.explanation, " ",
-        el("button", { type: "button", class: "show", onclick: () => highlight(path, item) }, "show"),
-      );
-      return item;
-    }),
-  )));
+  const numbers = referenceNumbers(explanation);
+  const byRank = new Map(explanation.paths.map((path) => [path.rank, path]));
+  const mechanismName = (key) => (key ? explanation.mechanism_refs[key].label : "Other links");
+  box.replaceChildren(
+    ...groups.map((group) => el("div", { class: "mechanism" },
+      el("h3", {}, mechanismName(group.mechanism)),
+      group.paths.map((rank) => pathItem(byRank.get(rank), numbers)))),
+    el("h3", {}, "References"),
+    el("ol", { class: "references", id: "references" },
+      [...numbers].map(([key, number]) => el("li", { id: `ref-${number}` }, explanation.citations[key].text))),
+  );
 }
 
 function showDownloads() {
@@ -393,7 +466,7 @@ function chooseQuery() {
   if (!query) return;
   if (query.text) $("#sparql-text").value = query.text;
   for (const parameter of query.parameters || []) {
-    const currentFinding = parameter.name === "finding" && state.explanation ? state.explanation.finding.curie : "";
+    const currentFinding = parameter.name === "finding" && state.explanation ? state.explanation.finding : "";
     box.append(el("label", { class: "field" },
       el("span", {}, `${parameter.name}${parameter.required ? " (required)" : ""}`),
       el("input", {

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated
 
@@ -16,8 +17,16 @@ from kg.store import load_asserted
 # --- Explanations: why and findings (kg/network.py, kg/paths.py, kg/explain.py) --------------------
 
 
-_ARROWS = {+1: "[green]↑[/]", -1: "[red]↓[/]"}
-"""How a node moves along a path: up (+1) or down (-1)."""
+_COLOURED = {"↑": "[green]↑[/]", "↓": "[red]↓[/]"}
+"""How a node moves along a path, coloured: up (green) or down (red)."""
+
+
+def _coloured(text: str) -> str:
+    """Escape a step's text for rich and colour its arrows."""
+    escaped = escape(text)
+    for plain, colour in _COLOURED.items():
+        escaped = escaped.replace(plain, colour)
+    return escaped
 
 
 @app.command("why", rich_help_panel="Explain")
@@ -31,7 +40,7 @@ def why_command(
     ] = None,
     max_hops: Annotated[int, typer.Option("--max-hops", min=1, help="Longest path, in causal links.")] = 10,
     max_paths: Annotated[int, typer.Option("--max-paths", min=1, help="Most paths to search for.")] = 20,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the Explanation as JSON.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the answer as JSON.")] = False,
 ) -> None:
     """Explain why the source (hypomagnesemia) leads to a finding: cited paths grouped by mechanism.
 
@@ -40,32 +49,48 @@ def why_command(
     from rich.markup import escape
     from rich.tree import Tree
 
+    from kg.answer import compact
     from kg.errors import UnknownNodeError
     from kg.explain import explain
+    from kg.models import Citation, Severity
     from kg.models import Path as ExplanationPath
-    from kg.models import Severity
     from kg.network import build_network
+    from kg.wording import cite, states, step_arrows, step_notes
+
+    cited: dict[str, Citation] = {}
+
+    def markers(citations: Sequence[Citation]) -> str:
+        for citation in citations:
+            cited.setdefault(citation.identifier, citation)
+        identifiers = dict.fromkeys(c.identifier for c in citations)
+        return " ".join(f"[cyan]\\[{escape(c)}][/]" for c in identifiers)
 
     def add_path(parent: Tree, path: ExplanationPath) -> None:
-        """Add one path (rank, net effect, steps with arrows and citations) under a tree node."""
-        where = f", {path.context.severity}" if path.context.severity else ""
+        """Add one path (rank, net effect, steps as what changes, corroboration) under a tree node."""
+        where = f", {path.context.severity} deficiency" if path.context.severity else ""
         branch = parent.add(
             f"[bold]path {path.rank}[/]: net effect [bold]{path.net_polarity}[/] ({path.hops} step(s),"
-            f" {path.citation_count} citation(s){where})"
+            f" {path.source_count} source(s), each step stated by {path.support} or more{where})"
         )
-        # Signed-node reading: the source is present (+); each node is up or down by the product of
-        # the signs so far, so "↓ intracellular Mg2+ → ↑ loss of the Mg2+ block of ROMK" reads as it happens.
-        state = +1
-        for step in path.steps:
-            before, state = state, state * step.sign
-            inferred = "curator inference" if step.curator_inference else None
-            notes = [n for n in (step.predicate, step.context.severity, inferred) if n]
-            cited = dict.fromkeys(c.identifier for c in step.citations)
-            markers = " ".join(f"[cyan]\\[{escape(c)}][/]" for c in cited)
-            branch.add(
-                f"{_ARROWS[before]} {escape(step.subject.label)} → {_ARROWS[state]} "
-                f"{escape(step.object.label)} [dim]({', '.join(notes)})[/] {markers}"
-            )
+        for step, (before, _) in zip(path.steps, states(path.steps), strict=True):
+            notes = step_notes(step)
+            said = f" [dim]({escape('; '.join(notes))})[/]" if notes else ""
+            branch.add(f"{_coloured(step_arrows(step, before))}{said} {markers(step.citations)}")
+        for summary in path.corroboration:
+            # show the summary's coarse steps (those spanning more than one step), cited with its citations
+            coarse = [
+                (step, before, first, last)
+                for step, (before, _), (first, last) in zip(
+                    summary.steps, states(summary.steps), summary.spans, strict=True
+                )
+                if last > first
+            ]
+            parts = [
+                f"{_coloured(step_arrows(step, before))} [dim](steps {first + 1}-{last + 1})[/]"
+                f" {markers(step.citations)}"
+                for step, before, first, last in coarse
+            ]
+            branch.add(f"[italic]corroborated by a summary:[/] {'; '.join(parts)}")
 
     if context not in (None, "mild", "severe"):
         raise fail(f"--context must be 'mild' or 'severe', not {context!r}.", code=2)
@@ -80,7 +105,7 @@ def why_command(
     except SourceSyntaxError as error:
         raise fail(error, code=2) from error
     if as_json:
-        typer.echo(answer.model_dump_json(indent=2))
+        typer.echo(compact(answer).model_dump_json(indent=2))
         return
     console.print(f"[bold]{escape(answer.question)}[/]", highlight=False)
     console.print(f"{escape(answer.message)} [dim]({answer.status.value})[/]", highlight=False)
@@ -95,6 +120,10 @@ def why_command(
         for path in answer.contradicting:
             add_path(tree, path)
         console.print(tree, highlight=False)
+    if cited:
+        console.print("[bold]References[/]", highlight=False)
+        for number, citation in enumerate(cited.values(), start=1):
+            console.print(f"{number:>3}. {escape(cite(citation))}", highlight=False)
 
 
 @app.command("findings", rich_help_panel="Explain")
