@@ -39,6 +39,9 @@ PROLOG_LIMIT: Final = 1 << 20
 MAX_ENTITY_CHARS: Final = 512
 """The longest internal entity value allowed: expansion stays under 200 times the file's size."""
 MAX_ENTITIES: Final = 1000
+MAX_JSON_DEPTH: Final = 1000
+"""The deepest JSON-LD nesting read: pyoxigraph's JSON-LD parser recurses (5,000 levels crash the process)."""
+_JSON_TOKENS: Final = re.compile(rb'\\.|["{}\[\]]', re.DOTALL)
 
 _REMOTE_CONTEXT: Final = (
     "its JSON-LD @context names a document ({name}), and remote or file contexts are not fetched; "
@@ -101,6 +104,9 @@ def open_rdf(path: Path, progress: Progress | None = None) -> Iterator[BinaryIO]
     if fmt == ox.RdfFormat.RDF_XML:
         with _open_plain(path, None) as head_stream:
             check_xml_prolog(path, head_stream.read(PROLOG_LIMIT))
+    if fmt == ox.RdfFormat.JSON_LD:
+        with _open_plain(path, None) as json_stream:
+            check_json_depth(path, json_stream)
     with _open_plain(path, progress) as stream:
         yield stream
 
@@ -203,6 +209,35 @@ def _check_doctype(path: Path, text: str, at: int) -> None:
         if entities > MAX_ENTITIES:
             _refuse(path, f"the DOCTYPE declares more than {MAX_ENTITIES} entities")
         at = entity.end()
+
+
+def check_json_depth(path: Path, stream: BinaryIO, limit: int = MAX_JSON_DEPTH) -> None:
+    """Refuse JSON nested deeper than ``limit`` objects and arrays, reading the stream once in chunks.
+
+    >>> import io
+    >>> check_json_depth(Path("a.jsonld"), io.BytesIO(b'{"a": [{"b": "[[[\\\\\\"{{"}]}'), limit=3)
+    >>> check_json_depth(Path("a.jsonld"), io.BytesIO(b'[[[[]]]]'), limit=3)
+    Traceback (most recent call last):
+    ...
+    kg.errors.SourceSyntaxError: a.jsonld: refused: the JSON nests objects and arrays deeper than 3 levels. \
+Fix the file and load again; nothing was loaded.
+    """
+    depth, in_string, carry = 0, False, b""
+    while chunk := stream.read(1 << 20):
+        buffer, end = carry + chunk, 0
+        for match in _JSON_TOKENS.finditer(buffer):
+            token, end = match.group(), match.end()
+            if token == b'"':
+                in_string = not in_string
+            elif in_string or len(token) == 2:
+                continue
+            elif token in (b"{", b"["):
+                depth += 1
+                if depth > limit:
+                    _refuse(path, f"the JSON nests objects and arrays deeper than {limit} levels")
+            else:
+                depth -= 1
+        carry = b"\\" if buffer.endswith(b"\\") and end < len(buffer) else b""
 
 
 def _refuse(path: Path, reason: str) -> NoReturn:
