@@ -12,7 +12,9 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
+from api.models import ProblemResponse
 from kg.errors import MgkgError, NotEntailedError, UnknownNodeError
 from kg.named_queries import NamedQueryError, UnknownQueryError
 from kg.sparql import (
@@ -39,8 +41,9 @@ class ProblemError(Exception):
 def problem_response(
     status: int, kind: str, title: str, detail: str, headers: dict[str, str] | None = None, **extra: Any
 ) -> JSONResponse:
-    """Build one problem+json response."""
-    body = {"type": _TYPE_BASE + kind, "title": title, "status": status, "detail": detail, **extra}
+    """Build one problem+json response, its body checked against ProblemResponse (the documented schema)."""
+    problem = ProblemResponse(type=_TYPE_BASE + kind, title=title, status=status, detail=detail, **extra)
+    body = problem.model_dump(mode="json", exclude_none=True)
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
@@ -106,10 +109,29 @@ async def _on_validation_error(request: Request, error: Exception) -> JSONRespon
     )
 
 
+_METHODS: Final = ("GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS")
+
+
+def _allowed_methods(request: Request) -> str:
+    """Every method some route serves at this path (Starlette's own 405 names only the first route's)."""
+    routes = request.app.router.routes
+    allowed = [
+        method
+        for method in _METHODS
+        if any(route.matches({**request.scope, "method": method})[0] is Match.FULL for route in routes)
+    ]
+    return ", ".join(allowed)
+
+
 async def _on_http_error(request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, StarletteHTTPException)
     detail = str(error.detail) if error.status_code != 404 else f"No route {request.url.path}; see /docs."
-    return problem_response(error.status_code, f"http-{error.status_code}", "HTTP error", detail)
+    headers = dict(error.headers) if error.headers else {}
+    if error.status_code == 405:
+        headers["Allow"] = _allowed_methods(request)
+    return problem_response(
+        error.status_code, f"http-{error.status_code}", "HTTP error", detail, headers=headers or None
+    )
 
 
 def install_error_handlers(app: FastAPI) -> None:

@@ -122,3 +122,29 @@ class NamedQueriesResponse(_Response):
     """Every named query."""
 
     queries: tuple[NamedQueryResponse, ...]
+
+
+class ProblemResponse(_Response):
+    """An error, as every error of the service is sent: application/problem+json (RFC 9457).
+
+    ``type`` is a stable URI per kind of problem (branch on it, not on the prose); ``detail`` says
+    what was wrong and what to do. Some kinds add members: ``suggestions`` (closest names, 404
+    unknown-node), ``known`` (404 unknown-query), ``line``/``column`` (400 sparql-syntax), ``errors``
+    (422 invalid-parameters: one entry per bad parameter), ``format`` (500/503 rendering).
+    """
+
+    model_config = ConfigDict(frozen=True, extra="allow")
+
+    type: str = Field(examples=["https://w3id.org/mgkg/problems/unknown-node"])
+    title: str
+    status: int = Field(ge=400, le=599)
+    detail: str
+    name: str | None = Field(default=None, description="The name that was not found (unknown-node).")
+    suggestions: list[str] | None = Field(default=None, description="The closest known names.")
+    known: list[str] | None = Field(default=None, description="The known named queries (unknown-query).")
+    line: int | None = Field(default=None, description="Where a SPARQL syntax error is (1-based).")
+    column: int | None = None
+    errors: list[dict[str, str]] | None = Field(
+        default=None, description="Each invalid parameter: its location (e.g. query.max_hops) and a message."
+    )
+    format: str | None = Field(default=None, description="The format that could not be rendered.")

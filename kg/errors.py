@@ -11,14 +11,19 @@ class MgkgError(Exception):
 
 
 class SourceSyntaxError(MgkgError):
-    """An RDF source file could not be parsed."""
+    """An RDF source file could not be read: bad syntax, broken gzip, or refused as unsafe (kg.rdf_files).
 
-    def __init__(self, path: Path, line: int | None, detail: str) -> None:
+    ``path``, ``line`` and ``column`` say where (line and column are None when there is no such place);
+    ``detail`` says what is wrong, starting "syntax error:" when the parser said so.
+    """
+
+    def __init__(self, path: Path, line: int | None, detail: str, column: int | None = None) -> None:
         self.path = path
         self.line = line
+        self.column = column
         self.detail = detail
-        where = f"{path}:{line}" if line is not None else str(path)
-        super().__init__(f"{where}: syntax error: {detail}. Fix the file and load again; nothing was loaded.")
+        where = str(path) if line is None else f"{path}:{line}" + ("" if column is None else f":{column}")
+        super().__init__(f"{where}: {detail}. Fix the file and load again; nothing was loaded.")
 
 
 class UnknownNodeError(MgkgError):

@@ -9,25 +9,20 @@ in one update; towards a remote store every file is parsed once before anything 
 
 from __future__ import annotations
 
-import gzip
-import io
 import uuid
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO, Final
+from typing import Final
 
 import httpx
 import pyoxigraph as ox
 
 from kg.backends import StoreSpec, open_oxigraph, write_mgkg_graphs
-from kg.errors import MgkgError
+from kg.errors import MgkgError, SourceSyntaxError
 from kg.graph import KnowledgeGraph
+from kg.rdf_files import Progress, open_rdf, parse_quads, rdf_format, syntax_error
 from kg.vocab import ASSERTED_GRAPH, INFERRED_GRAPH
-
-Progress = Callable[[int], None]
-"""Called with the number of (compressed) bytes just read from the file being loaded."""
 
 _QUAD_FORMATS: Final = (ox.RdfFormat.N_QUADS, ox.RdfFormat.TRIG)
 _BATCH: Final = 20_000
@@ -42,65 +37,18 @@ class BrokenFileError(LoadError):
 
     def __init__(self, path: Path, line: int | None, column: int | None, message: str) -> None:
         self.path, self.line, self.column = path, line, column
-        where = f"{path}:{line}:{column}" if line is not None else str(path)
+        where = str(path) if line is None else f"{path}:{line}" + ("" if column is None else f":{column}")
         super().__init__(f"{where}: {message}. Nothing from this file was written; fix it and load again.")
 
 
-def rdf_format(path: Path) -> ox.RdfFormat:
-    """The RDF format of a file from its suffix (``.gz`` looked through).
-
-    >>> rdf_format(Path("hetionet.nt.gz"))
-    <RdfFormat N-Triples>
-    >>> rdf_format(Path("x.jsonld")).name
-    'JSON-LD'
-    """
-    name = path.name.removesuffix(".gz")
-    suffix = name.rsplit(".", 1)[-1].lower() if "." in name else ""
-    found = ox.RdfFormat.from_extension({"owl": "rdf", "json": "jsonld"}.get(suffix, suffix))
-    if found is None:
-        raise LoadError(
-            f"{path}: unknown RDF format {suffix!r}; use .ttl, .nt, .nq, .trig, .rdf/.owl, .jsonld (or .gz)."
-        )
-    return found
-
-
-class _Counting(io.RawIOBase):
-    """A raw binary reader that reports the bytes it reads, for the progress bar."""
-
-    def __init__(self, raw: BinaryIO, progress: Progress | None) -> None:
-        self.raw, self.progress = raw, progress
-
-    def readable(self) -> bool:
-        """Always: this wraps a file opened for reading."""
-        return True
-
-    def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
-        """Read into ``buffer`` and report how much was read."""
-        count = self.raw.readinto(buffer)  # type: ignore[attr-defined]
-        if self.progress is not None:
-            self.progress(count)
-        return int(count)
-
-
-@contextmanager
-def open_rdf(path: Path, progress: Progress | None = None) -> Iterator[BinaryIO]:
-    """Open a file for streaming, decompressing ``.gz``; progress counts the bytes read from disk."""
-    with open(path, "rb") as raw:
-        stream: BinaryIO = io.BufferedReader(_Counting(raw, progress), 1 << 20)
-        if path.name.endswith(".gz"):
-            stream = gzip.GzipFile(fileobj=stream, mode="rb")  # type: ignore[assignment]
-        yield stream
-
-
-def _broken(path: Path, error: SyntaxError) -> BrokenFileError:
-    return BrokenFileError(path, error.lineno, error.offset, error.msg)
+def _broken(error: SourceSyntaxError) -> BrokenFileError:
+    return BrokenFileError(error.path, error.line, error.column, error.detail)
 
 
 def _regraphed(path: Path, graph: ox.NamedNode, progress: Progress | None) -> Iterator[ox.Quad]:
     """Every statement of a file as a quad in ``graph`` (quad formats lose their own graph names)."""
-    with open_rdf(path, progress) as stream:
-        for quad in ox.parse(stream, format=rdf_format(path)):
-            yield ox.Quad(quad.subject, quad.predicate, quad.object, graph)
+    for quad in parse_quads(path, progress):
+        yield ox.Quad(quad.subject, quad.predicate, quad.object, graph)
 
 
 @dataclass(frozen=True)
@@ -122,17 +70,21 @@ def load_into_oxigraph(store: ox.Store, path: Path, graph: str, progress: Progre
     target = ox.NamedNode(graph)
     before = _graph_size(store, target)
     staging = target if before == 0 else ox.NamedNode(f"{graph}#staging-{uuid.uuid4().hex}")
-    fmt = rdf_format(path)
+    broken: BrokenFileError | None = None
     try:
+        fmt = rdf_format(path)
         if fmt in _QUAD_FORMATS:
             store.bulk_extend(_regraphed(path, staging, progress))
         else:
             with open_rdf(path, progress) as stream:
                 store.bulk_load(stream, format=fmt, to_graph=staging)
     except SyntaxError as error:
-        broken: BrokenFileError | None = _broken(path, error)
-    else:
-        broken = None
+        broken = _broken(syntax_error(path, error))
+    except SourceSyntaxError as error:
+        broken = _broken(error)
+    except BaseException:
+        store.remove_graph(staging)  # whatever stopped the load (even Ctrl-C), keep the store as it was
+        raise
     if broken is not None:  # raised outside the except block: no context chain keeps this frame alive
         store.remove_graph(staging)  # an empty target or a fresh staging graph: dropping it restores
         raise broken
@@ -178,11 +130,10 @@ def validate_file(path: Path) -> int:
     """Parse a file once without writing anything; return its triple count or raise BrokenFileError."""
     count = 0
     try:
-        with open_rdf(path) as stream:
-            for _ in ox.parse(stream, format=rdf_format(path)):
-                count += 1
-    except SyntaxError as error:
-        raise _broken(path, error) from None
+        for _ in parse_quads(path):
+            count += 1
+    except SourceSyntaxError as error:
+        raise _broken(error) from None
     return count
 
 

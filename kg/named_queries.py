@@ -23,6 +23,7 @@ from functools import cache
 from pathlib import Path
 from typing import Final, Literal
 
+import pyoxigraph as ox
 from pydantic import BaseModel, ConfigDict, Field
 
 from kg.errors import MgkgError
@@ -39,7 +40,8 @@ _PARAM: Final = re.compile(
     r"^(?P<name>[A-Za-z_]\w*)\s+(?P<kind>iri|node|string|integer)\s+(?P<need>required|optional|default=(?P<default>\S+))"
     r"\s*(?P<description>.*)$"
 )
-_IRI: Final = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:[^\s<>\"{}|\\^`]*$")
+_IRI: Final = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:[^\x00-\x20\x7f-\x9f<>\"{}|\\^`]*$")
+"""An absolute IRI: a scheme, then no space, control character or character IRIs exclude (RFC 3987)."""
 _NAME: Final = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 
 
@@ -162,6 +164,21 @@ def _unbracket(value: str) -> str:
     return candidate
 
 
+def _engine_accepts(iri: str) -> bool:
+    """Whether the engine reads this as an IRI (RFC 3987: ports, fragments, %-escapes), as binding will.
+
+    >>> _engine_accepts("https://w3id.org/mgkg/id/tetany"), _engine_accepts("urn:a]b")
+    (True, False)
+    >>> _engine_accepts("http://a#b#c")
+    False
+    """
+    try:
+        ox.NamedNode(iri)
+    except ValueError:
+        return False
+    return True
+
+
 def to_iri(value: str) -> str:
     """Validate an IRI given as ``<iri>``, an absolute IRI or a CURIE, and return the IRI.
 
@@ -182,7 +199,11 @@ def to_iri(value: str) -> str:
         except ValueError:  # curies raises for strings that are not CURIEs at all; reported below
             expanded = None
     iri = expanded or candidate
-    if not _IRI.match(iri) or (expanded is None and not iri.startswith(("http://", "https://", "urn:"))):
+    if (
+        not _IRI.match(iri)
+        or (expanded is None and not iri.startswith(("http://", "https://", "urn:")))
+        or not _engine_accepts(iri)
+    ):
         raise NamedQueryError(
             f"{value!r} is not an IRI or a known CURIE (e.g. mgkgid:hypocalcemia, HP:0002901, "
             "<https://w3id.org/mgkg/id/tetany>)"

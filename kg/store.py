@@ -7,10 +7,12 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import pyoxigraph as ox
 from rdflib import Dataset, Graph
 from rdflib.term import Node
 
 from kg.errors import SourceSyntaxError
+from kg.rdf_files import check_jsonld_contexts, open_rdf, parse_quads, rdf_format
 from kg.resources import default_sources
 from kg.vocab import ASSERTED_GRAPH, INFERRED_GRAPH
 
@@ -31,17 +33,53 @@ class AssertedGraph:
         return ", ".join(sorted(p.name for p in paths)) if paths else "(unknown file)"
 
 
+_RDFLIB_FORMATS: dict[str, str] = {
+    "Turtle": "turtle",
+    "N-Triples": "nt",
+    "N-Quads": "nquads",
+    "TriG": "trig",
+    "RDF/XML": "xml",
+    "JSON-LD": "json-ld",
+    "N3": "n3",
+}
+"""rdflib's parser name for each pyoxigraph RdfFormat name that kg.rdf_files.rdf_format can return."""
+
+
 def parse_file(path: Path) -> Graph:
-    """Parse one RDF file (format guessed from its suffix), naming file and line on a syntax error."""
+    """Parse one RDF file (format from its suffix, ``.gz`` read through), naming file and line on an error.
+
+    The file is first read by pyoxigraph through kg.rdf_files (safety checks, a fast streaming syntax
+    check that reports line and column) and only then by rdflib, which never sees a file that could make
+    it fetch a URL or expand entities without bound. Quad formats are read with their graph names dropped.
+    """
+    fmt = rdf_format(path)
+    base = path.absolute().as_uri()
+    for _ in parse_quads(path, base_iri=base):
+        pass
+    with open_rdf(path) as stream:
+        data = stream.read()
+    if fmt == ox.RdfFormat.JSON_LD:
+        check_jsonld_contexts(path, data)
+    name = _RDFLIB_FORMATS[fmt.name]
     graph = Graph()
     try:
-        graph.parse(path)
+        if name in ("nquads", "trig"):
+            dataset = Dataset()
+            dataset.parse(data=data, format=name, publicID=base)
+            for s, p, o, _ in dataset.quads():
+                graph.add((s, p, o))
+            for prefix, namespace in dataset.namespaces():
+                graph.bind(prefix, namespace, override=False)
+        else:
+            graph.parse(data=data, format=name, publicID=base)
+    except RecursionError:
+        detail = "nested too deeply for rdflib's parser (lists, [] or elements nested thousands deep)"
+        raise SourceSyntaxError(path, None, detail) from None
     except Exception as error:  # rdflib raises parser-specific types; all are reported the same way
-        if isinstance(error, OSError):
-            raise
         message = " ".join(str(error).split())
         match = _LINE_PATTERN.search(message)
-        raise SourceSyntaxError(path, int(match.group(1)) if match else None, message) from error
+        line = int(match.group(1)) if match else None
+        raise SourceSyntaxError(path, line, f"syntax error: {message}") from error
     return graph
 
 

@@ -12,6 +12,7 @@ from fastapi.responses import Response
 
 from api.deps import KnowledgeGraphDep
 from api.errors import ProblemError, problem_response
+from api.openapi import media_content, problems
 from kg.explain import explain
 from kg.export import (
     EXPORT_FORMATS,
@@ -43,6 +44,16 @@ _ALIASES: Final[dict[str, str]] = {
     "node-link": "nodelink",
     "node_link": "nodelink",
 }
+
+
+def format_names(offers: Sequence[tuple[str, str]]) -> list[str]:
+    """Every ``format=`` value a route with these offers accepts (names and their aliases), for OpenAPI.
+
+    >>> format_names([("json", "application/json"), ("dot", "text/vnd.graphviz")])
+    ['', 'json', 'dot', 'gv']
+    """
+    names = list(dict.fromkeys(name for name, _ in offers))
+    return ["", *names, *(alias for alias, name in _ALIASES.items() if name in names)]
 
 
 class NegotiationError(Exception):
@@ -119,12 +130,13 @@ def why_format(fmt: str | None, accept: str | None) -> str:
 @router.get(
     "/export",
     summary="Export an explanation, a node's neighbourhood or the whole causal graph",
+    response_class=Response,
     responses={
-        200: {"content": {media: {} for _, media in EXPORT_OFFERS}},
-        400: {"description": "Unknown format or contradictory parameters"},
-        404: {"description": "Unknown finding or node"},
-        406: {"description": "No acceptable media type"},
-        503: {"description": "SVG/PNG asked for but no Graphviz renderer is installed"},
+        200: {
+            "description": "The graph in the format asked for (node-link JSON by default).",
+            "content": media_content(MEDIA_TYPES.values()),
+        },
+        **problems(400, 404, 406, 422, 500, 503),
     },
 )
 def get_export(
@@ -139,7 +151,11 @@ def get_export(
         str | None, Query(description="Start of the explanation (default hypomagnesemia).")
     ] = None,
     format: Annotated[
-        str | None, Query(description=f"One of {', '.join(EXPORT_FORMATS)}; else the Accept header decides.")
+        str | None,
+        Query(
+            description=f"One of {', '.join(EXPORT_FORMATS)}; else the Accept header decides.",
+            json_schema_extra={"enum": format_names(EXPORT_OFFERS)},
+        ),
     ] = None,
     accept: Annotated[str | None, Header()] = None,
 ) -> Response:

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+import re
+from typing import Annotated, Any, Final
 
-from fastapi import APIRouter, Header, Path, Query, Request
+from fastapi import APIRouter, Header, Path, Request
 from fastapi.responses import Response
 
+from api.config import Settings
 from api.deps import KnowledgeGraphDep, SettingsDep, SparqlEngineDep
 from api.models import NamedQueriesResponse, NamedQueryResponse
-from api.routes.sparql import run_query
-from kg.named_queries import bind_parameters, get_named_query, load_named_queries
+from api.openapi import problems
+from api.routes.sparql import ANSWERS, FORMAT_PARAMETER, run_query
+from kg.graph import KnowledgeGraph
+from kg.named_queries import NamedQuery, bind_parameters, get_named_query, load_named_queries
+from kg.sparql import QueryEngine, formats_for
 
 router = APIRouter(tags=["sparql"])
 
@@ -37,25 +42,36 @@ async def list_queries() -> NamedQueriesResponse:
     return NamedQueriesResponse(queries=tuple(entries))
 
 
-@router.get(
-    "/queries/{name}",
-    summary="Run a named query",
-    responses={404: {"description": "Unknown query (the problem lists the known ones) or unknown node name"}},
+_IRI_CHARS: Final = r"([A-Za-z0-9._~!$&'()*+,;=:@-]|%[0-9A-Fa-f]{2})"
+_IRI_PATTERN: Final = (
+    rf"^(https?://[A-Za-z0-9.-]+(/{_IRI_CHARS}*)*|urn:[A-Za-z0-9][A-Za-z0-9-]*:({_IRI_CHARS}|/)+)$"
 )
-async def run_named_query(
-    request: Request,
-    engine: SparqlEngineDep,
-    graph: KnowledgeGraphDep,
-    settings: SettingsDep,
-    name: Annotated[str, Path(description="The query's name, e.g. why-links.", examples=["why-links"])],
-    format: Annotated[str | None, Query(description="json, xml, csv, tsv (or graph formats)")] = None,
-    accept: Annotated[str | None, Header(include_in_schema=False)] = None,
-) -> Response:
-    """Run a named query with its parameters taken from the query string (e.g. ?finding=hypocalcemia).
+"""IRIs any engine reads (the route also takes CURIEs and other IRIs; this is what a client can rely on)."""
+_PARAMETER_SCHEMAS: Final[dict[str, dict[str, Any]]] = {
+    "integer": {"type": "integer"},
+    "iri": {"type": "string", "pattern": _IRI_PATTERN},
+    "node": {"type": "string"},
+    "string": {"type": "string"},
+}
+"""The JSON Schema of a named-query parameter's value, by its kind (an iri may also be a known CURIE)."""
+_RUN_RESPONSES: Final[dict[int | str, dict[str, Any]]] = {
+    200: ANSWERS,
+    **problems(400, 404, 406, 422, 500, 503, 504, 507),
+}
+"""A named query's text is ours: never refused (403) nor too long (413); its names can be unknown (404)."""
+_FORM: Final = re.compile(r"^\s*(SELECT|CONSTRUCT|ASK|DESCRIBE)\b", re.IGNORECASE | re.MULTILINE)
 
-    Values are validated (IRIs and CURIEs expanded and checked; node parameters such as finding and
-    source resolved as /why resolves them, so HP:0002901 or a label works) and bound as substitutions,
-    never pasted into the query text; the answer is content-negotiated like /sparql."""
+
+async def _answer(
+    request: Request,
+    engine: QueryEngine,
+    graph: KnowledgeGraph,
+    settings: Settings,
+    name: str,
+    format: str | None,
+    accept: str | None,
+) -> Response:
+    """Bind the query string to the named query's parameters and run it like /sparql."""
     query = get_named_query(name)
     values = {k: v for k, v in request.query_params.items() if k not in _RESERVED}
     substitutions = bind_parameters(query, values, graph.network.resolve)
@@ -68,3 +84,82 @@ async def run_named_query(
         accept=accept,
         substitutions=substitutions,
     )
+
+
+def _openapi_parameters(query: NamedQuery) -> list[dict[str, Any]]:
+    """The query's own parameters and ``format`` (the result formats of its form) as OpenAPI parameters."""
+    form = _FORM.search(query.text)
+    offered = formats_for(form.group(1).upper() if form else "SELECT")  # type: ignore[arg-type]
+    formats = {
+        "name": "format",
+        "in": "query",
+        "required": False,
+        "description": f"{', '.join(offered)} or a media type; else the Accept header decides.",
+        "schema": {"type": "string", "enum": ["", *offered, *offered.values()]},
+    }
+    own = [
+        {
+            "name": param.name,
+            "in": "query",
+            "required": param.required,
+            "description": f"{param.description} ({param.kind})".strip(),
+            "schema": {
+                **_PARAMETER_SCHEMAS[param.kind],
+                **({"default": param.default} if param.default is not None else {}),
+            },
+        }
+        for param in query.parameters
+    ]
+    return [formats, *own]
+
+
+def _add_named_route(query: NamedQuery) -> None:
+    """GET /queries/<name>: one documented operation per named query, with that query's parameters."""
+
+    async def run(
+        request: Request,
+        engine: SparqlEngineDep,
+        graph: KnowledgeGraphDep,
+        settings: SettingsDep,
+        accept: Annotated[str | None, Header(include_in_schema=False)] = None,
+    ) -> Response:
+        fmt = request.query_params.get("format")
+        return await _answer(request, engine, graph, settings, query.name, fmt, accept)
+
+    router.add_api_route(
+        f"/queries/{query.name}",
+        run,
+        methods=["GET"],
+        name=f"run_{query.name.replace('-', '_')}",
+        summary=query.title,
+        description=f"{query.description}\n\nReturns: {query.returns}",
+        response_class=Response,
+        responses=_RUN_RESPONSES,
+        openapi_extra={"parameters": _openapi_parameters(query)},
+    )
+
+
+for _query in load_named_queries().values():  # reads queries/*.rq (a few small files), as FastAPI declares
+    _add_named_route(_query)
+
+
+@router.get(
+    "/queries/{name}", summary="Run a named query by name", response_class=Response, responses=_RUN_RESPONSES
+)
+async def run_named_query(
+    request: Request,
+    engine: SparqlEngineDep,
+    graph: KnowledgeGraphDep,
+    settings: SettingsDep,
+    name: Annotated[str, Path(description="The query's name (GET /queries lists them).")],
+    format: Annotated[str | None, FORMAT_PARAMETER] = None,
+    accept: Annotated[str | None, Header(include_in_schema=False)] = None,
+) -> Response:
+    """Run a named query with its parameters taken from the query string (e.g. ?finding=hypocalcemia).
+
+    Each named query also has its own operation above, which documents its parameters; this one serves
+    any name (404 with the known names for an unknown one). Values are validated (IRIs and CURIEs
+    expanded and checked; node parameters such as finding and source resolved as /why resolves them, so
+    HP:0002901 or a label works) and bound as substitutions, never pasted into the query text; the
+    answer is content-negotiated like /sparql."""
+    return await _answer(request, engine, graph, settings, name, format, accept)

@@ -18,6 +18,7 @@ from api.models import (
     LinkResponse,
     SourceResponse,
 )
+from api.openapi import problems
 from kg.errors import UnknownNodeError
 from kg.justify import Justification
 from kg.models import Citation, LinkRef
@@ -90,7 +91,12 @@ def _to_iri(identifier: str) -> str:
     return str(MGKGID[identifier])
 
 
-@router.get("/findings", summary="The clinical findings", response_model=FindingsResponse)
+@router.get(
+    "/findings",
+    summary="The clinical findings",
+    response_model=FindingsResponse,
+    responses=problems(404, 422),
+)
 async def findings(
     kg: KnowledgeGraphDep,
     source: Annotated[
@@ -107,7 +113,12 @@ async def findings(
     return FindingsResponse(source=network.node(start), reachable=reachable, unreachable=rest)
 
 
-@router.get("/entities/{id}", summary="A node and its causal links", response_model=EntityResponse)
+@router.get(
+    "/entities/{id}",
+    summary="A node and its causal links",
+    response_model=EntityResponse,
+    responses=problems(404, 422),
+)
 async def entity(
     kg: KnowledgeGraphDep,
     state: StateDep,
@@ -130,7 +141,12 @@ async def entity(
     )
 
 
-@router.get("/links/{id}", summary="A causal link and its evidence", response_model=LinkResponse)
+@router.get(
+    "/links/{id}",
+    summary="A causal link and its evidence",
+    response_model=LinkResponse,
+    responses=problems(404, 422),
+)
 async def link(
     state: StateDep,
     id: Annotated[str, Path(description="CURIE or local id, e.g. mgkgid:link-camp-pth-secretion.")],
@@ -150,7 +166,12 @@ async def citations(state: StateDep) -> CitationsResponse:
     return state.catalog.citations
 
 
-@router.get("/justify", summary="The asserted links behind an inferred triple", response_model=Justification)
+@router.get(
+    "/justify",
+    summary="The asserted links behind an inferred triple",
+    response_model=Justification,
+    responses=problems(404, 422),
+)
 def justify(
     kg: KnowledgeGraphDep,
     subject: Annotated[str, Query(description="Name, CURIE or IRI.", examples=["hypomagnesemia"])],

@@ -21,6 +21,7 @@ from rdflib.namespace import RDF
 
 from api.deps import SettingsDep, SparqlEngineDep
 from api.errors import ProblemError
+from api.openapi import media_content, problems
 from kg.sparql import (
     GRAPH_FORMATS,
     RESULTS_FORMATS,
@@ -54,6 +55,14 @@ _FORMAT_NAMES: Final = {
     "json-ld": "application/ld+json",
     "rdf": "application/rdf+xml",
 }
+
+
+FORMAT_PARAMETER: Final = Query(
+    description="json, xml, csv, tsv (SELECT, ASK); turtle, ntriples, jsonld, rdfxml (CONSTRUCT, "
+    "DESCRIBE); or a media type. Else the Accept header decides.",
+    json_schema_extra={"enum": ["", *_FORMAT_NAMES, *dict.fromkeys(_FORMAT_NAMES.values())]},
+)
+"""The ``format=`` parameter of every SPARQL route; which values answer depends on the query's form."""
 
 
 @lru_cache(maxsize=8)
@@ -174,6 +183,15 @@ async def run_query(
     return Response(result.body, media_type=_with_charset(media_type), headers=headers)
 
 
+def _refuse_repeats(request: Request, *names: str) -> None:
+    """The protocol takes one query (and one format); a second one is a client error, not a silent pick."""
+    for name in names:
+        if len(request.query_params.getlist(name)) > 1:
+            raise ProblemError(
+                400, "repeated-parameter", "Repeated parameter", f"Give {name}= once, not several times."
+            )
+
+
 def _with_charset(media_type: str) -> str:
     return media_type if media_type.endswith(("json", "xml")) else f"{media_type}; charset=utf-8"
 
@@ -183,18 +201,23 @@ _EXAMPLE = (
     "PREFIX mgkg: <https://w3id.org/mgkg/vocab#>\n"
     "SELECT ?x WHERE { ?x mgkg:causallyUpstreamOf <https://w3id.org/mgkg/id/hypocalcemia> }"
 )
-_RESPONSES: Final[dict[int | str, dict[str, Any]]] = {
-    200: {"content": {m: {} for m in [*RESULTS_FORMATS.values(), *GRAPH_FORMATS.values()]}},
-    400: {"description": "Malformed query (with line and column) or bad parameter"},
-    403: {"description": "Refused: SPARQL Update, SERVICE, or a graph that is not ours"},
-    406: {"description": "No acceptable result format"},
-    413: {"description": "Query or request body too long"},
-    504: {"description": "The query ran past the time limit and was stopped"},
-    507: {"description": "The query needed more memory than a query may take and was stopped"},
+ANSWERS: Final[dict[str, Any]] = {
+    "description": "SELECT/ASK results or a CONSTRUCT/DESCRIBE graph, in the negotiated format (the "
+    f"{TRUNCATED_HEADER} header is set when rows were cut at the row limit).",
+    "content": media_content([*RESULTS_FORMATS.values(), *GRAPH_FORMATS.values()]),
 }
+"""The 200 answer of every route that runs a SPARQL query (/sparql, /queries/{name})."""
+SPARQL_PROBLEMS: Final = (400, 403, 406, 413, 422, 500, 503, 504, 507)
+"""The problem statuses a SPARQL query can end in."""
+_RESPONSES: Final[dict[int | str, dict[str, Any]]] = {200: ANSWERS, **problems(*SPARQL_PROBLEMS)}
 
 
-@router.get("/sparql", summary="SPARQL 1.1 query (GET) or the service description", responses=_RESPONSES)
+@router.get(
+    "/sparql",
+    summary="SPARQL 1.1 query (GET) or the service description",
+    response_class=Response,
+    responses=_RESPONSES,
+)
 async def sparql_get(
     request: Request,
     engine: SparqlEngineDep,
@@ -202,9 +225,7 @@ async def sparql_get(
     query: Annotated[str | None, Query(description=_QUERY_DOC, examples=[_EXAMPLE])] = None,
     default_graph_uri: Annotated[list[str], Query(alias="default-graph-uri")] = [],  # noqa: B006
     named_graph_uri: Annotated[list[str], Query(alias="named-graph-uri")] = [],  # noqa: B006
-    format: Annotated[
-        str | None, Query(description="json, xml, csv, tsv, turtle, ntriples, jsonld, rdfxml")
-    ] = None,
+    format: Annotated[str | None, FORMAT_PARAMETER] = None,
     accept: Annotated[str | None, Header(include_in_schema=False)] = None,
 ) -> Response:
     """Run a query given as ``query=``; without one, describe the service (Turtle, SPARQL 1.1 SD).
@@ -213,7 +234,15 @@ async def sparql_get(
     https://w3id.org/mgkg/graph/inferred unless the query (FROM) or default-graph-uri names one of them."""
     if "update" in request.query_params:
         raise QueryRefusedError("update", _UPDATE_REFUSAL)
+    _refuse_repeats(request, "query", "format")
     if query is None:
+        if format and _FORMAT_NAMES.get(format.strip().lower(), format.strip().lower()) != "text/turtle":
+            raise ProblemError(
+                400,
+                "format",
+                "Unknown format",
+                f"The service description is Turtle only, not format={format}.",
+            )
         endpoint = str(request.url.replace(query=""))
         return Response(service_description(endpoint), media_type="text/turtle; charset=utf-8")
     return await run_query(
@@ -232,13 +261,22 @@ async def sparql_get(
 @router.post(
     "/sparql",
     summary="SPARQL 1.1 query (POST form or application/sparql-query)",
-    responses=_RESPONSES,
+    response_class=Response,
+    responses={**_RESPONSES, **problems(415)},
     openapi_extra={
         "requestBody": {
             "content": {
                 "application/sparql-query": {"schema": {"type": "string"}, "example": _EXAMPLE},
                 "application/x-www-form-urlencoded": {
-                    "schema": {"type": "object", "properties": {"query": {"type": "string"}}}
+                    "schema": {
+                        "type": "object",
+                        "properties": {
+                            "query": {"type": "string"},
+                            "default-graph-uri": {"type": "array", "items": {"type": "string"}},
+                            "named-graph-uri": {"type": "array", "items": {"type": "string"}},
+                        },
+                        "required": ["query"],
+                    }
                 },
             }
         }
@@ -248,14 +286,13 @@ async def sparql_post(
     request: Request,
     engine: SparqlEngineDep,
     settings: SettingsDep,
-    format: Annotated[
-        str | None, Query(description="json, xml, csv, tsv, turtle, ntriples, jsonld, rdfxml")
-    ] = None,
+    format: Annotated[str | None, FORMAT_PARAMETER] = None,
     content_type: Annotated[str | None, Header(include_in_schema=False)] = None,
     accept: Annotated[str | None, Header(include_in_schema=False)] = None,
 ) -> Response:
     """Run a query sent as a form (``query=``) or as the body (``application/sparql-query``)."""
     media = (content_type or "").split(";", 1)[0].strip().lower()
+    _refuse_repeats(request, "query", "format")
     url_params = request.query_params
     default_graphs = url_params.getlist("default-graph-uri")
     named_graphs = url_params.getlist("named-graph-uri")

@@ -13,10 +13,11 @@ from fastapi.responses import Response
 from api.deps import StateDep
 from api.errors import ProblemError
 from api.models import WhyResponse
-from api.routes.export import NegotiationError, explanation_response, why_format
+from api.openapi import media_content, problems
+from api.routes.export import WHY_OFFERS, NegotiationError, explanation_response, format_names, why_format
 from kg.answer import compact
 from kg.explain import explain
-from kg.export import EXPORT_FORMATS
+from kg.export import EXPORT_FORMATS, MEDIA_TYPES
 from kg.models import Explanation, Severity
 from kg.network import DEFAULT_SOURCE, CausalNetwork
 
@@ -72,9 +73,11 @@ class WhyCache:
     summary="Why does hypomagnesemia lead to a finding?",
     response_model=WhyResponse,
     responses={
-        200: {"content": {"image/svg+xml": {}, "text/vnd.graphviz": {}, "application/graphml+xml": {}}},
-        404: {"description": "Unknown finding or source; the problem lists the closest findings."},
-        422: {"description": "Bad parameters (e.g. context=medium, max_hops=0)."},
+        200: {
+            "description": "The explanation as JSON, or its mechanism graph in the format asked for.",
+            "content": media_content(MEDIA_TYPES.values()),
+        },
+        **problems(400, 404, 406, 422, 500, 503),
     },
 )
 async def why(
@@ -89,7 +92,11 @@ async def why(
     max_paths: Annotated[int, Query(ge=1, le=MAX_PATHS, description="Most paths to return.")] = 20,
     max_hops: Annotated[int, Query(ge=1, le=MAX_HOPS, description="Longest path, in links.")] = 10,
     format: Annotated[
-        str | None, Query(description="json (default), svg, dot, graphml, cyjs, mermaid...")
+        str | None,
+        Query(
+            description="json (default), svg, dot, graphml, cyjs, mermaid...; else Accept decides.",
+            json_schema_extra={"enum": format_names(WHY_OFFERS)},
+        ),
     ] = None,
     accept: Annotated[str | None, Header(include_in_schema=False)] = None,
 ) -> Response:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from kg.errors import MgkgError
 from kg.vocab import VERSION
@@ -34,6 +35,6 @@ def _root(
 
 
 def fail(error: MgkgError | str, code: int = 1) -> typer.Exit:
-    """Print an error for a person at a terminal and return the Exit to raise."""
-    err_console.print(f"[bold red]error:[/] {error}", highlight=False)
+    """Print an error for a person at a terminal, on one line (not wrapped), and return the Exit to raise."""
+    err_console.print(f"[bold red]error:[/] {escape(str(error))}", highlight=False, soft_wrap=True)
     return typer.Exit(code)

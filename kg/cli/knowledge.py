@@ -27,7 +27,8 @@ def validate_command(
             exists=True,
             dir_okay=False,
             readable=True,
-            help="Turtle files to validate together with the shipped ontology. Default: the shipped graph.",
+            help="RDF files (.ttl .nt .nq .trig .rdf/.owl .jsonld, optionally .gz) to validate together "
+            "with the shipped ontology. Default: the shipped graph.",
         ),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,

@@ -174,7 +174,7 @@ def load_command(
     from kg.backends import StoreSpec
     from kg.graph import load_knowledge_graph
     from kg.load import LoadError, RemoteWriter, load_oxigraph, load_remote
-    from kg.load import Progress as ProgressCallback
+    from kg.rdf_files import Progress as ProgressCallback
 
     try:
         spec = StoreSpec.parse(store)
