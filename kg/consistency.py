@@ -1,0 +1,239 @@
+"""Whether the links of a causal path can hold together: phase, negated contexts, exclusions, interventions.
+
+Pure (no RDF, no networkx): the rules are plain data that kg/network.py reads from the graph
+(``mgkg:severity``, ``mgkg:condition``, ``mgkg:negates``, ``mgkg:excludes``, ``mgkg:Intervention``), and
+:class:`Checker` applies them hop by hop while the path search extends a path, so that a path that
+cannot hold is dropped as soon as its first offending hop is tried. A path is sound only if:
+
+1. phase: its links lie in one phase (a link holding only in mild deficiency and one holding only in
+   severe deficiency never share a path, whichever way the signed search walks either link);
+2. negated context: no link needs a context (a condition, a phase) that a node holding on the path
+   negates (the start holds, and so does every node the path raises);
+3. exclusive states: no two nodes holding on the path exclude each other;
+4. intervention: a path that starts at an intervention raises a state only where a link says the
+   intervention causes that state.
+
+A hop backed by several parallel links holds if one of them does: links a rule rules out are dropped
+from the hop, and the hop (and the path) is rejected only when none is left.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class Rule(StrEnum):
+    """The consistency rule a rejected path breaks."""
+
+    PHASE = "phase"
+    """The path mixes links that hold only in different phases (mild and severe deficiency)."""
+    NEGATED_CONTEXT = "negated_context"
+    """A link needs a context that a node holding on the path negates."""
+    EXCLUSIVE_STATES = "exclusive_states"
+    """Two nodes that exclude each other both hold on the path."""
+    INTERVENTION = "intervention"
+    """The path credits an intervention with a state no link says it causes."""
+
+
+@dataclass(frozen=True)
+class LinkFacts:
+    """What the rules need to know of one causal link: its phase and every context it needs."""
+
+    label: str
+    phase: str | None = None
+    contexts: frozenset[str] = frozenset()
+    """IRIs of the conditions and the phase the link holds in."""
+
+
+@dataclass(frozen=True)
+class Violation:
+    """Why a path cannot hold, in words from the data (labels of the links, nodes and contexts)."""
+
+    rule: Rule
+    reason: str
+
+
+@dataclass(frozen=True)
+class ConsistencyRules:
+    """The rules as data, keyed by IRI: built once per network (kg/network.py) and only read after."""
+
+    links: Mapping[str, LinkFacts] = field(default_factory=dict)
+    negates: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    """Node -> the contexts it negates (mgkg:negates)."""
+    excludes: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    """Node -> the nodes it excludes (mgkg:excludes, made symmetric)."""
+    interventions: frozenset[str] = frozenset()
+    states: frozenset[str] = frozenset()
+    """Nodes an intervention may only raise where a link says so (mgkg:State, findings included)."""
+    caused_by: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    """Intervention -> the nodes a positive link from it raises directly."""
+    labels: Mapping[str, str] = field(default_factory=dict)
+    """Labels of nodes and contexts, for the reasons."""
+
+    def label(self, iri: str) -> str:
+        """The label of a node or context, or the local part of its IRI.
+
+        >>> ConsistencyRules(labels={"x": "ex"}).label("x"), ConsistencyRules().label("https://a.org/id/y")
+        ('ex', 'y')
+        """
+        return self.labels.get(iri) or iri.rstrip("/").rsplit("/", 1)[-1].rsplit("#", 1)[-1]
+
+    def facts(self, key: str) -> LinkFacts:
+        """The facts of a link (a link the rules do not know needs nothing)."""
+        return self.links.get(key) or LinkFacts(label=self.label(key))
+
+
+@dataclass(frozen=True)
+class Partial:
+    """A path checked so far: its start, the nodes holding on it, and the usable links of each hop."""
+
+    start: str
+    holding: tuple[str, ...]
+    hops: tuple[tuple[str, ...], ...] = ()
+
+
+def hop_phases(rules: ConsistencyRules, keys: Iterable[str]) -> frozenset[str] | None:
+    """The phases a hop can lie in: None (any) if one of its links holds in every phase.
+
+    >>> rules = ConsistencyRules(links={"a": LinkFacts("a", "mild"), "b": LinkFacts("b")})
+    >>> hop_phases(rules, ["a"]), hop_phases(rules, ["a", "b"])
+    (frozenset({'mild'}), None)
+    """
+    phases: set[str] = set()
+    for key in keys:
+        phase = rules.facts(key).phase
+        if phase is None:
+            return None
+        phases.add(phase)
+    return frozenset(phases)
+
+
+class Checker:
+    """Applies :class:`ConsistencyRules` incrementally; the ``PathChecker`` the path search calls."""
+
+    def __init__(self, rules: ConsistencyRules) -> None:
+        self.rules = rules
+
+    def begin(self, source: Hashable) -> Partial:
+        """The check state of the empty path at ``source`` (which holds)."""
+        return Partial(start=str(source), holding=(str(source),))
+
+    def extend(self, state: Partial, node: Hashable, sign: int, keys: Sequence[Hashable]) -> Partial | None:
+        """The state after one more hop to ``node`` (moved with ``sign``) over ``keys``, or None."""
+        step = self.step(state, node, sign, keys)
+        return step if isinstance(step, Partial) else None
+
+    def hop_keys(self, state: Partial) -> tuple[tuple[Hashable, ...], ...]:
+        """The links of each hop that hold on the finished path (those outside its phase dropped)."""
+        phase = _path_phases(self.rules, state.hops)
+        if phase is None:
+            return state.hops
+        return tuple(
+            tuple(k for k in hop if self.rules.facts(k).phase in (None, *phase)) for hop in state.hops
+        )
+
+    def step(
+        self, state: Partial, node: Hashable, sign: int, keys: Sequence[Hashable]
+    ) -> Partial | Violation:
+        """One more hop, or the :class:`Violation` it commits (the order of the rules is the module's)."""
+        rules, target = self.rules, str(node)
+        holding = state.holding
+        if sign > 0:
+            if (
+                state.start in rules.interventions
+                and target in rules.states
+                and target not in rules.caused_by.get(state.start, frozenset())
+            ):
+                return Violation(
+                    Rule.INTERVENTION,
+                    f"it credits {rules.label(state.start)}, an intervention, with {rules.label(target)},"
+                    " which no source says it causes",
+                )
+            for other in holding:
+                if target in rules.excludes.get(other, frozenset()):
+                    return Violation(
+                        Rule.EXCLUSIVE_STATES,
+                        f"{rules.label(other)} and {rules.label(target)} would both hold on it, and they"
+                        " exclude each other",
+                    )
+            holding = (*holding, target)
+        negated = {c: h for h in holding for c in rules.negates.get(h, frozenset())}
+        hops: list[tuple[str, ...]] = []
+        for hop in (*state.hops, tuple(str(k) for k in keys)):
+            kept = tuple(k for k in hop if not rules.facts(k).contexts & negated.keys())
+            if not kept:
+                facts = rules.facts(hop[0])
+                context = sorted(facts.contexts & negated.keys())[0]
+                return Violation(
+                    Rule.NEGATED_CONTEXT,
+                    f"it needs {rules.label(context)} (for the link '{facts.label}'), which"
+                    f" {rules.label(negated[context])} negates",
+                )
+            hops.append(kept)
+        if _path_phases(rules, hops) == frozenset():
+            return _phase_violation(rules, hops)
+        return Partial(state.start, holding, tuple(hops))
+
+
+def check_path(
+    rules: ConsistencyRules,
+    nodes: Sequence[Hashable],
+    signs: Sequence[int],
+    edges: Sequence[Sequence[Hashable]],
+) -> Violation | None:
+    """The first rule a whole signed path breaks (its nodes, hop signs and links per hop), or None."""
+    checker = Checker(rules)
+    state: Partial = checker.begin(nodes[0])
+    moved = 1
+    for node, sign, keys in zip(nodes[1:], signs, edges, strict=True):
+        moved *= sign
+        step = checker.step(state, node, moved, keys)
+        if isinstance(step, Violation):
+            return step
+        state = step
+    return None
+
+
+def summarize(violations: Iterable[Violation], limit: int = 3) -> str:
+    """The distinct reasons of some violations, most frequent first, as one clause.
+
+    >>> summarize([Violation(Rule.PHASE, "a"), Violation(Rule.PHASE, "b"), Violation(Rule.PHASE, "b")])
+    'b; a'
+    """
+    counts: dict[str, int] = {}
+    for violation in violations:
+        counts[violation.reason] = counts.get(violation.reason, 0) + 1
+    ordered = sorted(counts, key=lambda reason: -counts[reason])
+    return "; ".join(ordered[:limit])
+
+
+def _path_phases(rules: ConsistencyRules, hops: Iterable[Iterable[str]]) -> frozenset[str] | None:
+    """The phases every hop can lie in (None: any phase; empty: the hops cannot share one)."""
+    phases: frozenset[str] | None = None
+    for hop in hops:
+        allowed = hop_phases(rules, hop)
+        if allowed is not None:
+            phases = allowed if phases is None else phases & allowed
+    return phases
+
+
+def _phase_violation(rules: ConsistencyRules, hops: Sequence[tuple[str, ...]]) -> Violation:
+    """Name two hops whose phases cannot meet, by their first links."""
+    tagged = [(hop, allowed) for hop in hops if (allowed := hop_phases(rules, hop)) is not None]
+    first, second = tagged[0], tagged[-1]
+    for i, (hop, allowed) in enumerate(tagged):
+        clash = next((other for other in tagged[i + 1 :] if not allowed & other[1]), None)
+        if clash is not None:
+            first, second = (hop, allowed), clash
+            break
+
+    def words(pair: tuple[tuple[str, ...], frozenset[str]]) -> str:
+        hop, allowed = pair
+        phases = " or ".join(rules.label(p) for p in sorted(allowed))
+        return f"only in {phases} deficiency ('{rules.facts(hop[0]).label}')"
+
+    return Violation(
+        Rule.PHASE, f"it mixes a link that holds {words(first)} with one that holds {words(second)}"
+    )
