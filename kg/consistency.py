@@ -45,6 +45,8 @@ class LinkFacts:
     phase: str | None = None
     contexts: frozenset[str] = frozenset()
     """IRIs of the conditions and the phase the link holds in."""
+    tissues: frozenset[str] = frozenset()
+    """IRIs of the tissues the link is stated for (used to pick among parallel links, never to reject)."""
 
 
 @dataclass(frozen=True)
@@ -126,13 +128,26 @@ class Checker:
         return step if isinstance(step, Partial) else None
 
     def hop_keys(self, state: Partial) -> tuple[tuple[Hashable, ...], ...]:
-        """The links of each hop that hold on the finished path (those outside its phase dropped)."""
-        phase = _path_phases(self.rules, state.hops)
-        if phase is None:
-            return state.hops
-        return tuple(
-            tuple(k for k in hop if self.rules.facts(k).phase in (None, *phase)) for hop in state.hops
-        )
+        """The links of each hop that hold on the finished path.
+
+        Links outside the path's phase are dropped; of parallel links stated for different tissues,
+        those stated for a tissue another link of the path names are kept when there are such (so a
+        parathyroid chain is backed by the parathyroid link, not by one stated for kidney cells).
+        """
+        rules = self.rules
+        phase = _path_phases(rules, state.hops)
+        hops = [
+            tuple(k for k in hop if phase is None or rules.facts(k).phase in (None, *phase))
+            for hop in state.hops
+        ]
+        chosen: list[tuple[Hashable, ...]] = []
+        for i, hop in enumerate(hops):
+            elsewhere = {
+                t for j, other in enumerate(hops) if j != i for k in other for t in rules.facts(k).tissues
+            }
+            matching = tuple(k for k in hop if rules.facts(k).tissues & elsewhere)
+            chosen.append(matching if len(hop) > 1 and matching else hop)
+        return tuple(chosen)
 
     def step(
         self, state: Partial, node: Hashable, sign: int, keys: Sequence[Hashable]
@@ -159,7 +174,10 @@ class Checker:
                         " exclude each other",
                     )
             holding = (*holding, target)
-        negated = {c: h for h in holding for c in rules.negates.get(h, frozenset())}
+        negated: dict[str, str] = {}  # context -> the first node holding on the path that negates it
+        for h in holding:
+            for c in rules.negates.get(h, frozenset()):
+                negated.setdefault(c, h)
         hops: list[tuple[str, ...]] = []
         for hop in (*state.hops, tuple(str(k) for k in keys)):
             kept = tuple(k for k in hop if not rules.facts(k).contexts & negated.keys())

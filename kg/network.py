@@ -218,6 +218,7 @@ def _link_facts(graph: Graph, link: URIRef) -> LinkFacts:
         label=_label(graph, link),
         phase=phases[0] if phases else None,
         contexts=frozenset(conditions | set(phases)),
+        tissues=frozenset(str(t) for t in graph.objects(link, MGKG.tissue) if isinstance(t, URIRef)),
     )
 
 
