@@ -1,4 +1,4 @@
-"""Every literal the project ships is its own wording: none shares eight consecutive words with a source text."""
+"""Every literal the project ships is its own wording: none shares eight running words with a source text."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ BIBLIOGRAPHIC = {DCTERMS.title, DCTERMS.isPartOf}
 
 def _words(text: str) -> list[str]:
     """Case-folded words, punctuation dropped (hyphens and slashes split words)."""
-    return re.findall(r"[a-z0-9]+", text.casefold().replace("’", "'").replace("'", ""))
+    return re.findall(r"[a-z0-9]+", text.casefold().replace("\u2019", "").replace("'", ""))
 
 
 def _runs(words: list[str]) -> set[tuple[str, ...]]:
