@@ -22,6 +22,10 @@ from __future__ import annotations
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
+from types import MappingProxyType
+from typing import NamedTuple
+
+_NOTHING: Mapping[str, str] = MappingProxyType({})
 
 
 class Rule(StrEnum):
@@ -87,13 +91,19 @@ class ConsistencyRules:
         return self.links.get(key) or LinkFacts(label=self.label(key))
 
 
-@dataclass(frozen=True)
-class Partial:
-    """A path checked so far: its start, the nodes holding on it, and the usable links of each hop."""
+class Partial(NamedTuple):
+    """A path checked so far: its start, what holds on it, and the usable links of each hop.
+
+    ``holding`` keeps the nodes holding on the path that take part in an exclusion, ``negated`` the
+    contexts they negate (each with the first node that negates it), ``phases`` the phases every hop can
+    still lie in (None: any), so that one more hop costs little unless it negates something new.
+    """
 
     start: str
-    holding: tuple[str, ...]
+    holding: tuple[str, ...] = ()
     hops: tuple[tuple[str, ...], ...] = ()
+    negated: Mapping[str, str] = _NOTHING
+    phases: frozenset[str] | None = None
 
 
 def hop_phases(rules: ConsistencyRules, keys: Iterable[str]) -> frozenset[str] | None:
@@ -105,10 +115,10 @@ def hop_phases(rules: ConsistencyRules, keys: Iterable[str]) -> frozenset[str] |
     """
     phases: set[str] = set()
     for key in keys:
-        phase = rules.facts(key).phase
-        if phase is None:
+        facts = rules.links.get(key)
+        if facts is None or facts.phase is None:
             return None
-        phases.add(phase)
+        phases.add(facts.phase)
     return frozenset(phases)
 
 
@@ -117,10 +127,14 @@ class Checker:
 
     def __init__(self, rules: ConsistencyRules) -> None:
         self.rules = rules
+        self._bound = frozenset(rules.excludes) | frozenset(rules.negates)
+        """Nodes that take part in a rule when they hold (the others cost nothing to add)."""
 
     def begin(self, source: Hashable) -> Partial:
         """The check state of the empty path at ``source`` (which holds)."""
-        return Partial(start=str(source), holding=(str(source),))
+        start = str(source)
+        empty = Partial(start=start)
+        return _hold(self.rules, empty, start)
 
     def extend(self, state: Partial, node: Hashable, sign: int, keys: Sequence[Hashable]) -> Partial | None:
         """The state after one more hop to ``node`` (moved with ``sign``) over ``keys``, or None."""
@@ -155,7 +169,7 @@ class Checker:
     ) -> Partial | Violation:
         """One more hop, or the :class:`Violation` it commits (the order of the rules is the module's)."""
         rules, target = self.rules, str(node)
-        holding = state.holding
+        held = state
         if sign > 0:
             if (
                 state.start in rules.interventions
@@ -167,33 +181,75 @@ class Checker:
                     f"it credits {rules.label(state.start)}, an intervention, with {rules.label(target)},"
                     " which no source says it causes",
                 )
-            for other in holding:
-                if target in rules.excludes.get(other, frozenset()):
-                    return Violation(
-                        Rule.EXCLUSIVE_STATES,
-                        f"{rules.label(other)} and {rules.label(target)} would both hold on it, and they"
-                        " exclude each other",
-                    )
-            holding = (*holding, target)
-        negated: dict[str, str] = {}  # context -> the first node holding on the path that negates it
-        for h in holding:
-            for c in rules.negates.get(h, frozenset()):
-                negated.setdefault(c, h)
-        hops: list[tuple[str, ...]] = []
-        for hop in (*state.hops, tuple(str(k) for k in keys)):
-            kept = tuple(k for k in hop if not rules.facts(k).contexts & negated.keys())
-            if not kept:
-                facts = rules.facts(hop[0])
-                context = sorted(facts.contexts & negated.keys())[0]
-                return Violation(
-                    Rule.NEGATED_CONTEXT,
-                    f"it needs {rules.label(context)} (for the link '{facts.label}'), which"
-                    f" {rules.label(negated[context])} negates",
-                )
-            hops.append(kept)
-        if _path_phases(rules, hops) == frozenset():
+            if target in self._bound:
+                excluded = rules.excludes.get(target, frozenset())
+                for other in state.holding:
+                    if other in excluded:
+                        return Violation(
+                            Rule.EXCLUSIVE_STATES,
+                            f"{rules.label(other)} and {rules.label(target)} would both hold on it, and they"
+                            " exclude each other",
+                        )
+                held = _hold(rules, state, target)
+        negated = held.negated
+        if negated is state.negated:  # nothing newly negated: only the new hop needs filtering
+            earlier, phases = state.hops, state.phases
+        else:
+            refiltered: list[tuple[str, ...]] = []
+            phases = None
+            for hop in state.hops:
+                usable = _usable(rules, hop, negated)
+                if isinstance(usable, Violation):
+                    return usable
+                refiltered.append(usable)
+                phases = _meet(phases, hop_phases(rules, usable))
+            earlier = tuple(refiltered)
+        kept = _usable(rules, tuple(keys), negated)  # type: ignore[arg-type]
+        if isinstance(kept, Violation):
+            return kept
+        hops = (*earlier, kept)
+        phases = _meet(phases, hop_phases(rules, kept))
+        if phases == frozenset():
             return _phase_violation(rules, hops)
-        return Partial(state.start, holding, tuple(hops))
+        return Partial(state.start, held.holding, hops, negated, phases)
+
+
+def _hold(rules: ConsistencyRules, state: Partial, node: str) -> Partial:
+    """``state`` with ``node`` holding: kept for exclusions, its negated contexts added."""
+    holding = (*state.holding, node) if node in rules.excludes else state.holding
+    negates = rules.negates.get(node, frozenset())
+    fresh = negates - state.negated.keys()
+    negated = {**state.negated, **dict.fromkeys(fresh, node)} if fresh else state.negated
+    return state._replace(holding=holding, negated=negated)
+
+
+def _usable(
+    rules: ConsistencyRules, hop: tuple[str, ...], negated: Mapping[str, str]
+) -> tuple[str, ...] | Violation:
+    """The links of a hop whose contexts nothing on the path negates, or the violation if none is left."""
+    if not negated:
+        return hop
+    kept = tuple(k for k in hop if not rules.facts(k).contexts & negated.keys())
+    if kept:
+        return kept
+    facts = rules.facts(hop[0])
+    context = sorted(facts.contexts & negated.keys())[0]
+    return Violation(
+        Rule.NEGATED_CONTEXT,
+        f"it needs {rules.label(context)} (for the link '{facts.label}'), which"
+        f" {rules.label(negated[context])} negates",
+    )
+
+
+def _meet(phases: frozenset[str] | None, allowed: frozenset[str] | None) -> frozenset[str] | None:
+    """Intersect phase sets where None means any phase.
+
+    >>> _meet(None, frozenset({"m"})), _meet(frozenset({"m"}), frozenset({"s"}))
+    (frozenset({'m'}), frozenset())
+    """
+    if allowed is None:
+        return phases
+    return allowed if phases is None else phases & allowed
 
 
 def check_path(
