@@ -258,3 +258,38 @@ def test_when_rules_rule_out_every_path_the_answer_names_them() -> None:
     assert "negates" in answer.message
     assert "fixture state B" in answer.message
     assert "exclude each other" in answer.message
+
+
+# --- curation fixes found in review (issue 10, section 5) --------------------------------------------------
+
+
+def test_the_intracellular_step_is_cited_for_the_cells_the_path_runs_through(network: CausalNetwork) -> None:
+    def first_step(finding: str, through: str) -> list[str]:
+        answer = explain(network, finding)
+        path = next(p for p in answer.paths if through in {s.object.iri for s in p.steps})
+        step = next(s for s in path.steps if s.object.iri == iri("intracellular_mg"))
+        return [link.iri for link in step.links]
+
+    assert first_step("hypokalemia", iri("romk_mg_block_loss")) == [iri("link-hypomg-intracellular-kidney")]
+    assert first_step("hypocalcemia", iri("camp")) == [iri("link-hypomg-intracellular-parathyroid")]
+    answer = explain(network, "hypocalcemia")
+    chain = next(p for p in answer.paths if iri("camp") in {s.object.iri for s in p.steps})
+    assert chain.steps[0].curator_inference
+
+
+@pytest.mark.parametrize("finding", ["tremor", "tetany", "seizure"])
+def test_neuron_findings_follow_the_sections_opening_sentence(network: CausalNetwork, finding: str) -> None:
+    answer = explain(network, finding)
+    assert answer.paths
+    for path in answer.paths:
+        last = path.steps[-1]
+        assert last.subject.iri == iri("neuronal_hyperexcitability")
+        assert [(c.identifier, c.section) for c in last.citations] == [("chapter", "The Unsettled Neuron")]
+
+
+def test_mappings_and_synonyms_keep_their_meaning(network: CausalNetwork) -> None:
+    uncoupling = {x.curie for x in network.node(iri("pth1r_uncoupling")).xrefs}
+    assert "HP:0000852" not in uncoupling  # pseudohypoparathyroidism is a separate hereditary disorder
+    low_pth = {(x.curie, x.match.value) for x in network.node(iri("inappropriately_low_pth")).xrefs}
+    assert ("HP:0031817", "narrow") in low_pth
+    assert network.resolve("magnesium deficiency") != iri("hypomagnesemia")  # serum finding vs body stores
