@@ -364,7 +364,7 @@ def _status(
             f"{len(paths)} path(s) in {len(groups)} mechanism(s) explain how {source} {verb} {finding}:"
             f" {names}.{aside}",
         )
-    rejected = _rejections(network, start, target, context, max_hops, max_paths, max_work)
+    rejected = find_rejections(network, start, target, context, max_hops, max_paths, max_work)
     set_aside = (
         f" {len(rejected)} chain(s) of links that would explain it were set aside because their links cannot"
         f" hold together: {summarize(rejected)}."
@@ -406,7 +406,7 @@ def _status(
     )
 
 
-def _rejections(
+def find_rejections(
     network: CausalNetwork,
     start: str,
     target: str,
@@ -417,8 +417,9 @@ def _rejections(
 ) -> list[Violation]:
     """The rules broken by the chains that would explain the finding if the rules were not applied.
 
-    Searched again without the consistency check (only when no sound path explains the finding), so the
-    answer can say which rule ruled the candidates out instead of pretending there was no chain at all.
+    Searched again without the consistency check (explain calls it only when no sound path explains the
+    finding), so the answer can say which rule ruled the candidates out instead of pretending there was no
+    chain at all. ``start`` and ``target`` are node IRIs; /causes can call it the same way.
     """
     index = network.signed_index(context).unchecked()
     search = search_paths(network.graph, start, target, max_hops, max_paths, index=index, max_work=max_work)
