@@ -37,9 +37,15 @@ def network(rdf: Graph) -> CausalNetwork:
     return build_network(rdf)
 
 
-@pytest.fixture(scope="module")
-def client() -> Iterator[TestClient]:
-    with TestClient(create_app(Settings(store="memory", sparql_cache_bytes=0))) as test_client:
+@pytest.fixture(scope="module", params=["memory", "oxigraph", "sparql"])
+def client(request: pytest.FixtureRequest) -> Iterator[TestClient]:
+    """The app on each store backend: the rules must reach the causal view of every store."""
+    store = "memory"
+    if request.param == "oxigraph":
+        store = f"oxigraph:{request.getfixturevalue('oxigraph_store')}"
+    elif request.param == "sparql":
+        store = f"sparql:{request.getfixturevalue('oxigraph_server')}"
+    with TestClient(create_app(Settings(store=store, sparql_cache_bytes=0))) as test_client:
         yield test_client
 
 
