@@ -48,6 +48,8 @@ _NODE_PROPERTIES: Final = (
     "skos:narrowMatch",
     "skos:relatedMatch",
     "mgkg:about",
+    "mgkg:negates",
+    "mgkg:excludes",
     "obo:RO_0002327",
 )
 """The properties of a node that the causal view keeps from loaded graphs: names, kinds, identifiers."""

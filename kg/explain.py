@@ -6,6 +6,7 @@ from collections import Counter
 from collections.abc import Hashable, Sequence
 from typing import Final, Literal, get_args
 
+from kg.consistency import Violation, check_path, summarize
 from kg.models import (
     Citation,
     Context,
@@ -45,6 +46,9 @@ def explain(
     its net effect. Raises UnknownNodeError (with the closest names) when a name matches no node.
     The search examines at most ``max_work`` links; an answer cut short by that bound says so in its
     message. The signed-node index searched is built once per network and context, not per question.
+    Only paths whose links can hold together are offered (kg/consistency.py); when no sound path
+    explains the finding, the message says which rules set the candidate chains aside, and the status
+    is ``inconsistent`` if that is why there is no answer at all.
     """
     if context is not None and context not in get_args(Severity):
         raise ValueError(f"context must be one of {get_args(Severity)} or None, not {context!r}")
@@ -66,7 +70,9 @@ def explain(
     ranked = rank_paths(explaining, context)
     ranked_contra = rank_paths(contradicting, context)
     source_ref, finding_ref = network.node(start), network.node(target)
-    status, message = _status(network, start, target, ranked, ranked_contra, context, max_hops, max_paths)
+    status, message = _status(
+        network, start, target, ranked, ranked_contra, context, max_hops, max_paths, max_work
+    )
     if search.truncated:
         message += truncation_note(search)
     return Explanation(
@@ -307,9 +313,11 @@ def _status(
     context: Severity | None,
     max_hops: int,
     max_paths: int,
+    max_work: int = DEFAULT_MAX_WORK,
 ) -> tuple[ExplanationStatus, str]:
     """The status of an answer and the sentence that sums it up."""
     source, finding = network.node(start).label, network.node(target).label
+    is_state = network.is_state(target)
     aside = (
         f" {len(contradicting)} path(s) whose net effect contradicts {finding} are listed separately."
         if contradicting
@@ -317,18 +325,32 @@ def _status(
     )
     if paths:
         groups = _groups(paths)
-        verb = "leads to" if network.is_state(target) else "affects"
+        verb = "leads to" if is_state else "affects"
         names = ", ".join(g.mechanism.label if g.mechanism else "unassigned mechanism" for g in groups)
         return (
             ExplanationStatus.EXPLAINED,
             f"{len(paths)} path(s) in {len(groups)} mechanism(s) explain how {source} {verb} {finding}:"
             f" {names}.{aside}",
         )
+    rejected = find_rejections(network, start, target, context, max_hops, max_paths, max_work)
+    set_aside = (
+        f" {len(rejected)} chain(s) of links that would explain it were set aside because their links cannot"
+        f" hold together: {summarize(rejected)}."
+        if rejected
+        else ""
+    )
     if contradicting:
+        if start in network.rules.interventions and is_state:
+            return (
+                ExplanationStatus.ONLY_CONTRADICTING,
+                f"{source} is an intervention: the {len(contradicting)} path(s) found show how it is expected"
+                f" to correct {finding}, not to cause it (they are listed as contradicting paths). No source"
+                f" says {source} causes {finding}.",
+            )
         return (
             ExplanationStatus.ONLY_CONTRADICTING,
             f"Every path found from {source} to {finding} works against {finding}, which contradicts the"
-            f" finding; none explains it.{aside}",
+            f" finding; none explains it.{aside}{set_aside}",
         )
     if (
         context is not None
@@ -339,8 +361,40 @@ def _status(
             f"No path from {source} to {finding} holds in {context} magnesium deficiency; paths exist in"
             " other contexts (ask without a context to see them).",
         )
+    if rejected:
+        return (
+            ExplanationStatus.INCONSISTENT,
+            f"Chains of links lead from {source} to {finding}, but none can hold: {summarize(rejected)}."
+            " No path is offered.",
+        )
     return (
         ExplanationStatus.NO_PATH,
         f"No chain of at most {max_hops} asserted causal links leads from {source} to {finding} in the"
         " knowledge graph.",
     )
+
+
+def find_rejections(
+    network: CausalNetwork,
+    start: str,
+    target: str,
+    context: Severity | None,
+    max_hops: int,
+    max_paths: int,
+    max_work: int,
+) -> list[Violation]:
+    """The rules broken by the chains that would explain the finding if the rules were not applied.
+
+    Searched again without the consistency check (explain calls it only when no sound path explains the
+    finding), so the answer can say which rule ruled the candidates out instead of pretending there was no
+    chain at all. ``start`` and ``target`` are node IRIs; /causes can call it the same way.
+    """
+    index = network.signed_index(context).unchecked()
+    search = search_paths(network.graph, start, target, max_hops, max_paths, index=index, max_work=max_work)
+    is_state = network.is_state(target)
+    found = (
+        check_path(network.rules, path.nodes, path.signs, path.edges)
+        for path in search.paths
+        if not is_state or path.net_sign == 1
+    )
+    return [violation for violation in found if violation is not None]

@@ -176,6 +176,10 @@ class ExplanationStatus(StrEnum):
     """Paths reach the finding, but every one of them contradicts the finding's direction."""
     FILTERED_BY_CONTEXT = "filtered_by_context"
     """Paths exist, but none survives the requested context."""
+    INCONSISTENT = "inconsistent"
+    """Chains of links reach the finding, but each breaks a consistency rule (kg/consistency.py: mixed
+    phases, a negated condition, states that exclude each other, an intervention credited with a state
+    no source says it causes); the message names the rules, in words from the data."""
 
 
 class Explanation(_Value):

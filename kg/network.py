@@ -12,6 +12,7 @@ import networkx as nx
 from rdflib import RDF, RDFS, Graph, Literal, URIRef
 from rdflib.term import Node
 
+from kg.consistency import Checker, ConsistencyRules, LinkFacts
 from kg.errors import UnknownNodeError
 from kg.models import Citation, Context, LinkRef, MatchType, NodeRef, Ref, Severity, Xref
 from kg.paths import SEVERITY, SIGN, SignedIndex, build_index, context_filter
@@ -75,11 +76,14 @@ class CausalNetwork:
         nodes: Mapping[str, NodeInfo],
         names: Mapping[str, Mapping[str, int]],
         related: Mapping[str, tuple[str, ...]],
+        rules: ConsistencyRules | None = None,
     ) -> None:
         self.graph = graph
         self._nodes = nodes
         self._names = names
         self._related = related
+        self.rules = rules if rules is not None else ConsistencyRules()
+        """The consistency rules read from the graph; every index searches under them."""
         self._indexes: dict[Severity | None, SignedIndex] = {}
         self._index_lock = threading.Lock()
 
@@ -98,14 +102,17 @@ class CausalNetwork:
         """The signed-node index of the links that hold in ``context``, built on first use, then kept.
 
         Building it is linear in the links (tens of ms for ten thousand); each why-question then only
-        searches it, so no request rebuilds the signed graph.
+        searches it, so no request rebuilds the signed graph. The index carries the network's
+        consistency check (kg/consistency.py), so every search of it offers only paths whose links
+        can hold together; ``index.unchecked()`` searches without it.
         """
         index = self._indexes.get(context)
         if index is None:
             with self._index_lock:
                 index = self._indexes.get(context)
                 if index is None:
-                    index = build_index(self.graph, context_filter(self.graph, context))
+                    checker = Checker(self.rules)
+                    index = build_index(self.graph, context_filter(self.graph, context), checker)
                     self._indexes[context] = index
         return index
 
@@ -184,6 +191,7 @@ def build_network(graph: Graph | AssertedGraph) -> CausalNetwork:
     ancestors = _class_ancestors(rdf)
     nodes = {str(n): _node_info(rdf, n, ancestors) for n in _mgkg_nodes(rdf, ancestors)}
     network = nx.MultiDiGraph()
+    facts: dict[str, LinkFacts] = {}
     for link in sorted(s for s in rdf.subjects(RDF.type, MGKG.CausalLink) if isinstance(s, URIRef)):
         cause = rdf.value(link, MGKG.cause)
         effects = [(e, sign) for prop, sign in EFFECT_SIGNS.items() for e in rdf.objects(link, prop)]
@@ -197,7 +205,55 @@ def build_network(graph: Graph | AssertedGraph) -> CausalNetwork:
             data = _link_data(rdf, link, sign)
             attributes = {SIGN: sign, SEVERITY: data.context.severity, LINK: data}
             network.add_edge(str(cause), str(effect), key=str(link), **attributes)
-    return CausalNetwork(network, nodes, _name_index(rdf, nodes), _related(rdf, nodes, network))
+        facts[str(link)] = _link_facts(rdf, link)
+    rules = _rules(rdf, nodes, network, facts)
+    return CausalNetwork(network, nodes, _name_index(rdf, nodes), _related(rdf, nodes, network), rules)
+
+
+def _link_facts(graph: Graph, link: URIRef) -> LinkFacts:
+    """The phase (mgkg:severity) and every context (conditions and phase) a link needs, as IRIs."""
+    phases = sorted(str(p) for p in graph.objects(link, MGKG.severity) if isinstance(p, URIRef))
+    conditions = {str(c) for c in graph.objects(link, MGKG.condition) if isinstance(c, URIRef)}
+    return LinkFacts(
+        label=_label(graph, link),
+        phase=phases[0] if phases else None,
+        contexts=frozenset(conditions | set(phases)),
+        tissues=frozenset(str(t) for t in graph.objects(link, MGKG.tissue) if isinstance(t, URIRef)),
+    )
+
+
+def _rules(
+    graph: Graph, nodes: Mapping[str, NodeInfo], network: nx.MultiDiGraph, facts: Mapping[str, LinkFacts]
+) -> ConsistencyRules:
+    """Read the consistency rules (mgkg:negates, mgkg:excludes, interventions) from the graph."""
+    negates: dict[str, set[str]] = {}
+    for node, context in graph.subject_objects(MGKG.negates):
+        negates.setdefault(str(node), set()).add(str(context))
+    excludes: dict[str, set[str]] = {}
+    for one, other in graph.subject_objects(MGKG.excludes):
+        if one != other:
+            excludes.setdefault(str(one), set()).add(str(other))
+            excludes.setdefault(str(other), set()).add(str(one))
+    interventions = frozenset(iri for iri, info in nodes.items() if str(MGKG.Intervention) in info.classes)
+    caused_by = {
+        iri: frozenset(str(v) for _, v, sign in network.out_edges(iri, data=SIGN) if sign > 0)
+        for iri in interventions
+        if iri in network
+    }
+    contexts = {c for link in facts.values() for c in link.contexts} | {
+        c for cs in negates.values() for c in cs
+    }
+    labels = {iri: info.ref.label for iri, info in nodes.items()}
+    labels.update({c: _label(graph, URIRef(c)) for c in contexts})
+    return ConsistencyRules(
+        links=dict(facts),
+        negates={k: frozenset(v) for k, v in negates.items()},
+        excludes={k: frozenset(v) for k, v in excludes.items()},
+        interventions=interventions,
+        states=frozenset(iri for iri, info in nodes.items() if str(MGKG.State) in info.classes),
+        caused_by=caused_by,
+        labels=labels,
+    )
 
 
 def _normalize(name: str) -> str:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Mapping
-from dataclasses import dataclass
-from typing import Final
+from collections.abc import Callable, Hashable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from typing import Any, Final, Protocol, TypeVar
 
 import networkx as nx
 
@@ -107,6 +107,24 @@ def signed_graph(graph: nx.MultiDiGraph) -> nx.DiGraph:
 State = tuple[Hashable, int]
 """A node of the signed-node graph: (node, sign), "the node moved with this sign"."""
 
+C = TypeVar("C")
+
+
+class PathChecker(Protocol[C]):
+    """Decides, hop by hop, whether a path being extended can still hold (kg/consistency.py's Checker).
+
+    ``begin`` gives the check state of the empty path at the source; ``extend`` the state after one more
+    hop to ``node`` (moved with ``sign``) over the parallel links ``keys``, or None when the path breaks a
+    rule, so the search prunes it there; ``hop_keys`` the links of each hop that hold on a finished path.
+    """
+
+    def begin(self, source: Hashable) -> C: ...
+
+    def extend(self, state: C, node: Hashable, sign: int, keys: Sequence[Hashable]) -> C | None: ...
+
+    def hop_keys(self, state: C) -> tuple[tuple[Hashable, ...], ...]: ...
+
+
 DEFAULT_MAX_WORK: Final = 60_000
 """Edges a search may examine before it stops and reports itself truncated (a few tens of ms)."""
 
@@ -122,16 +140,22 @@ class SignedIndex:
 
     successors: Mapping[State, tuple[tuple[State, tuple[Hashable, ...]], ...]]
     predecessors: Mapping[State, tuple[State, ...]]
+    checker: PathChecker[Any] | None = None
+    """The consistency check every search of this index applies (None: every path is offered)."""
 
     @classmethod
-    def of(cls, signed: nx.DiGraph) -> SignedIndex:
-        """Index a signed-node graph (as made by :func:`signed_graph`)."""
+    def of(cls, signed: nx.DiGraph, checker: PathChecker[Any] | None = None) -> SignedIndex:
+        """Index a signed-node graph (as made by :func:`signed_graph`), searched under ``checker``."""
         successors = {
             state: tuple((tail, tuple(data["keys"])) for tail, data in signed.succ[state].items())
             for state in signed
         }
         predecessors = {state: tuple(signed.pred[state]) for state in signed}
-        return cls(successors, predecessors)
+        return cls(successors, predecessors, checker)
+
+    def unchecked(self) -> SignedIndex:
+        """The same index without its consistency check (to tell why no sound path was found)."""
+        return replace(self, checker=None)
 
     def distances_to(self, target: Hashable, cutoff: int) -> dict[State, int]:
         """Hops from each state to either signed copy of ``target`` (breadth-first, up to ``cutoff``).
@@ -154,10 +178,12 @@ class SignedIndex:
         return distance
 
 
-def build_index(graph: nx.MultiDiGraph, allowed_edge: EdgeFilter | None = None) -> SignedIndex:
+def build_index(
+    graph: nx.MultiDiGraph, allowed_edge: EdgeFilter | None = None, checker: PathChecker[Any] | None = None
+) -> SignedIndex:
     """The :class:`SignedIndex` of the edges of ``graph`` that ``allowed_edge`` keeps (all when None)."""
     view = graph if allowed_edge is None else nx.subgraph_view(graph, filter_edge=allowed_edge)
-    return SignedIndex.of(signed_graph(view))
+    return SignedIndex.of(signed_graph(view), checker)
 
 
 @dataclass(frozen=True)
@@ -166,12 +192,14 @@ class PathSearch:
 
     ``truncated`` is True when the search examined ``max_work`` edges before it had found
     ``max_paths`` paths or tried every length up to ``max_hops``: more (or shorter-ranked) paths may
-    exist. ``work`` is the number of edges examined.
+    exist. ``work`` is the number of edges examined; ``rejected`` the extensions the consistency check
+    refused (each prunes every path through it).
     """
 
     paths: tuple[SignedPath, ...]
     truncated: bool
     work: int
+    rejected: int = 0
 
 
 def find_paths(
@@ -200,6 +228,7 @@ def search_paths(
     *,
     index: SignedIndex | None = None,
     max_work: int = DEFAULT_MAX_WORK,
+    checker: PathChecker[Any] | None = None,
 ) -> PathSearch:
     """Find up to ``max_paths`` simple signed paths of at most ``max_hops`` hops, shortest first.
 
@@ -210,6 +239,10 @@ def search_paths(
     entered when the target is still reachable in the hops left, and paths come out by length. A path
     never passes a node twice, whatever the sign. At most ``max_work`` edges are examined; a search
     stopped by that bound says so (``truncated``) instead of failing silently.
+
+    Every extension is checked by the index's ``checker`` (or ``checker`` when no index is given):
+    a hop it refuses is pruned at once, so only paths whose links can hold together come out, and each
+    hop lists only the parallel links that hold on its path.
     """
     if max_hops < 1 or max_paths < 1 or source == target:
         return PathSearch((), False, 0)
@@ -217,22 +250,22 @@ def search_paths(
         view = graph if allowed_edge is None else nx.subgraph_view(graph, filter_edge=allowed_edge)
         if source not in view or target not in view:
             return PathSearch((), False, 0)
-        index = SignedIndex.of(signed_graph(_corridor(view, source, target, max_hops)))
+        index = SignedIndex.of(signed_graph(_corridor(view, source, target, max_hops)), checker)
     start: State = (source, 1)
     distance = index.distances_to(target, max_hops)
     if start not in distance:
         return PathSearch((), False, 0)
     found: list[SignedPath] = []
-    work = 0
+    counts = [0, 0]  # work, rejected
     for length in range(distance[start], max_hops + 1):
-        work, complete = _paths_of_length(
-            index, distance, start, target, length, max_paths, found, work, max_work
+        complete = _paths_of_length(
+            index, distance, start, target, length, max_paths, found, counts, max_work
         )
         if not complete:
-            return PathSearch(tuple(found), True, work)
+            return PathSearch(tuple(found), True, counts[0], counts[1])
         if len(found) == max_paths:
             break
-    return PathSearch(tuple(found), False, work)
+    return PathSearch(tuple(found), False, counts[0], counts[1])
 
 
 def _paths_of_length(
@@ -243,43 +276,57 @@ def _paths_of_length(
     length: int,
     max_paths: int,
     found: list[SignedPath],
-    work: int,
+    counts: list[int],
     max_work: int,
-) -> tuple[int, bool]:
+) -> bool:
     """Append the simple paths of exactly ``length`` hops to ``found`` (depth first, until ``max_paths``).
 
-    Returns the work done so far and False when ``max_work`` stopped the search early.
+    ``counts`` holds the work done and the extensions the checker refused so far, updated in place.
+    Returns False when ``max_work`` stopped the search early.
     """
+    checker = index.checker
     states: list[State] = [start]
     keys: list[tuple[Hashable, ...]] = []
+    checks: list[Any] = [checker.begin(start[0]) if checker is not None else None]
     on_path = {start[0]}
     pending = [iter(index.successors.get(start, ()))]
     while pending:
         left = length - len(states)  # hops still to go after the next one
         for tail, edge_keys in pending[-1]:
-            work += 1
-            if work > max_work:
-                return work, False
+            counts[0] += 1
+            if counts[0] > max_work:
+                return False
             node = tail[0]
-            if node == target:
-                if left == 0:
-                    found.append(_signed_path([*states, tail], [*keys, edge_keys]))
-                    if len(found) == max_paths:
-                        return work, True
+            reaches = node == target and left == 0
+            if not reaches and (
+                node == target or left == 0 or node in on_path or distance.get(tail, left + 1) > left
+            ):
                 continue
-            if left == 0 or node in on_path or distance.get(tail, left + 1) > left:
+            check = None
+            if checker is not None:
+                check = checker.extend(checks[-1], node, tail[1], edge_keys)
+                if check is None:
+                    counts[1] += 1
+                    continue
+            if reaches:
+                hops = checker.hop_keys(check) if checker is not None else (*keys, edge_keys)
+                found.append(_signed_path([*states, tail], list(hops)))
+                if len(found) == max_paths:
+                    return True
                 continue
             states.append(tail)
             keys.append(edge_keys)
+            checks.append(check)
             on_path.add(node)
             pending.append(iter(index.successors.get(tail, ())))
             break
         else:
             pending.pop()
+            checks.pop()
             if keys:
                 keys.pop()
             on_path.discard(states.pop()[0])
-    return work, True
+    return True
 
 
 def _signed_path(states: list[State], keys: list[tuple[Hashable, ...]]) -> SignedPath:

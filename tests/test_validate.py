@@ -91,6 +91,7 @@ CASES = [
     ("citation-without-document.ttl", "mgkgid:fx-cite-orphan", "dcterms:identifier", "no dcterms:identifier"),
     ("citation-without-document.ttl", "mgkgid:fx-cite-orphan", "mgkg:sourceDocument", "not a mgkg:SourceDoc"),
     ("state-without-about.ttl", "mgkgid:fx-floating-state", "mgkg:about", "has no mgkg:about"),
+    ("negates-not-a-context.ttl", "mgkgid:fx-negating-state", "mgkg:negates", "must point to a mgkg:Context"),
 ]
 
 
