@@ -11,7 +11,10 @@ The rules, in order (README, "Ranking and corroboration"):
 3. Then the better supported: a path is as strong as its least supported step, and a step's support is
    the number of distinct source texts that state it (its own citations and those of corroborating
    summaries spanning it). A text's numbered references count as that text, once.
-4. Then fewer steps, then more distinct source texts, then more of the chapter's specific markers.
+4. Then the larger share of steps that cite a specific passage (one of the chapter's own source markers,
+   ``problem:N``), so that the chapter's step-by-step mechanism comes before an account that only a
+   whole-article citation supports.
+5. Then fewer steps, then more distinct source texts, then more of the chapter's specific markers.
 """
 
 from __future__ import annotations
@@ -146,26 +149,32 @@ def summary_sentence(summary: Corroboration) -> str:
 
 
 def rank_key(
-    context_match: bool, support: int, hops: int, sources: int, specific: int
-) -> tuple[int, int, int, int, int]:
-    """Sort key of a path: context match, then weakest-step support, fewer hops, more sources, markers.
+    context_match: bool, support: int, grounded: float, hops: int, sources: int, specific: int
+) -> tuple[int, int, float, int, int, int]:
+    """Sort key of a path: context match, weakest-step support, share of steps citing a specific passage,
+    then fewer hops, more sources, more markers.
 
-    >>> best = rank_key(False, 2, 7, 2, 5)
-    >>> best < rank_key(False, 1, 3, 2, 1) and rank_key(True, 1, 9, 1, 0) < best
+    >>> best = rank_key(False, 2, 1.0, 7, 2, 5)
+    >>> best < rank_key(False, 1, 1.0, 3, 2, 1) and rank_key(True, 1, 0.0, 9, 1, 0) < best
+    True
+    >>> rank_key(False, 1, 1.0, 7, 2, 5) < rank_key(False, 1, 0.0, 4, 1, 0)
     True
     """
-    return (0 if context_match else 1, -support, hops, -sources, -specific)
+    return (0 if context_match else 1, -support, -grounded, hops, -sources, -specific)
 
 
 def rank_paths(paths: Sequence[Path], context: Severity | None) -> list[Path]:
     """Fold summaries into the paths they summarise, rank what is left (stable) and number it from 1."""
 
-    def key(path: Path) -> tuple[int, int, int, int, int]:
+    def key(path: Path) -> tuple[int, int, float, int, int, int]:
         severities = {link.severity for step in path.steps for link in step.links}
         match = context is not None and context in severities
         cited = {*_citations(path.steps), *(c for s in path.corroboration for c in s.citations)}
         specific = sum(1 for c in {c.identifier for c in cited} if c.startswith(SPECIFIC_PREFIX))
-        return rank_key(match, path.support, path.hops, path.source_count, specific)
+        grounded = sum(
+            any(c.identifier.startswith(SPECIFIC_PREFIX) for c in step.citations) for step in path.steps
+        ) / max(path.hops, 1)
+        return rank_key(match, path.support, grounded, path.hops, path.source_count, specific)
 
     ordered = sorted(fold_summaries(paths), key=key)
     return [path.model_copy(update={"rank": rank}) for rank, path in enumerate(ordered, start=1)]

@@ -4,6 +4,7 @@ the fixture graph with rules added in Turtle only."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path as FilePath
 
@@ -14,9 +15,10 @@ from typer.testing import CliRunner
 
 from api.app import create_app
 from api.config import Settings
+from kg.answer import expand_json
 from kg.cli import app as cli
 from kg.explain import explain
-from kg.models import Explanation, ExplanationStatus, Path
+from kg.models import Corroboration, Explanation, ExplanationStatus, Path
 from kg.network import CausalNetwork, build_network
 from kg.resources import ontology_file
 from kg.store import load_asserted
@@ -66,7 +68,7 @@ def instances(rdf: Graph, cls: URIRef) -> set[str]:
     return {str(s) for c in classes for s in rdf.subjects(RDF.type, c)}
 
 
-def broken_rules(rdf: Graph, source: str, path: Path) -> list[str]:
+def broken_rules(rdf: Graph, source: str, path: Path | Corroboration) -> list[str]:
     """The rules an offered path breaks, re-derived from the links' own triples (not from kg.consistency)."""
     broken: list[str] = []
     links = [URIRef(link.iri) for step in path.steps for link in step.links]
@@ -191,22 +193,22 @@ def test_the_cli_answers_soundly() -> None:
     assert "(inconsistent)" in result.output
     assert "negates" in flat(result.output)
     result = runner.invoke(cli, ["why", "hypocalcemia", "--source", "magnesium replacement", "--json"])
-    answer = Explanation.model_validate_json(result.stdout)
+    answer = expand_json(json.loads(result.stdout))
     assert not answer.paths
 
 
 def test_why_over_http_answers_soundly(client: TestClient) -> None:
     body = client.get("/why", params={"finding": "low urinary magnesium", "source": "cisplatin"}).json()
-    answer = Explanation.model_validate(body)
+    answer = expand_json(body)
     assert answer.status is ExplanationStatus.INCONSISTENT
     assert "negates" in answer.message
     body = client.get("/why", params={"finding": "hypocalcemia", "context": "mild"}).json()
-    answer = Explanation.model_validate(body)
+    answer = expand_json(body)
     assert answer.paths
     assert not answer.contradicting
     assert not any(p.mechanism and p.mechanism.iri == iri("mech-pth-secretion") for p in answer.paths)
     body = client.get("/why", params={"finding": "hypocalcemia", "source": "magnesium replacement"}).json()
-    assert not Explanation.model_validate(body).paths
+    assert not expand_json(body).paths
 
 
 # --- the property: no offered path of the shipped graph breaks a rule ------------------------------------
@@ -223,7 +225,8 @@ def test_every_offered_path_holds_together(rdf: Graph, network: CausalNetwork, c
             if source == finding:
                 continue
             answer = explain(network, finding, source=source, context=context)  # type: ignore[arg-type]
-            for path in (*answer.paths, *answer.contradicting):
+            shown = (*answer.paths, *answer.contradicting)
+            for path in (*shown, *(summary for path in shown for summary in path.corroboration)):
                 offered += 1
                 assert path.steps[0].subject.iri == source
                 assert not broken_rules(rdf, source, path), (source, finding, path.explanation)
@@ -239,7 +242,10 @@ def fixture_network(*extra: str) -> CausalNetwork:
 
 
 def routes(answer: Explanation) -> list[list[str]]:
-    return [[step.object.iri.removeprefix(str(MGKGID)) for step in path.steps] for path in answer.paths]
+    """Every offered route, a path's corroborating summaries included (ranking folds them into the path)."""
+    offered = [path.steps for path in answer.paths]
+    offered += [summary.steps for path in answer.paths for summary in path.corroboration]
+    return [[step.object.iri.removeprefix(str(MGKGID)) for step in steps] for steps in offered]
 
 
 def test_a_negation_in_turtle_drops_the_path_that_needs_the_condition() -> None:
