@@ -226,7 +226,7 @@ def test_every_offered_path_holds_together(rdf: Graph, network: CausalNetwork, c
                 continue
             answer = explain(network, finding, source=source, context=context)  # type: ignore[arg-type]
             shown = (*answer.paths, *answer.contradicting)
-            for path in (*shown, *(summary for path in shown for summary in path.corroboration)):
+            for path in (*shown, *(summary for p in shown for summary in p.corroboration)):
                 offered += 1
                 assert path.steps[0].subject.iri == source
                 assert not broken_rules(rdf, source, path), (source, finding, path.explanation)
