@@ -121,6 +121,10 @@ class CausalNetwork:
         """Whether the node is a mgkg:ClinicalFinding."""
         return str(MGKG.ClinicalFinding) in self._nodes[iri].classes
 
+    def is_a(self, iri: str, cls: str) -> bool:
+        """Whether the node belongs to the mgkg class ``cls`` (an IRI), its subclasses included."""
+        return cls in self._nodes[iri].classes
+
     def link(self, u: str, v: str, key: str) -> LinkData:
         """The data of the link ``key`` from ``u`` to ``v``."""
         data: LinkData = self.graph.edges[u, v, key][LINK]
