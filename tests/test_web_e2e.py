@@ -167,6 +167,35 @@ def test_ask_about_hypocalcemia_and_explore_the_graph(server: str, browser: Brow
     page.close()
 
 
+def test_what_causes_it_lists_the_causes_with_advice(server: str, browser: Browser) -> None:
+    answer: dict[str, Any] = json.loads(_get(f"{server}/causes?finding=high%20urinary%20magnesium"))
+    page = browser.new_page(viewport={"width": 1360, "height": 1000})
+    elsewhere = _watch_hosts(page, server)
+    page.goto(f"{server}/")
+    page.check("input[name='question'][value='causes']")
+    _ask(page, "high urinary magnesium")
+    shown = page.inner_text("#mechanisms")
+    assert answer["causes"], "the chapter names renal causes of high urinary magnesium"
+    for cause in answer["causes"]:
+        assert cause["cause"]["label"] in shown
+    advice = page.inner_text("#advice")
+    for recommendation in answer["recommendations"]:
+        assert recommendation["text"][:40] in advice
+        assert recommendation["citations"][0]["identifier"] in advice
+    assert "question=causes" in page.url, "the address says which question was asked"
+
+    why: dict[str, Any] = json.loads(_get(f"{server}/why?finding=hypocalcemia"))
+    page.check("input[name='question'][value='why']")
+    _ask(page, "hypocalcemia")
+    page.wait_for_selector("#advice .recommendation")
+    advice = page.inner_text("#advice")
+    assert why["recommendations"]
+    for recommendation in why["recommendations"]:
+        assert recommendation["text"][:40] in advice
+    assert not elsewhere, f"the page requested other hosts: {elsewhere}"
+    page.close()
+
+
 def test_sparql_box_runs_named_and_written_queries(server: str, browser: Browser) -> None:
     page = browser.new_page()
     page.goto(f"{server}/")

@@ -44,6 +44,12 @@ async function problemText(response) {
   }
 }
 
+function endpoint() {
+  // "why?" asks /why (how hypomagnesemia leads to the finding), "what causes it?" asks /causes.
+  const chosen = document.querySelector('input[name="question"]:checked');
+  return chosen && chosen.value === "causes" ? "/causes" : "/why";
+}
+
 function askParams(format) {
   const params = new URLSearchParams({ finding: $("#finding").value.trim() });
   const context = document.querySelector('input[name="context"]:checked').value;
@@ -61,9 +67,12 @@ async function ask(event) {
   const finding = $("#finding").value.trim();
   if (!finding) return;
   const status = $("#status");
-  setStatus(status, `Explaining ${finding}…`);
-  history.replaceState(null, "", `/?${askParams().toString()}`);
-  const answer = await fetch(`/why?${askParams()}`, { headers: { Accept: "application/json" } });
+  const path = endpoint();
+  setStatus(status, path === "/causes" ? `Looking for causes of ${finding}…` : `Explaining ${finding}…`);
+  const shown = askParams();
+  if (path === "/causes") shown.set("question", "causes");
+  history.replaceState(null, "", `/?${shown.toString()}`);
+  const answer = await fetch(`${path}?${askParams()}`, { headers: { Accept: "application/json" } });
   if (!answer.ok) {
     setStatus(status, await problemText(answer), true);
     return;
@@ -71,7 +80,9 @@ async function ask(event) {
   const explanation = await answer.json();
   state.explanation = explanation;
   setStatus(status, explanation.message || explanation.question || "");
-  showMechanisms(explanation);
+  if (path === "/causes") showCauses(explanation);
+  else showMechanisms(explanation);
+  showAdvice(explanation.recommendations || [], explanation);
   showDownloads();
   await drawGraph();
 }
@@ -79,7 +90,7 @@ async function ask(event) {
 async function drawGraph() {
   const graph = $("#graph");
   const [svgResponse, cyResponse] = await Promise.all([
-    fetch(`/why?${askParams("svg")}`), fetch(`/why?${askParams("cyjs")}`),
+    fetch(`${endpoint()}?${askParams("svg")}`), fetch(`${endpoint()}?${askParams("cyjs")}`),
   ]);
   if (cyResponse.ok) {
     const cy = await cyResponse.json();
@@ -342,9 +353,56 @@ function showMechanisms(explanation) {
   )));
 }
 
+function pathItem(path, label) {
+  const item = el("div", { class: "path" });
+  const context = path.context && path.context.severity ? el("span", { class: "badge" }, path.context.severity) : null;
+  item.append(
+    el("span", { class: `badge ${path.net_sign > 0 ? "up" : "down"}` }, `${label} · ${path.hops} steps`),
+    context, " ", path.explanation, " ",
+    el("button", { type: "button", class: "show", onclick: () => highlight(path, item) }, "show"),
+  );
+  return item;
+}
+
+function showCauses(answer) {
+  // The answer of /causes: each cause (ranked) with its cited paths to the finding.
+  const box = $("#mechanisms");
+  const causes = answer.causes || [];
+  if (!causes.length) {
+    box.replaceChildren(el("p", { class: "hint" }, answer.message || "Nothing in the graph causes this finding."));
+    return;
+  }
+  box.replaceChildren(...causes.map((cause) => el("div", { class: "mechanism cause" },
+    el("h3", {}, `${cause.rank}. ${cause.cause.label}`, " ", el("span", { class: "badge" }, cause.kind)),
+    cause.paths.map((path) => pathItem(path, `#${path.rank}`)),
+  )));
+}
+
+function showAdvice(recommendations, answer) {
+  // What the sources advise, in their order, with why (rationale), the paths that show it, citations.
+  const box = $("#advice");
+  if (!recommendations.length) {
+    box.replaceChildren(el("p", { class: "hint" }, "The sources give no advice for this answer."));
+    return;
+  }
+  const paths = new Map((answer.paths || []).map((p) => [p.rank, p]));
+  box.replaceChildren(el("ol", { class: "advice-list" }, recommendations.map((rec) => {
+    const markers = [...new Set((rec.citations || []).map((c) => c.identifier))].map((i) => `[${i}]`).join("");
+    const against = (rec.cautions_against || []).map((n) => n.label).join(", ");
+    const why = (rec.rationale || []).map((r) => r.label).join("; ");
+    const see = (rec.paths || []).filter((rank) => paths.has(rank)).map((rank) => `#${rank}`).join(", ");
+    return el("li", { class: "recommendation" },
+      rec.text, " ",
+      against ? el("span", { class: "caution" }, `Not enough on its own: ${against}. `) : null,
+      why ? el("span", { class: "why" }, `Why: ${why}. `) : null,
+      see ? el("span", { class: "see" }, `See path ${see}. `) : null,
+      el("span", { class: "cite" }, markers));
+  })));
+}
+
 function showDownloads() {
   const links = FORMATS.map(([format, name]) =>
-    el("a", { href: `/why?${askParams(format)}`, download: `${$("#finding").value.trim() || "answer"}.${format === "mermaid" ? "mmd" : format}` }, name));
+    el("a", { href: `${endpoint()}?${askParams(format)}`, download: `${$("#finding").value.trim() || "answer"}.${format === "mermaid" ? "mmd" : format}` }, name));
   $("#download-links").replaceChildren(...links);
   $("#downloads").hidden = false;
 }
@@ -470,6 +528,8 @@ function start() {
     const context = params.get("context") || "";
     const radio = document.querySelector(`input[name="context"][value="${CSS.escape(context)}"]`);
     if (radio) radio.checked = true;
+    const question = document.querySelector(`input[name="question"][value="${CSS.escape(params.get("question") || "why")}"]`);
+    if (question) question.checked = true;
     ask();
   }
 }
