@@ -87,7 +87,9 @@ class CausesCache:
                 "application/graphml+xml": {},
             }
         },
+        400: {"description": "Unknown format= (the problem lists the formats)."},
         404: {"description": "Unknown finding; the problem lists the closest names."},
+        406: {"description": "The Accept header allows none of the formats served."},
         422: {"description": "Bad parameters (e.g. context=medium, max_hops=0)."},
     },
 )
