@@ -104,6 +104,8 @@ def test_pictures_carry_the_recommendations(client: TestClient) -> None:
     assert dot.status_code == 200
     assert "mgkg_recommendations" in dot.text
     assert "shape=note" in dot.text
+    exported = client.get("/export", params={"finding": "hypocalcemia", "format": "dot"})
+    assert exported.text == dot.text, "GET /export draws the same answer, advice included"
     graphml = client.get(
         "/why", params={"finding": "hypocalcemia"}, headers={"Accept": "application/graphml+xml"}
     )
