@@ -103,7 +103,7 @@ def load_recommendations(graph: Graph, network: CausalNetwork) -> Recommendation
                     _node(graph, network, o) for o in _objects(graph, subject, MGKG.cautionsAgainst)
                 ),
                 applies_to=tuple(_ref(graph, o) for o in applies),
-                rationale=tuple(_ref(graph, o) for o in _objects(graph, subject, MGKG.rationale)),
+                rationale=tuple(_ref(graph, o) for o in _mechanisms_first(graph, subject)),
                 citations=tuple(
                     sorted(
                         {_citation(graph, c) for c in _objects(graph, subject, MGKG.citation)},
@@ -144,6 +144,12 @@ def describe(recommendation: Recommendation, paths: Mapping[int, str] | None = N
         line += f" See {', '.join(shown)}."
     markers = citation_markers(recommendation.citations)
     return f"{line} {markers}" if markers else line
+
+
+def _mechanisms_first(graph: Graph, subject: Node) -> list[URIRef]:
+    """A recommendation's rationale: the mechanisms first (the reason in short), then the causal links."""
+    found = _objects(graph, subject, MGKG.rationale)
+    return sorted(found, key=lambda iri: (MGKG.Mechanism not in set(graph.objects(iri, RDF.type)), str(iri)))
 
 
 def _objects(graph: Graph, subject: Node, prop: URIRef) -> list[URIRef]:
