@@ -80,6 +80,7 @@ async function ask(event) {
   const explanation = await answer.json();
   state.explanation = explanation;
   setStatus(status, explanation.message || explanation.question || "");
+  $("#mechanisms-title").textContent = path === "/causes" ? "Causes" : "Mechanisms";
   if (path === "/causes") showCauses(explanation);
   else showMechanisms(explanation);
   showAdvice(explanation.recommendations || [], explanation);
