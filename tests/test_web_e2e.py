@@ -176,6 +176,7 @@ def test_what_causes_it_lists_the_causes_with_advice(server: str, browser: Brows
     _ask(page, "high urinary magnesium")
     shown = page.inner_text("#mechanisms")
     assert page.inner_text("#mechanisms-title") == "Causes"
+    assert "null" not in shown
     assert answer["causes"], "the chapter names renal causes of high urinary magnesium"
     for cause in answer["causes"]:
         assert cause["cause"]["label"] in shown

@@ -357,11 +357,12 @@ function showMechanisms(explanation) {
 function pathItem(path, label) {
   const item = el("div", { class: "path" });
   const context = path.context && path.context.severity ? el("span", { class: "badge" }, path.context.severity) : null;
-  item.append(
+  const parts = [
     el("span", { class: `badge ${path.net_sign > 0 ? "up" : "down"}` }, `${label} · ${path.hops} steps`),
     context, " ", path.explanation, " ",
     el("button", { type: "button", class: "show", onclick: () => highlight(path, item) }, "show"),
-  );
+  ];
+  item.append(...parts.filter((part) => part !== null));  // DOM append would print a null as "null"
   return item;
 }
 
