@@ -21,13 +21,17 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from api.config import Settings
 from api.deps import STATE_KEY, ServiceState
 from api.errors import PROBLEM_JSON, install_error_handlers
-from api.routes import export, health, pages, queries, rest, sparql, why
+from api.routes import causes, export, health, pages, queries, rest, sparql, why
 from kg.backends import StoreSpec, open_store
+from kg.recommend import load_recommendations
 from kg.vocab import VERSION
 
 DESCRIPTION = """Why does magnesium deficiency produce its findings? Every causal step carries its source.
 
-* `GET /why?finding=hypocalcemia`: ranked, signed, cited paths grouped by mechanism.
+* `GET /why?finding=hypocalcemia`: ranked, signed, cited paths grouped by mechanism, with what the
+  sources advise (recommendations).
+* `GET /causes?finding=high urinary magnesium`: the etiologies, drugs, disorders and loss routes a
+  finding can come from, each with its cited paths.
 * `GET /findings`, `/entities/{id}`, `/links/{id}`, `/citations`, `/justify`: the graph as resources.
 * `/sparql`: SPARQL 1.1 Protocol, read-only, over the asserted and inferred named graphs.
 * `GET /queries`: named SPARQL queries, run with bound parameters.
@@ -114,13 +118,15 @@ async def build_state(settings: Settings) -> ServiceState:
         )
     network = await anyio.to_thread.run_sync(lambda: kg.network)
     await anyio.to_thread.run_sync(network.signed_index)  # built once here, not by the first /why
+    advice = await anyio.to_thread.run_sync(load_recommendations, kg.asserted.graph, network)
     state = ServiceState(
         settings=settings,
         kg=kg,
         sparql=engine,
         store=info,
         catalog=rest.build_catalog(network),
-        why_cache=why.WhyCache(network, settings.why_cache_size),
+        why_cache=why.WhyCache(network, settings.why_cache_size, advice),
+        causes_cache=causes.CausesCache(network, advice, settings.why_cache_size),
     )
     # The graph is hundreds of thousands of long-lived objects that never become garbage; moving them
     # out of the collector's reach keeps full collections (tens of ms each) out of request latency.
@@ -151,7 +157,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     install_error_handlers(app)
-    for module in (health, why, rest, sparql, queries, export, pages):
+    for module in (health, why, causes, rest, sparql, queries, export, pages):
         app.include_router(module.router)
     app.add_middleware(BodyLimitMiddleware, limit=config.max_request_bytes)
     return app

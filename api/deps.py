@@ -13,6 +13,7 @@ from kg.graph import KnowledgeGraph
 from kg.sparql import QueryEngine
 
 if TYPE_CHECKING:
+    from api.routes.causes import CausesCache
     from api.routes.rest import Catalog
     from api.routes.why import WhyCache
 
@@ -20,7 +21,7 @@ if TYPE_CHECKING:
 @dataclass(frozen=True)
 class ServiceState:
     """What the lifespan builds once and every request reads: never rebuilt, never mutated per request
-    (the /why cache is the one exception, and it only memoizes answers of an immutable graph)."""
+    (the /why and /causes caches are the exception, and they only memoize answers of an immutable graph)."""
 
     settings: Settings
     kg: KnowledgeGraph
@@ -28,6 +29,7 @@ class ServiceState:
     store: StoreInfo
     catalog: Catalog
     why_cache: WhyCache
+    causes_cache: CausesCache
 
 
 STATE_KEY = "mgkg"

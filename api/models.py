@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from kg.answer import ExplanationDocument
+from kg.answer import CausesDocument, ExplanationDocument
 from kg.models import Citation, Context, LinkRef, NodeRef, Ref
 from kg.named_queries import QueryParameter
 
@@ -34,6 +34,12 @@ class WhyResponse(ExplanationDocument):
     """The answer of GET /why: ranked paths whose steps, nodes, links and citations sit once each in
     top-level tables (`steps`, `nodes`, `links`, `mechanism_refs`, `citations`, `documents`) and are
     referred to by key. `kg.answer.expand` turns it back into a `kg.Explanation`."""
+
+
+class CausesResponse(CausesDocument):
+    """The answer of GET /causes: ranked causes whose paths refer to the same top-level tables as /why
+    (`steps`, `nodes`, `links`, `mechanism_refs`, `citations`, `documents`). `kg.answer.expand_causes`
+    turns it back into a `kg.causes.Causes`."""
 
 
 class LinkResponse(_Response):

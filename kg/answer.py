@@ -13,6 +13,7 @@ from typing import Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from kg.causes import Cause, CauseKind, Causes, CausesStatus
 from kg.models import (
     Citation,
     Context,
@@ -24,6 +25,7 @@ from kg.models import (
     MechanismGroup,
     NodeRef,
     Path,
+    Recommendation,
     Ref,
     Severity,
     Step,
@@ -107,6 +109,25 @@ class GroupEntry(_Entry):
     paths: tuple[int, ...] = Field(description="Ranks of the group's paths in `paths`.")
 
 
+class RecommendationEntry(_Entry):
+    """What the sources advise, once: its wording and order, node and citation keys, why it is here."""
+
+    iri: str = Field(description="The recommendation's IRI.")
+    curie: str = Field(description="The recommendation's CURIE, e.g. 'mgkgid:rec-mg-first-hypocalcemia'.")
+    label: str = Field(description="A short name of the advice.")
+    text: str = Field(description="The advice in the curators' words.")
+    order: int = Field(description="Where the sources give it (1 first).")
+    recommends: tuple[str, ...] = Field(default=(), description="Keys into `nodes`: what it advises.")
+    cautions_against: tuple[str, ...] = Field(
+        default=(), description="Keys into `nodes`: what it says does not work on its own."
+    )
+    applies_to: tuple[Ref, ...] = Field(description="The findings, states and mechanisms it is for.")
+    rationale: tuple[Ref, ...] = Field(default=(), description="The mechanisms or links that explain why.")
+    citations: tuple[str, ...] = Field(description="Keys into `citations`.")
+    matched: tuple[Ref, ...] = Field(default=(), description="Which of applies_to this answer involves.")
+    paths: tuple[int, ...] = Field(default=(), description="Ranks of the paths that show why.")
+
+
 class ExplanationDocument(_Entry):
     """The answer to a why-question as JSON: ranked paths that refer to top-level tables by key."""
 
@@ -119,6 +140,9 @@ class ExplanationDocument(_Entry):
     paths: tuple[PathEntry, ...]
     mechanisms: tuple[GroupEntry, ...]
     contradicting: tuple[PathEntry, ...] = ()
+    recommendations: tuple[RecommendationEntry, ...] = Field(
+        default=(), description="What the sources advise for this answer, in the sources' order."
+    )
     max_hops: int
     max_paths: int
     nodes: dict[str, NodeRef] = Field(description="Every node of the answer, by CURIE.")
@@ -130,6 +154,42 @@ class ExplanationDocument(_Entry):
         " first use: the answer's numbered reference list."
     )
     documents: dict[str, DocumentEntry] = Field(description="Every cited document, by IRI.")
+
+
+class CauseEntry(_Entry):
+    """A cause of the finding, ranked, with its paths (which cite the document's tables by key)."""
+
+    rank: int = Field(description="1-based position among the causes.")
+    cause: str = Field(description="Key into `nodes`.")
+    kind: CauseKind = Field(description="drug, genetic disorder, loss route, or another etiology.")
+    paths: tuple[PathEntry, ...] = Field(description="Its paths to the finding, ranked as /why ranks them.")
+    hops: int = Field(description="Steps of the best path.")
+    citation_count: int = Field(description="Distinct citations of the best path.")
+    explanation: str = Field(description="The best path's paragraph, with [citation] markers.")
+
+
+class CausesDocument(_Entry):
+    """The answer of /causes as JSON: ranked causes whose paths refer to top-level tables by key."""
+
+    question: str
+    finding: str = Field(description="Key into `nodes`.")
+    context: Severity | None
+    status: CausesStatus
+    message: str
+    causes: tuple[CauseEntry, ...]
+    recommendations: tuple[RecommendationEntry, ...] = ()
+    max_hops: int
+    max_paths: int
+    nodes: dict[str, NodeRef] = Field(description="Every node of the answer, by CURIE.")
+    links: dict[str, LinkRef] = Field(description="Every causal link behind a step, by CURIE.")
+    mechanism_refs: dict[str, Ref] = Field(description="Every mechanism named, by CURIE.")
+    steps: dict[str, StepEntry] = Field(description="Every step, by id ('s1', ...), in order of use.")
+    citations: dict[str, CitationEntry] = Field(description="Every citation, by key, in order of first use.")
+    documents: dict[str, DocumentEntry] = Field(description="Every cited document, by IRI.")
+
+
+Document = ExplanationDocument | CausesDocument
+"""Either kind of answer document: both carry the same tables."""
 
 
 class _Tables:
@@ -199,6 +259,33 @@ class _Tables:
             self.steps[self.step_keys[entry]] = entry
         return self.step_keys[entry]
 
+    def fields(self) -> dict[str, object]:
+        """The filled tables, as the keyword arguments of a document."""
+        return {
+            "nodes": self.nodes,
+            "links": self.links,
+            "mechanism_refs": self.mechanisms,
+            "steps": self.steps,
+            "citations": self.citations,
+            "documents": self.documents,
+        }
+
+    def recommendation(self, advice: Recommendation) -> RecommendationEntry:
+        return RecommendationEntry(
+            iri=advice.iri,
+            curie=advice.curie,
+            label=advice.label,
+            text=advice.text,
+            order=advice.order,
+            recommends=tuple(self.node(node) for node in advice.recommends),
+            cautions_against=tuple(self.node(node) for node in advice.cautions_against),
+            applies_to=advice.applies_to,
+            rationale=advice.rationale,
+            citations=tuple(self.citation(c) for c in advice.citations),
+            matched=advice.matched,
+            paths=advice.paths,
+        )
+
     def path(self, path: Path) -> PathEntry:
         return PathEntry(
             rank=path.rank,
@@ -235,6 +322,7 @@ def compact(explanation: Explanation) -> ExplanationDocument:
         GroupEntry(mechanism=tables.mechanism(group.mechanism), paths=tuple(p.rank for p in group.paths))
         for group in explanation.mechanisms
     )
+    recommendations = tuple(tables.recommendation(advice) for advice in explanation.recommendations)
     return ExplanationDocument(
         question=explanation.question,
         source=source,
@@ -245,18 +333,44 @@ def compact(explanation: Explanation) -> ExplanationDocument:
         paths=paths,
         mechanisms=groups,
         contradicting=contradicting,
+        recommendations=recommendations,
         max_hops=explanation.max_hops,
         max_paths=explanation.max_paths,
-        nodes=tables.nodes,
-        links=tables.links,
-        mechanism_refs=tables.mechanisms,
-        steps=tables.steps,
-        citations=tables.citations,
-        documents=tables.documents,
+        **tables.fields(),  # type: ignore[arg-type]
     )
 
 
-def expand_citation(document: ExplanationDocument, key: str) -> Citation:
+def compact_causes(answer: Causes) -> CausesDocument:
+    """The JSON shape of a /causes answer: each node, step and citation once, as in ``compact``."""
+    tables = _Tables()
+    finding = tables.node(answer.finding)
+    causes = tuple(
+        CauseEntry(
+            rank=cause.rank,
+            cause=tables.node(cause.cause),
+            kind=cause.kind,
+            paths=tuple(tables.path(path) for path in cause.paths),
+            hops=cause.hops,
+            citation_count=cause.citation_count,
+            explanation=cause.explanation,
+        )
+        for cause in answer.causes
+    )
+    return CausesDocument(
+        question=answer.question,
+        finding=finding,
+        context=answer.context,
+        status=answer.status,
+        message=answer.message,
+        causes=causes,
+        recommendations=tuple(tables.recommendation(advice) for advice in answer.recommendations),
+        max_hops=answer.max_hops,
+        max_paths=answer.max_paths,
+        **tables.fields(),  # type: ignore[arg-type]
+    )
+
+
+def expand_citation(document: Document, key: str) -> Citation:
     """The full Citation behind a key of ``document.citations``."""
     entry = document.citations[key]
     source = document.documents.get(entry.document) if entry.document is not None else None
@@ -270,7 +384,7 @@ def expand_citation(document: ExplanationDocument, key: str) -> Citation:
     )
 
 
-def expand_step(document: ExplanationDocument, key: str) -> Step:
+def expand_step(document: Document, key: str) -> Step:
     """The full Step behind a key of ``document.steps``."""
     entry = document.steps[key]
     return Step(
@@ -289,11 +403,11 @@ def expand_step(document: ExplanationDocument, key: str) -> Step:
     )
 
 
-def _mechanism(document: ExplanationDocument, key: str | None) -> Ref | None:
+def _mechanism(document: Document, key: str | None) -> Ref | None:
     return document.mechanism_refs[key] if key is not None else None
 
 
-def _expand_path(document: ExplanationDocument, entry: PathEntry) -> Path:
+def _expand_path(document: Document, entry: PathEntry) -> Path:
     return Path(
         rank=entry.rank,
         mechanism=_mechanism(document, entry.mechanism),
@@ -316,6 +430,23 @@ def _expand_path(document: ExplanationDocument, entry: PathEntry) -> Path:
             )
             for summary in entry.corroboration
         ),
+    )
+
+
+def _expand_recommendation(document: Document, entry: RecommendationEntry) -> Recommendation:
+    return Recommendation(
+        iri=entry.iri,
+        curie=entry.curie,
+        label=entry.label,
+        text=entry.text,
+        order=entry.order,
+        recommends=tuple(document.nodes[key] for key in entry.recommends),
+        cautions_against=tuple(document.nodes[key] for key in entry.cautions_against),
+        applies_to=entry.applies_to,
+        rationale=entry.rationale,
+        citations=tuple(expand_citation(document, key) for key in entry.citations),
+        matched=entry.matched,
+        paths=entry.paths,
     )
 
 
@@ -343,6 +474,38 @@ def expand(document: ExplanationDocument) -> Explanation:
             for group in document.mechanisms
         ),
         contradicting=tuple(_expand_path(document, entry) for entry in document.contradicting),
+        recommendations=tuple(_expand_recommendation(document, entry) for entry in document.recommendations),
+        max_hops=document.max_hops,
+        max_paths=document.max_paths,
+    )
+
+
+def expand_causes_json(data: object) -> Causes:
+    """The Causes behind a decoded JSON answer (of GET /causes or `mgkg causes --json`); validates it."""
+    return expand_causes(CausesDocument.model_validate(data))
+
+
+def expand_causes(document: CausesDocument) -> Causes:
+    """The Causes a /causes JSON answer stands for (``expand_causes(compact_causes(c)) == c``)."""
+    return Causes(
+        question=document.question,
+        finding=document.nodes[document.finding],
+        context=document.context,
+        status=document.status,
+        message=document.message,
+        causes=tuple(
+            Cause(
+                rank=entry.rank,
+                cause=document.nodes[entry.cause],
+                kind=entry.kind,
+                paths=tuple(_expand_path(document, path) for path in entry.paths),
+                hops=entry.hops,
+                citation_count=entry.citation_count,
+                explanation=entry.explanation,
+            )
+            for entry in document.causes
+        ),
+        recommendations=tuple(_expand_recommendation(document, entry) for entry in document.recommendations),
         max_hops=document.max_hops,
         max_paths=document.max_paths,
     )

@@ -60,7 +60,8 @@ def causal_view_query(graphs: Iterable[str] = MGKG_GRAPHS) -> str:
 
     From every graph of ``graphs`` but the inferred one (their merge is the query's default graph):
     every ``mgkg:CausalLink`` with all its statements, its citations, their documents, its mechanisms
-    and contexts, and the class tree; for the nodes the links join (and the entities their states are
+    and contexts, every ``mgkg:Recommendation`` with its citations and the mechanisms it names, and the
+    class tree; for the nodes the links join (and the entities their states are
     about or that enable them), their labels, synonyms, definitions, kinds, standard identifiers and
     ``mgkg:about``, looked up by property so that a hub's other edges are never scanned (a loaded
     Hetionet-sized graph keeps its millions of plain edges in the store, for SPARQL). Nodes of the
@@ -85,6 +86,15 @@ WHERE {{
       ?link a mgkg:CausalLink .
       {{ ?link mgkg:citation ?s }} UNION {{ ?link mgkg:citation/mgkg:sourceDocument ?s }}
       UNION {{ ?link mgkg:mechanism|mgkg:tissue|mgkg:condition ?s }}
+    }} }}
+    ?s ?p ?o
+  }}
+  UNION {{ ?s a mgkg:Recommendation ; ?p ?o }}
+  UNION {{
+    {{ SELECT DISTINCT ?s WHERE {{
+      ?rec a mgkg:Recommendation .
+      {{ ?rec mgkg:citation ?s }} UNION {{ ?rec mgkg:citation/mgkg:sourceDocument ?s }}
+      UNION {{ ?rec mgkg:appliesTo|mgkg:forProblem|mgkg:rationale ?s . ?s a mgkg:Mechanism }}
     }} }}
     ?s ?p ?o
   }}

@@ -135,8 +135,26 @@ def to_dot(graph: nx.MultiDiGraph) -> str:
             f"tooltip={_quote(tooltip)}, labeltooltip={_quote(tooltip)}, "
             f"{_EDGE_STYLES[data['sign']]}{style}];"
         )
+    note = graph.graph.get("recommendations")
+    if note:
+        lines.append(
+            f"  mgkg_recommendations [id=mgkg_recommendations, class=recommendations, shape=note, "
+            f'style=filled, fillcolor="#fffbeb", color="#92400e", fontsize=10, '
+            f"label={_note_label(str(note))}, tooltip={_quote(str(note))}];"
+        )
     lines.append("}")
     return "\n".join(lines) + "\n"
+
+
+def _note_label(note: str, width: int = 60) -> str:
+    r"""The note as a quoted DOT label: lines wrapped and left-aligned (Graphviz's ``\l`` line ends).
+
+    >>> print(_note_label('Advice:\nGive "magnesium".'))
+    "Advice:\lGive \"magnesium\".\l"
+    """
+    wrapped = [part for line in note.split("\n") for part in textwrap.wrap(line, width=width) or [""]]
+    escaped = [part.replace("\\", "\\\\").replace('"', '\\"') for part in wrapped]
+    return '"' + "".join(f"{part}\\l" for part in escaped) + '"'
 
 
 def to_graphml(graph: nx.MultiDiGraph) -> str:

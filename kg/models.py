@@ -165,6 +165,34 @@ class MechanismGroup(_Value):
     paths: tuple[Path, ...]
 
 
+class Recommendation(_Value):
+    """What the sources say to do (a mgkg:Recommendation), as an answer carries it, with its citations.
+
+    Selected by kg.recommend for the answer's finding and for the nodes and mechanisms of its paths;
+    ``matched`` says which of ``applies_to`` the answer involves and ``paths`` the ranks of the paths
+    that involve them (or its ``rationale``), so a reader can see why it is there.
+    """
+
+    iri: str = Field(description="The recommendation's IRI.")
+    curie: str = Field(description="The recommendation's CURIE, e.g. 'mgkgid:rec-mg-first-hypocalcemia'.")
+    label: str = Field(description="A short name of the advice.")
+    text: str = Field(description="The advice in the curators' words (mgkg:recommendationText).")
+    order: int = Field(description="Where the sources give it (mgkg:sourceOrder, 1 first); answers keep it.")
+    recommends: tuple[NodeRef, ...] = Field(default=(), description="The interventions or tests advised.")
+    cautions_against: tuple[NodeRef, ...] = Field(
+        default=(), description="Interventions the advice says do not work on their own (calcium alone)."
+    )
+    applies_to: tuple[Ref, ...] = Field(description="The findings, states and mechanisms it is for.")
+    rationale: tuple[Ref, ...] = Field(
+        default=(), description="The mechanisms or causal links that explain why it is needed."
+    )
+    citations: tuple[Citation, ...] = Field(description="Where the sources give the advice.")
+    matched: tuple[Ref, ...] = Field(default=(), description="Which of applies_to this answer involves.")
+    paths: tuple[int, ...] = Field(
+        default=(), description="Ranks of this answer's paths through what it applies to or its rationale."
+    )
+
+
 class ExplanationStatus(StrEnum):
     """Why an explanation has the paths it has (or has none)."""
 
@@ -198,3 +226,8 @@ class Explanation(_Value):
     )
     max_hops: int = Field(description="The longest path searched, in steps.")
     max_paths: int = Field(description="The most paths searched for.")
+    recommendations: tuple[Recommendation, ...] = Field(
+        default=(),
+        description="What the sources advise for the finding and the mechanisms of its paths, in the sources'"
+        " order (kg.recommend).",
+    )

@@ -128,6 +128,10 @@ class CausalNetwork:
         """Whether the node is a mgkg:ClinicalFinding."""
         return str(MGKG.ClinicalFinding) in self._nodes[iri].classes
 
+    def is_a(self, iri: str, cls: str) -> bool:
+        """Whether the node belongs to the mgkg class ``cls`` (an IRI), its subclasses included."""
+        return cls in self._nodes[iri].classes
+
     def link(self, u: str, v: str, key: str) -> LinkData:
         """The data of the link ``key`` from ``u`` to ``v``."""
         data: LinkData = self.graph.edges[u, v, key][LINK]
@@ -327,7 +331,8 @@ def _kind(types: list[Node], ancestors: Mapping[Node, frozenset[Node]]) -> str:
     return str(best).rsplit("#", 1)[-1]
 
 
-def _citation(graph: Graph, node: Node) -> Citation:
+def read_citation(graph: Graph, node: Node) -> Citation:
+    """The Citation a ``mgkg:Citation`` node of ``graph`` stands for, with its document's names."""
     document = graph.value(node, MGKG.sourceDocument)
     title = None
     if document is not None:
@@ -354,7 +359,7 @@ def _link_data(graph: Graph, link: URIRef, sign: int) -> LinkData:
         conditions=tuple(sorted(_label(graph, c) for c in graph.objects(link, MGKG.condition))),
     )
     citations = tuple(
-        sorted({_citation(graph, c) for c in graph.objects(link, MGKG.citation)}, key=_citation_order)
+        sorted({read_citation(graph, c) for c in graph.objects(link, MGKG.citation)}, key=_citation_order)
     )
     return LinkData(
         ref=LinkRef(iri=str(link), curie=_curie(link), label=_label(graph, link), severity=context.severity),

@@ -8,7 +8,8 @@ Edge attributes: ``id``, ``label`` ('increases' / 'decreases'), ``symbol`` ('+' 
 ``polarity``, ``severity``, ``tissues``, ``conditions``, ``context_dependent``, ``citations``,
 ``citation_count``, ``citation_details``, ``mechanisms``, ``links``, ``evidence_types``,
 ``evidence_summary``, ``curator_inference``. One edge stands for one step: the links with the same
-cause, effect and sign, merged as the path search merges them.
+cause, effect and sign, merged as the path search merges them. The graph attribute ``recommendations``
+(when an answer has any) holds what the sources advise, as text that DOT draws as a note.
 """
 
 from __future__ import annotations
@@ -20,10 +21,11 @@ from typing import TYPE_CHECKING, Final
 
 import networkx as nx
 
-from kg.models import Citation, Context, Explanation, NodeRef, Severity
+from kg.models import Citation, Context, Explanation, NodeRef, Recommendation, Severity
 from kg.wording import cite
 
 if TYPE_CHECKING:
+    from kg.causes import Causes
     from kg.network import CausalNetwork
 
 MINUS: Final = "\N{MINUS SIGN}"
@@ -193,6 +195,58 @@ def explanation_graph(explanation: Explanation) -> nx.MultiDiGraph:
                 step.curator_inference,
             )
     _add_edges(graph, drafts.values())
+    if explanation.recommendations:
+        graph.graph["recommendations"] = recommendations_note(explanation.recommendations)
+    return graph
+
+
+def recommendations_note(recommendations: Iterable[Recommendation]) -> str:
+    r"""The recommendations of an answer as the text of the picture's note, one numbered line each.
+
+    >>> from kg.models import Citation, Ref
+    >>> rec = Recommendation(iri="r", curie="r", label="r", text="Give magnesium.", order=1,
+    ...     applies_to=(Ref(iri="f", curie="f", label="f"),), citations=(Citation(identifier="problem:1"),))
+    >>> recommendations_note([rec])
+    'What the sources advise:\n1. Give magnesium. [problem:1]'
+    """
+    lines = ["What the sources advise:"]
+    for number, recommendation in enumerate(recommendations, start=1):
+        markers = "".join(f"[{i}]" for i in dict.fromkeys(c.identifier for c in recommendation.citations))
+        lines.append(f"{number}. {recommendation.text} {markers}".rstrip())
+    return "\n".join(lines)
+
+
+def causes_graph(answer: Causes) -> nx.MultiDiGraph:
+    """The picture graph of a causes answer: every step of every path from each cause to the finding.
+
+    The finding has the role 'finding' and each cause the role 'source'; an edge lists the mechanisms of
+    the paths through it. The recommendations go in the graph's note, as for an explanation.
+    """
+    graph = nx.MultiDiGraph(title=answer.question)
+    graph.graph["finding"] = answer.finding.iri
+    _add_node(graph, answer.finding, "finding")
+    drafts: dict[tuple[str, str, int], _EdgeDraft] = {}
+    for cause in answer.causes:
+        _add_node(graph, cause.cause, "source")
+        for path in cause.paths:
+            mechanisms = [path.mechanism.label] if path.mechanism is not None else []
+            for step in path.steps:
+                _add_node(graph, step.subject)
+                _add_node(graph, step.object)
+                key = (step.subject.iri, step.object.iri, step.sign)
+                draft = drafts.setdefault(key, _EdgeDraft(*key))
+                draft.add(
+                    step.context,
+                    step.citations,
+                    mechanisms,
+                    (link.curie for link in step.links),
+                    step.evidence_types,
+                    step.evidence_summary,
+                    step.curator_inference,
+                )
+    _add_edges(graph, drafts.values())
+    if answer.recommendations:
+        graph.graph["recommendations"] = recommendations_note(answer.recommendations)
     return graph
 
 

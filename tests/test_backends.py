@@ -19,6 +19,7 @@ from kg.answer import compact, expand_json
 from kg.backends import StoreSpec
 from kg.explain import explain
 from kg.graph import KnowledgeGraph
+from kg.recommend import advise, load_recommendations
 
 
 @pytest.mark.parametrize("text", ["disk", "oxigraph:", "sparql:ftp://x", "memory:x"])
@@ -49,7 +50,11 @@ def test_oxigraph_store_reopens_without_parsing_or_reasoning(
         assert health["asserted_triples"] == len(knowledge_graph.asserted.graph)
         assert health["inferred_triples"] == len(knowledge_graph.inferred)
         answer = client.get("/why", params={"finding": "hypocalcemia"}).json()
-    expected = explain(knowledge_graph.network, "hypocalcemia")
+    network = knowledge_graph.network
+    expected = advise(
+        explain(network, "hypocalcemia"), load_recommendations(knowledge_graph.asserted.graph, network)
+    )
+    assert expected.recommendations, "the store's causal view keeps the recommendations"
     assert answer == compact(expected).model_dump(mode="json")
     assert ready < 5
 
@@ -85,7 +90,11 @@ def test_why_over_an_oxigraph_store_searches_causal_links_loaded_beside_mgkg(
         assert [ref.iri for ref in step.links] == ["https://example.org/mine/link-hypokalemia-palpitations"]
     assert expand_json(by_entity.json()).finding.iri == "https://example.org/mine/palpitations"
     # mgkg's own answers are unchanged, and a plain (non-causal) edge of the loaded file is not a link
-    assert shipped == compact(explain(knowledge_graph.network, "hypocalcemia")).model_dump(mode="json")
+    network = knowledge_graph.network
+    expected = advise(
+        explain(network, "hypocalcemia"), load_recommendations(knowledge_graph.asserted.graph, network)
+    )
+    assert shipped == compact(expected).model_dump(mode="json")
     assert all(
         step.subject.iri != "https://example.org/mine/gene-1"
         for path in explanation.paths

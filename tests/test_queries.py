@@ -21,6 +21,7 @@ EXAMPLES = {
     "link-evidence": {"link": "mgkgid:link-camp-pth-secretion"},
     "entities-by-kind": {"kind": "mgkg:ClinicalFinding"},
     "severity-dependent-links": {"severity": "mgkg:severe"},
+    "recommendations-for-finding": {"finding": "hypocalcemia"},
 }
 REQUIRED_TOPICS = {
     "why-links",

@@ -226,7 +226,9 @@ def test_every_offered_path_holds_together(rdf: Graph, network: CausalNetwork, c
                 continue
             answer = explain(network, finding, source=source, context=context)  # type: ignore[arg-type]
             shown = (*answer.paths, *answer.contradicting)
-            for path in (*shown, *(summary for p in shown for summary in p.corroboration)):
+            summaries = [summary for p in shown for summary in p.corroboration]
+            offered_paths: list[Path | Corroboration] = [*shown, *summaries]
+            for path in offered_paths:
                 offered += 1
                 assert path.steps[0].subject.iri == source
                 assert not broken_rules(rdf, source, path), (source, finding, path.explanation)

@@ -88,6 +88,8 @@ CASES = [
     ("link-bad-severity.ttl", "mgkgid:fx-link-bad-severity", "mgkg:severity", "mgkg:mild or mgkg:severe"),
     ("link-bad-evidence.ttl", "mgkgid:fx-link-bad-evidence", "mgkg:evidenceType", "ECO class IRI"),
     ("link-bad-evidence.ttl", "mgkgid:fx-link-bad-evidence", "mgkg:evidenceSummary", "non-empty string"),
+    ("recommendation-bad.ttl", "mgkgid:fx-rec-bad", "mgkg:sourceOrder", "exactly one mgkg:sourceOrder"),
+    ("recommendation-bad.ttl", "mgkgid:fx-rec-bad", "mgkg:cautionsAgainst", "names an intervention"),
     ("citation-without-document.ttl", "mgkgid:fx-cite-orphan", "dcterms:identifier", "no dcterms:identifier"),
     ("citation-without-document.ttl", "mgkgid:fx-cite-orphan", "mgkg:sourceDocument", "not a mgkg:SourceDoc"),
     ("state-without-about.ttl", "mgkgid:fx-floating-state", "mgkg:about", "has no mgkg:about"),

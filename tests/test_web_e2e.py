@@ -181,7 +181,9 @@ def test_paths_read_as_steps_with_numbered_references(server: str, browser: Brow
     # every marker [n] points at the n-th entry of the numbered reference list, which reads as people cite
     references = page.locator("#references li").all_inner_texts()
     assert references
-    markers = page.locator("#mechanisms a.ref").evaluate_all("els => els.map(e => e.getAttribute('href'))")
+    markers = page.locator("#mechanisms a.ref, #advice a.ref").evaluate_all(
+        "els => els.map(e => e.getAttribute('href'))"
+    )
     assert {int(href.removeprefix("#ref-")) for href in markers} == set(range(1, len(references) + 1))
     texts = {citation["text"] for citation in answer["citations"].values()}
     assert set(references) <= texts
@@ -197,6 +199,39 @@ def test_paths_read_as_steps_with_numbered_references(server: str, browser: Brow
       }"""
     )
     assert font >= 9, f"node labels are drawn {font:.1f} px high"
+    page.close()
+
+
+def test_what_causes_it_lists_the_causes_with_advice(server: str, browser: Browser) -> None:
+    answer: dict[str, Any] = json.loads(_get(f"{server}/causes?finding=high%20urinary%20magnesium"))
+    page = browser.new_page(viewport={"width": 1360, "height": 1000})
+    elsewhere = _watch_hosts(page, server)
+    page.goto(f"{server}/")
+    page.check("input[name='question'][value='causes']")
+    _ask(page, "high urinary magnesium")
+    shown = page.inner_text("#mechanisms")
+    assert page.inner_text("#mechanisms-title") == "Causes"
+    assert "null" not in shown
+    assert answer["causes"], "the chapter names renal causes of high urinary magnesium"
+    for cause in answer["causes"]:
+        assert answer["nodes"][cause["cause"]]["label"] in shown
+    advice = page.inner_text("#advice")
+    references = page.locator("#references li").all_inner_texts()
+    for recommendation in answer["recommendations"]:
+        assert recommendation["text"][:40] in advice
+        cited = answer["citations"][recommendation["citations"][0]]["text"]
+        assert cited in references, "the advice's citations are in the numbered reference list"
+    assert "question=causes" in page.url, "the address says which question was asked"
+
+    why: dict[str, Any] = json.loads(_get(f"{server}/why?finding=hypocalcemia"))
+    page.check("input[name='question'][value='why']")
+    _ask(page, "hypocalcemia")
+    page.wait_for_selector("#advice .recommendation")
+    advice = page.inner_text("#advice")
+    assert why["recommendations"]
+    for recommendation in why["recommendations"]:
+        assert recommendation["text"][:40] in advice
+    assert not elsewhere, f"the page requested other hosts: {elsewhere}"
     page.close()
 
 

@@ -10,10 +10,9 @@ import networkx as nx
 from fastapi import APIRouter, Header, Query
 from fastapi.responses import Response
 
-from api.deps import KnowledgeGraphDep
+from api.deps import KnowledgeGraphDep, StateDep
 from api.errors import ProblemError, problem_response
 from api.openapi import media_content, problems
-from kg.explain import explain
 from kg.export import (
     EXPORT_FORMATS,
     MEDIA_TYPES,
@@ -22,6 +21,7 @@ from kg.export import (
     export,
 )
 from kg.models import Explanation, Severity
+from kg.network import DEFAULT_SOURCE
 from kg.picture import explanation_graph, neighbourhood_graph, network_graph
 from kg.render import RendererUnavailableError, RenderFailedError
 from kg.sparql_formats import negotiate as negotiate_media_type
@@ -141,6 +141,7 @@ def why_format(fmt: str | None, accept: str | None) -> str:
 )
 def get_export(
     kg: KnowledgeGraphDep,
+    state: StateDep,
     finding: Annotated[str | None, Query(description="Export the explanation of this finding.")] = None,
     node: Annotated[str | None, Query(description="Export the neighbourhood of this node.")] = None,
     radius: Annotated[int, Query(ge=0, le=10, description="Links around `node` to include.")] = 1,
@@ -172,12 +173,9 @@ def get_export(
         )
     network = kg.network
     if finding is not None:  # an unknown name raises UnknownNodeError: api.errors makes it a 404
-        explanation = (
-            explain(network, finding, source=source, context=context)
-            if source
-            else explain(network, finding, context=context)
-        )
-        return explanation_response(explanation, fmt)
+        key = (finding, source or DEFAULT_SOURCE, context, 20, 10)  # /why's defaults, so its cache serves
+        entry = state.why_cache.get(key) or state.why_cache.compute(key)  # with the recommendations
+        return explanation_response(entry[0], fmt)
     if node is not None:
         iri = network.resolve(node, kind="node")
         graph = neighbourhood_graph(network, iri, radius, context=context)

@@ -20,6 +20,7 @@ from kg.explain import explain
 from kg.export import EXPORT_FORMATS, MEDIA_TYPES
 from kg.models import Explanation, Severity
 from kg.network import DEFAULT_SOURCE, CausalNetwork
+from kg.recommend import RecommendationCatalog, advise
 
 router = APIRouter(tags=["why"])
 
@@ -40,8 +41,11 @@ class WhyCache:
     Bounded (LRU); the lock makes it safe under the threadpool.
     """
 
-    def __init__(self, network: CausalNetwork, size: int) -> None:
+    def __init__(
+        self, network: CausalNetwork, size: int, recommendations: RecommendationCatalog | None = None
+    ) -> None:
         self._network, self._size = network, size
+        self._recommendations = recommendations if recommendations is not None else RecommendationCatalog(())
         self._entries: OrderedDict[WhyKey, tuple[Explanation, bytes]] = OrderedDict()
         self._lock = threading.Lock()
 
@@ -54,10 +58,13 @@ class WhyCache:
             return entry
 
     def compute(self, key: WhyKey) -> tuple[Explanation, bytes]:
-        """Explain (raising UnknownNodeError for an unknown name) and remember the answer."""
+        """Explain (raising UnknownNodeError for an unknown name), add the recommendations, remember it."""
         finding, source, context, max_paths, max_hops = key
-        explanation = explain(
-            self._network, finding, source=source, context=context, max_paths=max_paths, max_hops=max_hops
+        explanation = advise(
+            explain(
+                self._network, finding, source=source, context=context, max_paths=max_paths, max_hops=max_hops
+            ),
+            self._recommendations,
         )
         entry = (explanation, compact(explanation).model_dump_json().encode())
         if self._size:

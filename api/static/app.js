@@ -9,7 +9,7 @@ const FORMATS = [
   ["cyjs", "Cytoscape.js"], ["mermaid", "Mermaid"], ["nodelink", "node-link"], ["json", "JSON"],
 ];
 
-const state = { nodes: new Map(), edges: new Map(), view: null, full: null, explanation: null };
+const state = { nodes: new Map(), edges: new Map(), view: null, full: null, explanation: null, numbers: new Map() };
 
 function el(tag, attrs = {}, ...children) {
   const node = document.createElement(tag);
@@ -44,6 +44,12 @@ async function problemText(response) {
   }
 }
 
+function endpoint() {
+  // "why?" asks /why (how hypomagnesemia leads to the finding), "what causes it?" asks /causes.
+  const chosen = document.querySelector('input[name="question"]:checked');
+  return chosen && chosen.value === "causes" ? "/causes" : "/why";
+}
+
 function askParams(format) {
   const params = new URLSearchParams({ finding: $("#finding").value.trim() });
   const context = document.querySelector('input[name="context"]:checked').value;
@@ -61,17 +67,24 @@ async function ask(event) {
   const finding = $("#finding").value.trim();
   if (!finding) return;
   const status = $("#status");
-  setStatus(status, `Explaining ${finding}…`);
-  history.replaceState(null, "", `/?${askParams().toString()}`);
-  const answer = await fetch(`/why?${askParams()}`, { headers: { Accept: "application/json" } });
+  const path = endpoint();
+  setStatus(status, path === "/causes" ? `Looking for causes of ${finding}…` : `Explaining ${finding}…`);
+  const shown = askParams();
+  if (path === "/causes") shown.set("question", "causes");
+  history.replaceState(null, "", `/?${shown.toString()}`);
+  const answer = await fetch(`${path}?${askParams()}`, { headers: { Accept: "application/json" } });
   if (!answer.ok) {
     setStatus(status, await problemText(answer), true);
     return;
   }
   const explanation = await answer.json();
   state.explanation = explanation;
+  state.numbers = referenceNumbers(explanation);
   setStatus(status, explanation.message || explanation.question || "");
-  showMechanisms(explanation);
+  $("#mechanisms-title").textContent = path === "/causes" ? "Causes" : "Mechanisms";
+  if (path === "/causes") showCauses(explanation);
+  else showMechanisms(explanation);
+  showAdvice(explanation.recommendations || [], explanation);
   showDownloads();
   await drawGraph();
 }
@@ -79,7 +92,7 @@ async function ask(event) {
 async function drawGraph() {
   const graph = $("#graph");
   const [svgResponse, cyResponse] = await Promise.all([
-    fetch(`/why?${askParams("svg")}`), fetch(`/why?${askParams("cyjs")}`),
+    fetch(`${endpoint()}?${askParams("svg")}`), fetch(`${endpoint()}?${askParams("cyjs")}`),
   ]);
   if (cyResponse.ok) {
     const cy = await cyResponse.json();
@@ -318,16 +331,27 @@ function highlight(path, item) {
 }
 
 function referenceNumbers(answer) {
-  // The citations of the paths shown, numbered in order of first use: the page's reference list.
+  // The citations shown (paths, their summaries, then the advice), numbered in order of first use: the
+  // page's reference list. /why and /causes answers share the same tables, so either works here.
   const numbers = new Map();
-  for (const path of answer.paths) {
-    const keys = [
+  const paths = answer.causes ? answer.causes.flatMap((cause) => cause.paths) : answer.paths || [];
+  const keys = [
+    ...paths.flatMap((path) => [
       ...path.steps.flatMap((key) => answer.steps[key].citations),
       ...(path.corroboration || []).flatMap((summary) => summary.citations),
-    ];
-    for (const key of keys) if (!numbers.has(key)) numbers.set(key, numbers.size + 1);
-  }
+    ]),
+    ...(answer.recommendations || []).flatMap((rec) => rec.citations),
+  ];
+  for (const key of keys) if (!numbers.has(key)) numbers.set(key, numbers.size + 1);
   return numbers;
+}
+
+function referenceList(answer, numbers) {
+  return [
+    el("h3", {}, "References"),
+    el("ol", { class: "references", id: "references" },
+      [...numbers].map(([key, number]) => el("li", { id: `ref-${number}` }, answer.citations[key].text))),
+  ];
 }
 
 function markers(keys, numbers) {
@@ -402,22 +426,58 @@ function showMechanisms(explanation) {
     box.replaceChildren(el("p", { class: "hint" }, explanation.message || "No mechanism explains this finding."));
     return;
   }
-  const numbers = referenceNumbers(explanation);
+  const numbers = state.numbers;
   const byRank = new Map(explanation.paths.map((path) => [path.rank, path]));
   const mechanismName = (key) => (key ? explanation.mechanism_refs[key].label : "Other links");
   box.replaceChildren(
     ...groups.map((group) => el("div", { class: "mechanism" },
       el("h3", {}, mechanismName(group.mechanism)),
       group.paths.map((rank) => pathItem(byRank.get(rank), numbers)))),
-    el("h3", {}, "References"),
-    el("ol", { class: "references", id: "references" },
-      [...numbers].map(([key, number]) => el("li", { id: `ref-${number}` }, explanation.citations[key].text))),
+    ...referenceList(explanation, numbers),
   );
+}
+
+function showCauses(answer) {
+  // The answer of /causes: each cause (ranked) with its cited paths to the finding.
+  const box = $("#mechanisms");
+  const causes = answer.causes || [];
+  if (!causes.length) {
+    box.replaceChildren(el("p", { class: "hint" }, answer.message || "Nothing in the graph causes this finding."));
+    return;
+  }
+  const numbers = state.numbers;
+  box.replaceChildren(
+    ...causes.map((cause) => el("div", { class: "mechanism cause" },
+      el("h3", {}, `${cause.rank}. ${answer.nodes[cause.cause].label}`, " ", el("span", { class: "badge" }, cause.kind)),
+      cause.paths.map((path) => pathItem(path, numbers)))),
+    ...referenceList(answer, numbers),
+  );
+}
+
+function showAdvice(recommendations, answer) {
+  // What the sources advise, in their order, with why (rationale), the paths that show it, citations.
+  const box = $("#advice");
+  if (!recommendations.length) {
+    box.replaceChildren(el("p", { class: "hint" }, "The sources give no advice for this answer."));
+    return;
+  }
+  const paths = new Map((answer.paths || []).map((p) => [p.rank, p]));
+  box.replaceChildren(el("ol", { class: "advice-list" }, recommendations.map((rec) => {
+    const against = (rec.cautions_against || []).map((key) => answer.nodes[key].label).join(", ");
+    const why = (rec.rationale || []).map((r) => r.label).join("; ");
+    const see = (rec.paths || []).filter((rank) => paths.has(rank)).map((rank) => `#${rank}`).join(", ");
+    return el("li", { class: "recommendation" },
+      rec.text, " ",
+      against ? el("span", { class: "caution" }, `Not enough on its own: ${against}. `) : null,
+      why ? el("span", { class: "why" }, `Why: ${why}. `) : null,
+      see ? el("span", { class: "see" }, `See path ${see}. `) : null,
+      el("span", { class: "cite" }, markers(rec.citations || [], state.numbers)));
+  })));
 }
 
 function showDownloads() {
   const links = FORMATS.map(([format, name]) =>
-    el("a", { href: `/why?${askParams(format)}`, download: `${$("#finding").value.trim() || "answer"}.${format === "mermaid" ? "mmd" : format}` }, name));
+    el("a", { href: `${endpoint()}?${askParams(format)}`, download: `${$("#finding").value.trim() || "answer"}.${format === "mermaid" ? "mmd" : format}` }, name));
   $("#download-links").replaceChildren(...links);
   $("#downloads").hidden = false;
 }
@@ -543,6 +603,8 @@ function start() {
     const context = params.get("context") || "";
     const radio = document.querySelector(`input[name="context"][value="${CSS.escape(context)}"]`);
     if (radio) radio.checked = true;
+    const question = document.querySelector(`input[name="question"][value="${CSS.escape(params.get("question") || "why")}"]`);
+    if (question) question.checked = true;
     ask();
   }
 }

@@ -7,7 +7,7 @@ from kg.cli._app import app
 __all__ = ["app", "main"]
 
 # Importing a module registers its commands on `app`; this order is the order of `mgkg --help`.
-for _area in ("why", "knowledge", "export", "service"):
+for _area in ("why", "causes", "knowledge", "export", "service"):
     import_module(f"kg.cli.{_area}")
 
 

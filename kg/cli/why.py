@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
@@ -13,6 +13,10 @@ from rich.table import Table
 from kg.cli._app import app, console, fail
 from kg.errors import SourceSyntaxError
 from kg.store import load_asserted
+
+if TYPE_CHECKING:
+    from kg.models import Path as ExplanationPath
+    from kg.models import Recommendation
 
 # --- Explanations: why and findings (kg/network.py, kg/paths.py, kg/explain.py) --------------------
 
@@ -53,8 +57,8 @@ def why_command(
     from kg.errors import UnknownNodeError
     from kg.explain import explain
     from kg.models import Citation, Severity
-    from kg.models import Path as ExplanationPath
     from kg.network import build_network
+    from kg.recommend import advise, load_recommendations
     from kg.wording import cite, states, step_arrows, step_notes
 
     cited: dict[str, Citation] = {}
@@ -96,9 +100,13 @@ def why_command(
         raise fail(f"--context must be 'mild' or 'severe', not {context!r}.", code=2)
     severity: Severity | None = "mild" if context == "mild" else "severe" if context == "severe" else None
     try:
-        network = build_network(load_asserted().graph)
-        answer = explain(
-            network, finding, source=source, context=severity, max_paths=max_paths, max_hops=max_hops
+        graph = load_asserted().graph
+        network = build_network(graph)
+        answer = advise(
+            explain(
+                network, finding, source=source, context=severity, max_paths=max_paths, max_hops=max_hops
+            ),
+            load_recommendations(graph, network),
         )
     except UnknownNodeError as error:
         raise fail(error, code=2) from error
@@ -120,10 +128,31 @@ def why_command(
         for path in answer.contradicting:
             add_path(tree, path)
         console.print(tree, highlight=False)
+    print_recommendations(answer.recommendations, answer.paths)
+    for recommendation in answer.recommendations:
+        for citation in recommendation.citations:
+            cited.setdefault(citation.identifier, citation)
     if cited:
         console.print("[bold]References[/]", highlight=False)
         for number, citation in enumerate(cited.values(), start=1):
             console.print(f"{number:>3}. {escape(cite(citation))}", highlight=False)
+
+
+def print_recommendations(
+    recommendations: Sequence[Recommendation], paths: Sequence[ExplanationPath]
+) -> None:
+    """Print what the sources advise, in their order, each with its rationale and citations."""
+    from rich.tree import Tree
+
+    from kg.recommend import describe
+
+    if not recommendations:
+        return
+    names = {path.rank: path.mechanism.label for path in paths if path.mechanism is not None}
+    tree = Tree("[bold green]What the sources advise[/] [dim](recommendations, in the sources' order)[/]")
+    for recommendation in recommendations:
+        tree.add(escape(describe(recommendation, names)))
+    console.print(tree, highlight=False)
 
 
 @app.command("findings", rich_help_panel="Explain")

@@ -1,0 +1,132 @@
+"""GET /causes: what a finding can come from (etiologies, drugs, disorders, loss routes), with paths."""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from typing import Annotated, Final
+
+import anyio.to_thread
+from fastapi import APIRouter, Header, Query
+from fastapi.responses import Response
+
+from api.deps import StateDep
+from api.errors import ProblemError
+from api.models import CausesResponse
+from api.routes.export import NegotiationError, graph_response, negotiate
+from kg.answer import compact_causes
+from kg.causes import Causes, find_causes, format_causes
+from kg.export import EXPORT_FORMATS, MEDIA_TYPES
+from kg.models import Severity
+from kg.network import CausalNetwork
+from kg.picture import causes_graph
+from kg.recommend import RecommendationCatalog
+
+router = APIRouter(tags=["why"])
+
+MAX_HOPS: Final = 20
+"""The longest path /causes searches from a cause, as /why."""
+MAX_PATHS: Final = 20
+"""The most paths /causes gives per cause."""
+
+CAUSES_OFFERS: Final[tuple[tuple[str, str], ...]] = (
+    ("json", "application/json"),
+    ("text", "text/plain"),
+    *MEDIA_TYPES.items(),
+)
+"""(format, media type) pairs /causes serves: its JSON first (the default), plain text, then the pictures."""
+
+CausesKey = tuple[str, Severity | None, int, int]
+
+
+class CausesCache:
+    """Answers of /causes by (finding, context, max_paths, max_hops), as Causes and their JSON bytes.
+
+    The graph does not change while the service runs, so an answer stays right once computed; bounded
+    (LRU), locked for the threadpool; unknown names are not cached (their 404 raises before storing).
+    """
+
+    def __init__(self, network: CausalNetwork, recommendations: RecommendationCatalog, size: int) -> None:
+        self._network, self._recommendations, self._size = network, recommendations, size
+        self._entries: OrderedDict[CausesKey, tuple[Causes, bytes]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def answer(self, key: CausesKey) -> tuple[Causes, bytes]:
+        """The cached answer, or a new one (raising UnknownNodeError for an unknown name), remembered."""
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is not None:
+                self._entries.move_to_end(key)
+                return entry
+        finding, context, max_paths, max_hops = key
+        causes = find_causes(
+            self._network,
+            finding,
+            context=context,
+            max_paths=max_paths,
+            max_hops=max_hops,
+            recommendations=self._recommendations,
+        )
+        entry = (causes, compact_causes(causes).model_dump_json().encode())
+        if self._size:
+            with self._lock:
+                self._entries[key] = entry
+                while len(self._entries) > self._size:
+                    self._entries.popitem(last=False)
+        return entry
+
+
+@router.get(
+    "/causes",
+    summary="What can cause a finding?",
+    response_model=CausesResponse,
+    responses={
+        200: {
+            "content": {
+                "text/plain": {},
+                "image/svg+xml": {},
+                "text/vnd.graphviz": {},
+                "application/graphml+xml": {},
+            }
+        },
+        400: {"description": "Unknown format= (the problem lists the formats)."},
+        404: {"description": "Unknown finding; the problem lists the closest names."},
+        406: {"description": "The Accept header allows none of the formats served."},
+        422: {"description": "Bad parameters (e.g. context=medium, max_hops=0)."},
+    },
+)
+async def causes(
+    state: StateDep,
+    finding: Annotated[
+        str,
+        Query(description="Label, synonym, local id, CURIE or IRI.", examples=["high urinary magnesium"]),
+    ],
+    context: Annotated[Severity | None, Query(description="Keep links that hold in this severity.")] = None,
+    max_paths: Annotated[int, Query(ge=1, le=MAX_PATHS, description="Most paths per cause.")] = 3,
+    max_hops: Annotated[int, Query(ge=1, le=MAX_HOPS, description="Longest path, in links.")] = 10,
+    format: Annotated[
+        str | None, Query(description="json (default), text, svg, dot, graphml, cyjs, mermaid...")
+    ] = None,
+    accept: Annotated[str | None, Header(include_in_schema=False)] = None,
+) -> Response:
+    """The etiologies, drugs, genetic disorders and loss routes that lead to ``finding``, ranked (fewer
+    steps, more citations first), each with its cited paths: every cause is a source that /why would
+    explain the finding from, under the same rules; a known finding nothing leads to gets 200 with no
+    causes and a message saying so. With the recommendations for the finding and the causes' paths."""
+    try:
+        fmt = negotiate(format, accept, CAUSES_OFFERS)
+    except NegotiationError as error:
+        raise ProblemError(error.status, "format", "Cannot serve that format", error.detail) from None
+    key: CausesKey = (finding, context, max_paths, max_hops)
+    answer, body = await anyio.to_thread.run_sync(state.causes_cache.answer, key)
+    if fmt == "text":
+        return Response(
+            format_causes(answer), media_type="text/plain; charset=utf-8", headers={"Vary": "Accept"}
+        )
+    for export_format in EXPORT_FORMATS:
+        if export_format == fmt:
+            graph = causes_graph(answer)
+            return await anyio.to_thread.run_sync(
+                graph_response, graph, export_format, f"causes-{answer.finding.label}"
+            )
+    return Response(body, media_type="application/json", headers={"Vary": "Accept"})
