@@ -103,6 +103,8 @@ async def build_state(settings: Settings) -> ServiceState:
         cache_bytes=settings.sparql_cache_bytes,
         spin_s=settings.sparql_spin_us / 1e6,
         memory_mb=settings.sparql_memory_mb,
+        per_client=settings.sparql_per_client,
+        preempt_after_s=settings.sparql_preempt_s,
         cache_dir=settings.cache_dir,
         reasoner=settings.reasoner,
     )

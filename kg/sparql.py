@@ -30,6 +30,7 @@ from kg.sparql_guard import (
     screen_query,
 )
 from kg.sparql_pool import SparqlEngine, write_nquads
+from kg.sparql_scheduler import ClientLimitError, QueryPreemptedError
 
 __all__ = [
     "DATASET_GRAPHS",
@@ -37,11 +38,13 @@ __all__ = [
     "RESULTS_FORMATS",
     "AnswerCache",
     "CheckedQuery",
+    "ClientLimitError",
     "EngineBusyError",
     "EngineFailureError",
     "QueryEngine",
     "QueryForm",
     "QueryMemoryError",
+    "QueryPreemptedError",
     "QueryRefusedError",
     "QueryTimeoutError",
     "SparqlEngine",

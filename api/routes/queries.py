@@ -62,6 +62,8 @@ async def run_named_query(
     return await run_query(
         engine,
         query.text,
+        request=request,
+        timeout_s=settings.sparql_timeout_s,
         max_chars=max(settings.sparql_max_query_chars, len(query.text)),
         fmt=format,
         accept=accept,

@@ -22,6 +22,7 @@ from rdflib.namespace import RDF
 
 from api.deps import SettingsDep, SparqlEngineDep
 from api.errors import ProblemError
+from api.fairness import client_of, deadline_of, until_disconnected
 from kg.sparql import (
     GRAPH_FORMATS,
     RESULTS_FORMATS,
@@ -130,6 +131,8 @@ async def run_query(
     engine: QueryEngine,
     text: str,
     *,
+    request: Request,
+    timeout_s: float,
     max_chars: int,
     fmt: str | None,
     accept: str | None,
@@ -137,7 +140,10 @@ async def run_query(
     named_graphs: Sequence[str] = (),
     substitutions: dict[str, dict[str, str]] | None = None,
 ) -> Response:
-    """Check, negotiate, run: the one path every SPARQL query of the service takes."""
+    """Check, negotiate, run: the one path every SPARQL query of the service takes.
+
+    The query runs for the request's client by the request's deadline (its arrival plus ``timeout_s``:
+    waiting counts), and is stopped if the client disconnects first (499, which nobody receives)."""
     if len(text) > max_chars:
         raise ProblemError(
             413,
@@ -153,14 +159,22 @@ async def run_query(
             await anyio.to_thread.run_sync(check_query, text, None)
         checked = check_query(text, engine.graphs)
     media_type = choose_format(checked.form, fmt, accept)
-    result = await run_checked(
-        engine,
-        checked,
-        media_type,
-        default_graphs=default_graphs or None,
-        named_graphs=named_graphs or None,
-        substitutions=substitutions,
+    query = checked
+    result = await until_disconnected(
+        request,
+        lambda: run_checked(
+            engine,
+            query,
+            media_type,
+            default_graphs=default_graphs or None,
+            named_graphs=named_graphs or None,
+            substitutions=substitutions,
+            client=client_of(request),
+            deadline=deadline_of(request, timeout_s),
+        ),
     )
+    if result is None:  # the client went away; its query was stopped
+        return Response(status_code=499)
     headers = {"Vary": "Accept"}
     if result.truncated:
         headers[TRUNCATED_HEADER] = str(engine.max_rows)
@@ -212,6 +226,8 @@ async def sparql_get(
     return await run_query(
         engine,
         query,
+        request=request,
+        timeout_s=settings.sparql_timeout_s,
         max_chars=settings.sparql_max_query_chars,
         fmt=format,
         accept=accept,
@@ -275,6 +291,8 @@ async def sparql_post(
     return await run_query(
         engine,
         text,
+        request=request,
+        timeout_s=settings.sparql_timeout_s,
         max_chars=settings.sparql_max_query_chars,
         fmt=format,
         accept=accept,
