@@ -78,10 +78,11 @@ class Settings(BaseSettings):
         "other clients' queries, when every worker is busy with long queries.",
     )
     max_url_bytes: int = Field(
-        default=65_536,
+        default=60_000,
         ge=1_024,
+        le=65_535,
         description="Longest request target (path and query string) accepted; longer gets 414 saying to "
-        "send the query by POST.",
+        "send the query by POST (65,535 at most: the HTTP parser's own limit).",
     )
     header_timeout_s: float = Field(
         default=10.0,

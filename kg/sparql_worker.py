@@ -270,7 +270,7 @@ def execute(store: ox.Store, request: Request) -> tuple[int, bytes]:
     if isinstance(results, ox.QuerySolutions):
         sink = _BoundedSink(media_type, limit)
         try:
-            results.serialize(sink, format=_NATIVE_RESULTS[media_type])
+            results.serialize(sink, format=_NATIVE_RESULTS[media_type])  # type: ignore[arg-type]  # write() is all it calls
             return OK, sink.body()
         except _TooManyRowsError:
             del sink
