@@ -5,15 +5,19 @@ query's deadline (arrival + the SPARQL time limit) covers the time it waited any
 The client is the peer address as uvicorn reports it: behind a proxy on 127.0.0.1, uvicorn takes it from
 ``X-Forwarded-For`` (its ``--forwarded-allow-ips`` default), so clients are told apart behind the proxy.
 :func:`until_disconnected` stops a query whose client has gone away (its worker is then freed).
+:func:`cpu_limiter` is the one lane for Python work taken off the event loop (path searches): one thread
+at a time, because every such thread competes with the event loop for the GIL.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
+import weakref
 from collections.abc import Awaitable, Callable
 from typing import Final, TypeVar
 
+import anyio
 from fastapi import Request
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -32,6 +36,27 @@ class ArrivalMiddleware:
         if scope["type"] == "http":
             scope.setdefault("state", {})[ARRIVED_KEY] = time.monotonic()
         await self.app(scope, receive, send)
+
+
+_CPU_LIMITERS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, anyio.CapacityLimiter] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def cpu_limiter() -> anyio.CapacityLimiter:
+    """The running event loop's limiter for CPU-bound Python work in threads: one at a time.
+
+    Python threads share one GIL with the event loop, and CPython hands the GIL to any waiting thread,
+    not to the one that asked: with N threads searching paths, the event loop ran about 1/(N+1) of the
+    time, so every request (even /health) waited for tens to hundreds of milliseconds under load. With
+    one such thread the loop gets the GIL back within a switch interval. Pure-Python work gains nothing
+    from more threads anyway (the GIL runs one at a time).
+    """
+    loop = asyncio.get_running_loop()
+    limiter = _CPU_LIMITERS.get(loop)
+    if limiter is None:
+        limiter = _CPU_LIMITERS[loop] = anyio.CapacityLimiter(1)
+    return limiter
 
 
 def deadline_of(request: Request, seconds: float) -> float:

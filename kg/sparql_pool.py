@@ -57,6 +57,9 @@ from kg.sparql_worker import (
 )
 
 _WORKER_SCRIPT: Final = Path(__file__).with_name("sparql_worker.py")
+WORKER_NICE: Final = 10
+"""How much lower than the server's the workers' CPU priority is: when runaway queries keep every CPU
+busy, the server process (its event loop answers every request, /health included) still runs first."""
 _PIPE_CHUNK: Final = 1 << 20
 StoreKind = Literal["nquads", "oxigraph"]
 
@@ -210,6 +213,10 @@ def _start_worker(
     worker = _Worker(process, request_write, reply_read)
     if cpus:
         os.sched_setaffinity(process.pid, cpus)
+    with contextlib.suppress(OSError):  # a lower priority is always allowed; if not, the default stays
+        os.setpriority(
+            os.PRIO_PROCESS, process.pid, min(os.getpriority(os.PRIO_PROCESS, 0) + WORKER_NICE, 19)
+        )
     head = read_exactly(reply_read, REPLY_HEAD.size)
     if head is None or REPLY_HEAD.unpack(head) != (READY, 0):
         worker.kill()

@@ -42,6 +42,7 @@ def serve_command(
     MGKG_MAX_REQUEST_BYTES, MGKG_MAX_URL_BYTES, MGKG_HEADER_TIMEOUT_S, ...
     """
     import os
+    import sys
 
     import uvicorn  # deferred: only this command needs the server
 
@@ -52,6 +53,9 @@ def serve_command(
     except ValueError as error:
         raise typer.BadParameter(str(error), param_hint="--store") from None
     os.environ["MGKG_STORE"] = store  # read by each worker's Settings
+    # The event loop shares the GIL with the thread that searches paths (api/fairness.py: cpu_limiter);
+    # a 1 ms switch interval (5 ms by default) hands it back to the loop sooner when both want it.
+    sys.setswitchinterval(0.001)
     if reasoner is not None:
         os.environ["MGKG_REASONER"] = reasoner.value  # read by each worker's Settings
     from api.protocol import ProblemHttpToolsProtocol
