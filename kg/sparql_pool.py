@@ -58,8 +58,11 @@ from kg.sparql_worker import (
 
 _WORKER_SCRIPT: Final = Path(__file__).with_name("sparql_worker.py")
 WORKER_NICE: Final = 10
-"""How much lower than the server's the workers' CPU priority is: when runaway queries keep every CPU
-busy, the server process (its event loop answers every request, /health included) still runs first."""
+"""How much lower than the server's a worker's CPU priority is while it runs a long query: when runaway
+queries keep every CPU busy, the server process (its event loop answers every request, /health
+included) and the workers answering quick queries still run first."""
+DEMOTE_AFTER_S: Final = 0.5
+"""How long a query runs before its worker's CPU priority is lowered by :data:`WORKER_NICE`."""
 _PIPE_CHUNK: Final = 1 << 20
 StoreKind = Literal["nquads", "oxigraph"]
 
@@ -89,6 +92,22 @@ class _Worker:
     _buffer: bytes = b""
     _waiter: asyncio.Future[tuple[int, bytes]] | None = None
     _interrupt: BaseException | None = None
+    demoted: bool = False
+    """Whether the worker runs at a lower CPU priority (a long query), see :meth:`demote`."""
+
+    def demote(self) -> None:
+        """Lower the worker's CPU priority by :data:`WORKER_NICE` (always allowed) while a long query runs."""
+        with contextlib.suppress(OSError):
+            base = os.getpriority(os.PRIO_PROCESS, 0)
+            os.setpriority(os.PRIO_PROCESS, self.process.pid, min(base + WORKER_NICE, 19))
+            self.demoted = True
+
+    def restore(self) -> None:
+        """Give the worker the server's CPU priority back, if this process may raise it (CAP_SYS_NICE);
+        otherwise it keeps the lower one (it still answers, only behind the server under contention)."""
+        with contextlib.suppress(OSError):
+            os.setpriority(os.PRIO_PROCESS, self.process.pid, os.getpriority(os.PRIO_PROCESS, 0))
+            self.demoted = False
 
     def send(self, request: Request) -> bool:
         """Write one request frame if it fits the pipe of an idle worker (never blocks); False if not."""
@@ -213,10 +232,6 @@ def _start_worker(
     worker = _Worker(process, request_write, reply_read)
     if cpus:
         os.sched_setaffinity(process.pid, cpus)
-    with contextlib.suppress(OSError):  # a lower priority is always allowed; if not, the default stays
-        os.setpriority(
-            os.PRIO_PROCESS, process.pid, min(os.getpriority(os.PRIO_PROCESS, 0) + WORKER_NICE, 19)
-        )
     head = read_exactly(reply_read, REPLY_HEAD.size)
     if head is None or REPLY_HEAD.unpack(head) != (READY, 0):
         worker.kill()
@@ -415,8 +430,12 @@ class SparqlEngine:
             alone = self._scheduler.idle + 1 >= len(self._live)
             reply = worker.poll(self.spin_s) if sent and alone else None
             if reply is None:
-                async with asyncio.timeout_at(deadline):  # cheaper than wait_for: no extra task
-                    reply = await worker.wait()
+                demotion = asyncio.get_running_loop().call_later(DEMOTE_AFTER_S, worker.demote)
+                try:
+                    async with asyncio.timeout_at(deadline):  # cheaper than wait_for: no extra task
+                        reply = await worker.wait()
+                finally:
+                    demotion.cancel()
         except TimeoutError:
             self._retire(worker)
             raise QueryTimeoutError(
@@ -442,8 +461,10 @@ class SparqlEngine:
             raise
         if worker.interrupted:  # answered in the instant it was to be stopped: replace it all the same
             self._retire(worker)
-        else:
-            self._scheduler.finish(worker, reuse=True)
+            return reply
+        if worker.demoted:
+            worker.restore()
+        self._scheduler.finish(worker, reuse=True)
         return reply
 
     def _retire(self, worker: _Worker) -> None:

@@ -9,12 +9,13 @@ hold every worker and everyone else waits. The rules, in the order they act:
   share it. A query still waiting at its deadline is refused with :class:`EngineBusyError` (503).
 - **Quick clients first.** A free worker goes to the waiting query whose client is not *heavy* (has had
   a query run ``preempt_after_s`` or longer, now or within the last ``heavy_for_s``), then to the client
-  holding the fewest workers, then first come first served.
+  holding the fewest workers, then first come first served. Heavy clients together hold at most all
+  workers but one (with two or more): the last stays free for quick queries.
 - **No worker is held against quick queries.** When a query of a client that is not heavy waits and every
   busy worker runs a heavy client's query, the one of those that has run ``preempt_after_s`` or longer
   (from the client holding the most workers, the most recent first) is stopped: its worker is replaced
-  and its client gets :class:`QueryPreemptedError` (503, retry later). Heavy queries still run whenever
-  no quick query waits for their worker.
+  and its client gets :class:`QueryPreemptedError` (503, retry later). This is for clients not yet
+  known to be heavy (a first burst of runaways); once known, the rule above keeps a worker free.
 
 The scheduler is generic over the worker type and never touches a process itself: the pool gives it
 free workers (:meth:`Scheduler.add`), takes them (:meth:`Scheduler.acquire`), hands them back
@@ -196,6 +197,10 @@ class Scheduler(Generic[W]):
             ticket = min(
                 self._waiting, key=lambda t: (self._heavy(t.client, now), self._held(t.client), t.seq)
             )
+            if self._heavy(ticket.client, now) and self.size > 1:
+                held = sum(1 for run in self._running.values() if self._heavy(run.client, now))
+                if held + 1 >= self.size:  # the last worker stays for quick queries
+                    break
             self._waiting.remove(ticket)
             if ticket.future.done():  # its wait already ended
                 continue
