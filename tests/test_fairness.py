@@ -162,6 +162,26 @@ def test_quick_queries_get_a_worker_while_runaways_hold_them_all(knowledge_graph
     assert "other clients' queries waited" in str(preempted[0])
 
 
+def test_a_heavy_client_never_takes_the_last_worker(knowledge_graph: KnowledgeGraph) -> None:
+    """Once a client's query has run long, its queries together leave one worker free for others."""
+
+    async def scenario(engine: SparqlEngine) -> bytes:
+        with pytest.raises(QueryTimeoutError):  # ran past preempt_after_s: the client is now heavy
+            await engine.run(RUNAWAY, CSV, client="10.0.0.1", deadline=time.monotonic() + 0.6)
+        await engine.run(check_query(simple(0)), CSV)  # the timed-out worker's replacement is up
+        first = asyncio.create_task(engine.run(RUNAWAY, CSV, client="10.0.0.1"))
+        await started(first)
+        with pytest.raises(EngineBusyError):  # a free worker exists, but it is the last one
+            await engine.run(RUNAWAY, CSV, client="10.0.0.1", deadline=time.monotonic() + 0.5)
+        quick = await engine.run(check_query(simple(1)), CSV, client="10.0.0.2")
+        first.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await first
+        return quick.body
+
+    assert b"true" in run_engine(knowledge_graph, scenario, workers=2, preempt_after_s=0.3)
+
+
 # --- Over HTTP (TestClient: the app's own limits) --------------------------------------------------
 
 
