@@ -21,6 +21,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from api.config import Settings
 from api.deps import STATE_KEY, ServiceState
 from api.errors import PROBLEM_JSON, install_error_handlers
+from api.fairness import ArrivalMiddleware
+from api.protocol import long_target_detail, problem_bytes
 from api.routes import causes, export, health, pages, queries, rest, sparql, why
 from kg.backends import StoreSpec, open_store
 from kg.recommend import load_recommendations
@@ -38,6 +40,30 @@ DESCRIPTION = """Why does magnesium deficiency produce its findings? Every causa
 
 Errors are `application/problem+json` (RFC 9457) and say what to do.
 """
+
+
+class UrlLimitMiddleware:
+    """Refuse a request target (path and query string) over ``limit`` bytes with 414 problem+json that
+    says to send the query by POST (a long GET would otherwise meet the HTTP server's own limits)."""
+
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        self.app, self.limit = app, limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            size = len(scope.get("raw_path") or scope["path"].encode()) + len(scope["query_string"]) + 1
+            if size > self.limit:
+                body = problem_bytes(
+                    414, "uri-too-long", "Request target too long", long_target_detail(size, self.limit)
+                )
+                headers = [
+                    (b"content-type", PROBLEM_JSON.encode()),
+                    (b"content-length", str(len(body)).encode()),
+                ]
+                await send({"type": "http.response.start", "status": 414, "headers": headers})
+                await send({"type": "http.response.body", "body": body})
+                return
+        await self.app(scope, receive, send)
 
 
 class BodyLimitMiddleware:
@@ -108,6 +134,8 @@ async def build_state(settings: Settings) -> ServiceState:
         cache_bytes=settings.sparql_cache_bytes,
         spin_s=settings.sparql_spin_us / 1e6,
         memory_mb=settings.sparql_memory_mb,
+        per_client=settings.sparql_per_client,
+        preempt_after_s=settings.sparql_preempt_s,
         cache_dir=settings.cache_dir,
         reasoner=settings.reasoner,
         sandbox=settings.sparql_egress_sandbox,
@@ -160,4 +188,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for module in (health, why, causes, rest, sparql, queries, export, pages):
         app.include_router(module.router)
     app.add_middleware(BodyLimitMiddleware, limit=config.max_request_bytes)
+    app.add_middleware(UrlLimitMiddleware, limit=config.max_url_bytes)
+    app.add_middleware(ArrivalMiddleware)  # outermost: the arrival time is the first thing stamped
     return app

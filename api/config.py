@@ -75,5 +75,29 @@ class Settings(BaseSettings):
         description="Tests and diagnosis only, never in service: False lets /sparql queries reach the "
         "engine unchecked, to show that the egress sandbox holds on its own. Logged as a warning.",
     )
+    sparql_per_client: int = Field(
+        default=8,
+        ge=0,
+        description="SPARQL queries one client (by address) may have running or waiting for a worker at "
+        "once; one more gets 429 (0: no bound). Cached answers do not count.",
+    )
+    sparql_preempt_s: float = Field(
+        default=2.0,
+        gt=0,
+        description="Seconds a SPARQL query runs before it may be stopped (503) to free its worker for "
+        "other clients' queries, when every worker is busy with long queries.",
+    )
+    max_url_bytes: int = Field(
+        default=60_000,
+        ge=1_024,
+        le=65_535,
+        description="Longest request target (path and query string) accepted; longer gets 414 saying to "
+        "send the query by POST (65,535 at most: the HTTP parser's own limit).",
+    )
+    header_timeout_s: float = Field(
+        default=10.0,
+        gt=0,
+        description="Seconds a connection may take to send a request's line and headers before it is closed.",
+    )
     max_request_bytes: int = Field(default=256_000, ge=1_000, description="Largest request body accepted.")
     why_cache_size: int = Field(default=2048, ge=0, description="Cached /why answers (0 disables the cache).")

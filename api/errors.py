@@ -18,6 +18,7 @@ from api.models import ProblemResponse
 from kg.errors import MgkgError, NotEntailedError, UnknownNodeError
 from kg.named_queries import NamedQueryError, UnknownQueryError
 from kg.sparql import (
+    ClientLimitError,
     EngineBusyError,
     EngineFailureError,
     QueryMemoryError,
@@ -74,6 +75,14 @@ def _for_domain_error(error: MgkgError) -> JSONResponse:
         return problem_response(504, "query-timeout", "Query time limit reached", str(error))
     if isinstance(error, QueryMemoryError):
         return problem_response(507, "query-memory", "Query memory limit reached", str(error))
+    if isinstance(error, ClientLimitError):
+        return problem_response(
+            429,
+            "too-many-queries",
+            "Too many queries from this client",
+            str(error),
+            headers={"Retry-After": "1"},
+        )
     if isinstance(error, EngineBusyError):
         return problem_response(
             503, "engine-busy", "SPARQL engine busy", str(error), headers={"Retry-After": "1"}

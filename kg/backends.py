@@ -264,19 +264,24 @@ async def open_store(
     cache_bytes: int = 32 * 2**20,
     spin_s: float = 1e-3,
     memory_mb: int = 1024,
+    per_client: int = 0,
+    preempt_after_s: float = 2.0,
     cache_dir: Path | None = None,
     reasoner: str | None = None,
     sandbox: bool = True,
 ) -> tuple[KnowledgeGraph, StoreInfo, QueryEngine]:
     """Open a store for reading: the knowledge graph /why reads, what the store holds, a started engine.
 
-        memory: parse and reason (or read the inference cache), SPARQL workers each load a dump;
-        oxigraph:PATH: no parsing or reasoning, the causal view comes from the store and the workers open
-        it read-only; sparql:URL: the causal view comes from the remote store and queries go there.
-        ``reasoner`` ("owlrl" or "fast", default $MGKG_REASONER, else owlrl) is the memory store's inference
-        engine; the other stores hold what `mgkg load` inferred. ``memory_mb`` is the memory one query may
-        take in a local worker (the remote store sets its own limits); ``sandbox`` denies local workers
-    network sockets (kg.sandbox; off only for diagnosis). Blocking work runs in threads.
+    memory: parse and reason (or read the inference cache), SPARQL workers each load a dump;
+    oxigraph:PATH: no parsing or reasoning, the causal view comes from the store and the workers open
+    it read-only; sparql:URL: the causal view comes from the remote store and queries go there.
+    ``reasoner`` ("owlrl" or "fast", default $MGKG_REASONER, else owlrl) is the memory store's inference
+    engine; the other stores hold what `mgkg load` inferred. ``memory_mb`` is the memory one query may
+    take in a local worker (the remote store sets its own limits); ``sandbox`` denies local workers
+    network sockets (kg.sandbox; off only for diagnosis). ``per_client`` bounds the queries one
+    client may have running or waiting (0: no bound) and ``preempt_after_s`` is how long a query runs
+    before it may be stopped for other clients' quick queries (kg/sparql_scheduler.py). Blocking work
+    runs in threads.
     """
     from kg.graph import load_knowledge_graph
     from kg.remote import RemoteEngine, read_remote
@@ -293,6 +298,8 @@ async def open_store(
             spin_s=spin_s,
             memory_mb=memory_mb,
             sandbox=sandbox,
+            per_client=per_client,
+            preempt_after_s=preempt_after_s,
         )
         counts = {str(ASSERTED_GRAPH): len(graph.asserted.graph), str(INFERRED_GRAPH): len(graph.inferred)}
         return graph, StoreInfo(spec, counts), engine
@@ -309,6 +316,8 @@ async def open_store(
             spin_s=spin_s,
             memory_mb=memory_mb,
             sandbox=sandbox,
+            per_client=per_client,
+            preempt_after_s=preempt_after_s,
         )
         await engine.start()
         return graph, info, engine
@@ -325,5 +334,6 @@ async def open_store(
         timeout_s=timeout_s,
         max_rows=max_rows,
         cache_bytes=cache_bytes,
+        per_client=per_client,
     )
     return graph, info, remote

@@ -10,6 +10,7 @@ queries are bound with a trailing ``VALUES`` clause of escaped terms, never past
 
 from __future__ import annotations
 
+import asyncio
 import re
 import time
 from collections.abc import Iterable, Mapping, Sequence
@@ -33,6 +34,7 @@ from kg.backends import (
 from kg.graph import KnowledgeGraph
 from kg.sparql_answers import AnswerCache, SparqlResult, dataset_of
 from kg.sparql_guard import CheckedQuery, EngineFailureError, QueryTimeoutError, SparqlSyntaxError
+from kg.sparql_scheduler import LOCAL_CLIENT, ClientLimiter, deadline_after
 from kg.sparql_worker import PREFIXES, RDF_FORMATS, count_rows, serialize_solutions
 
 MAX_GET_URL: Final = 2000
@@ -151,13 +153,16 @@ class RemoteEngine:
     timeout_s: float = 10.0
     max_rows: int = 10_000
     cache_bytes: int = 32 * 2**20
+    per_client: int = 0
     _client: httpx.AsyncClient = field(init=False, repr=False)
     _cache: AnswerCache = field(init=False, repr=False)
+    _limiter: ClientLimiter = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         limits = httpx.Limits(max_connections=self.workers, max_keepalive_connections=self.workers)
         self._client = httpx.AsyncClient(timeout=self.timeout_s, limits=limits, trust_env=False)
         self._cache = AnswerCache(self.cache_bytes)
+        self._limiter = ClientLimiter(self.per_client)
 
     @property
     def graphs(self) -> frozenset[str]:
@@ -177,8 +182,11 @@ class RemoteEngine:
         default_graphs: Sequence[str] | None = None,
         named_graphs: Sequence[str] | None = None,
         substitutions: Mapping[str, Mapping[str, str]] | None = None,
+        client: str = LOCAL_CLIENT,
+        deadline: float | None = None,
     ) -> SparqlResult:
-        """Send the checked query to the endpoint within the time limit; cut the answer at the row limit."""
+        """Send the checked query to the endpoint by ``deadline`` (waiting for a connection counts); cut the
+        answer at the row limit. ``client`` is bounded as the local pool bounds it."""
         default, named = dataset_of(query, default_graphs, named_graphs)
         if default is None:
             default = named = sorted(self.named_graphs)
@@ -190,11 +198,16 @@ class RemoteEngine:
             return cached
         headers = {"Accept": wire_format(media_type)}
         try:
-            if method == "GET":
-                response = await self._client.get(self.endpoint, params=_group(params), headers=headers)
-            else:
-                response = await self._client.post(self.endpoint, data=_group(params), headers=headers)
-        except httpx.TimeoutException:
+            with self._limiter.admit(client):
+                async with asyncio.timeout_at(
+                    deadline_after(self.timeout_s) if deadline is None else deadline
+                ):
+                    grouped = _group(params)
+                    if method == "GET":
+                        response = await self._client.get(self.endpoint, params=grouped, headers=headers)
+                    else:
+                        response = await self._client.post(self.endpoint, data=grouped, headers=headers)
+        except (httpx.TimeoutException, TimeoutError):
             raise QueryTimeoutError(
                 f"The query ran past the {self.timeout_s:g} s limit of the remote store and was abandoned. "
                 "Narrow it (LIMIT, more specific patterns) and try again."

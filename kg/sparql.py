@@ -33,6 +33,7 @@ from kg.sparql_guard import (
 )
 from kg.sparql_parsers import guard_query
 from kg.sparql_pool import SparqlEngine, write_nquads
+from kg.sparql_scheduler import ClientLimitError, QueryPreemptedError
 from kg.sparql_text import normalize_query
 
 __all__ = [
@@ -41,11 +42,13 @@ __all__ = [
     "RESULTS_FORMATS",
     "AnswerCache",
     "CheckedQuery",
+    "ClientLimitError",
     "EngineBusyError",
     "EngineFailureError",
     "QueryEngine",
     "QueryForm",
     "QueryMemoryError",
+    "QueryPreemptedError",
     "QueryRefusedError",
     "QueryTimeoutError",
     "QueryUnreadableError",

@@ -14,6 +14,7 @@ from typing import Protocol
 
 from kg.sparql_guard import CheckedQuery, SparqlSyntaxError
 from kg.sparql_parsers import diagnose_query
+from kg.sparql_scheduler import LOCAL_CLIENT
 from kg.sparql_worker import Request
 
 CacheKey = tuple[object, ...]
@@ -53,8 +54,11 @@ class QueryEngine(Protocol):
         default_graphs: Sequence[str] | None = None,
         named_graphs: Sequence[str] | None = None,
         substitutions: Mapping[str, Mapping[str, str]] | None = None,
+        client: str = LOCAL_CLIENT,
+        deadline: float | None = None,
     ) -> SparqlResult:
-        """Run a checked query within the time limit and return its serialized answer."""
+        """Run a checked query by ``deadline`` (monotonic seconds; default: the time limit from now) and
+        return its serialized answer; ``client`` names who asks (for the per-client bound)."""
         ...
 
     async def close(self) -> None:
@@ -70,8 +74,12 @@ async def run_checked(
     default_graphs: Sequence[str] | None = None,
     named_graphs: Sequence[str] | None = None,
     substitutions: Mapping[str, Mapping[str, str]] | None = None,
+    client: str = LOCAL_CLIENT,
+    deadline: float | None = None,
 ) -> SparqlResult:
     """Run a checked query on an engine; when the engine cannot parse a screened query, say why exactly.
+
+    ``client`` and ``deadline`` are passed on (see :meth:`QueryEngine.run`).
 
     The engine's parser is the first to read a screened query (see :func:`screen_query`); its syntax
     error is replaced by the guard's own verdict (an update's refusal, or rdflib's line and column),
@@ -84,6 +92,8 @@ async def run_checked(
             default_graphs=default_graphs,
             named_graphs=named_graphs,
             substitutions=substitutions,
+            client=client,
+            deadline=deadline,
         )
     except SparqlSyntaxError as error:
         if query.parsed:
@@ -98,18 +108,26 @@ def dataset_of(
 
     Protocol parameters (default-graph-uri / named-graph-uri) override the query's FROM / FROM NAMED;
     with neither, (None, None) means the default graph is the union of the named graphs. A dataset
-    naming only FROM NAMED graphs has an empty default graph, as the spec says.
+    naming only FROM NAMED graphs has an empty default graph, as the spec says. A graph named twice is one
+    graph: repeats are dropped (first occurrence kept), so they multiply neither the graphs nor the work.
 
     >>> dataset_of(CheckedQuery("ASK {}", "ASK", ("urn:g",)), None, None)
     (['urn:g'], [])
     >>> dataset_of(CheckedQuery("ASK {}", "ASK"), None, None)
     (None, None)
+    >>> dataset_of(CheckedQuery("ASK {}", "ASK"), ["urn:b", "urn:a", "urn:b"], ["urn:a"] * 3)
+    (['urn:b', 'urn:a'], ['urn:a'])
     """
     if default_graphs or named_graphs:
-        return list(default_graphs or ()), list(named_graphs or ())
+        return _unique(default_graphs or ()), _unique(named_graphs or ())
     if query.from_graphs or query.from_named:
-        return list(query.from_graphs), list(query.from_named)
+        return _unique(query.from_graphs), _unique(query.from_named)
     return None, None
+
+
+def _unique(iris: Sequence[str]) -> list[str]:
+    """The IRIs without repeats, in the order they first occur."""
+    return list(dict.fromkeys(iris))
 
 
 class AnswerCache:

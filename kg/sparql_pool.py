@@ -39,13 +39,13 @@ from kg.sparql_answers import AnswerCache, SparqlResult, cache_key, dataset_of
 from kg.sparql_guard import (
     DATASET_GRAPHS,
     CheckedQuery,
-    EngineBusyError,
     EngineFailureError,
     QueryMemoryError,
     QueryRefusedError,
     QueryTimeoutError,
     SparqlSyntaxError,
 )
+from kg.sparql_scheduler import LOCAL_CLIENT, ClientLimiter, QueryPreemptedError, Scheduler, deadline_after
 from kg.sparql_worker import (
     ENGINE_ERROR,
     READY,
@@ -59,6 +59,12 @@ from kg.sparql_worker import (
 )
 
 _WORKER_SCRIPT: Final = Path(__file__).with_name("sparql_worker.py")
+WORKER_NICE: Final = 10
+"""How much lower than the server's a worker's CPU priority is while it runs a long query: when runaway
+queries keep every CPU busy, the server process (its event loop answers every request, /health
+included) and the workers answering quick queries still run first."""
+DEMOTE_AFTER_S: Final = 0.5
+"""How long a query runs before its worker's CPU priority is lowered by :data:`WORKER_NICE`."""
 _PIPE_CHUNK: Final = 1 << 20
 _LOG: Final = logging.getLogger("mgkg.sparql")
 StoreKind = Literal["nquads", "oxigraph"]
@@ -89,6 +95,23 @@ class _Worker:
     sandboxed: bool = False
     _buffer: bytes = b""
     _waiter: asyncio.Future[tuple[int, bytes]] | None = None
+    _interrupt: BaseException | None = None
+    demoted: bool = False
+    """Whether the worker runs at a lower CPU priority (a long query), see :meth:`demote`."""
+
+    def demote(self) -> None:
+        """Lower the worker's CPU priority by :data:`WORKER_NICE` (always allowed) while a long query runs."""
+        with contextlib.suppress(OSError):
+            base = os.getpriority(os.PRIO_PROCESS, 0)
+            os.setpriority(os.PRIO_PROCESS, self.process.pid, min(base + WORKER_NICE, 19))
+            self.demoted = True
+
+    def restore(self) -> None:
+        """Give the worker the server's CPU priority back, if this process may raise it (CAP_SYS_NICE);
+        otherwise it keeps the lower one (it still answers, only behind the server under contention)."""
+        with contextlib.suppress(OSError):
+            os.setpriority(os.PRIO_PROCESS, self.process.pid, os.getpriority(os.PRIO_PROCESS, 0))
+            self.demoted = False
 
     def send(self, request: Request) -> bool:
         """Write one request frame if it fits the pipe of an idle worker (never blocks); False if not."""
@@ -125,12 +148,25 @@ class _Worker:
         """Wait, in the event loop, for the rest of the reply (status, body)."""
         loop = asyncio.get_running_loop()
         self._waiter = loop.create_future()
+        if self._interrupt is not None:
+            self._waiter.set_exception(self._interrupt)
         loop.add_reader(self.from_worker, self._on_readable)
         try:
             return await self._waiter
         finally:
             loop.remove_reader(self.from_worker)
             self._waiter = None
+
+    @property
+    def interrupted(self) -> bool:
+        """Whether :meth:`interrupt` was called: the worker must not serve another query."""
+        return self._interrupt is not None
+
+    def interrupt(self, error: BaseException) -> None:
+        """End the wait for this worker's reply with ``error`` (now, or as soon as the wait begins)."""
+        self._interrupt = error
+        if self._waiter is not None and not self._waiter.done():
+            self._waiter.set_exception(error)
 
     def _read(self) -> bool:
         """Append what the pipe holds to the buffer; False when it holds nothing yet."""
@@ -242,6 +278,12 @@ class SparqlEngine:
     gets :class:`QueryMemoryError` and a new worker takes its place (0: no limit). ``sandbox`` (on by
     default; off only to diagnose) has each worker deny itself network sockets before it opens the
     store (kg.sandbox); :attr:`egress_sandbox` says whether every worker reported it in force.
+
+    Workers are handed out by a :class:`~kg.sparql_scheduler.Scheduler`: a query's ``deadline`` covers
+    waiting and running, ``per_client`` bounds the queries one client may have running or waiting (0: no
+    bound), and a query that has run ``preempt_after_s`` may be stopped to free its worker for another
+    client's quick query (see kg/sparql_scheduler.py). A query whose caller is cancelled (the client went
+    away) is stopped: waiting, it leaves the queue; running, its worker is killed and replaced.
     """
 
     dump: Path
@@ -255,9 +297,12 @@ class SparqlEngine:
     pin_cpus: bool = False
     memory_mb: int = 1024
     sandbox: bool = True
+    per_client: int = 0
+    preempt_after_s: float = 2.0
     _cache: AnswerCache = field(init=False, repr=False)
     _worker_cpus: frozenset[int] | None = field(default=None, init=False, repr=False)
-    _idle: asyncio.Queue[_Worker] = field(init=False, repr=False)
+    _scheduler: Scheduler[_Worker] = field(init=False, repr=False)
+    _limiter: ClientLimiter = field(init=False, repr=False)
     _tasks: set[asyncio.Task[None]] = field(default_factory=set, init=False, repr=False)
     _live: set[_Worker] = field(default_factory=set, init=False, repr=False)
     _tmp: tempfile.TemporaryDirectory[str] | None = field(default=None, init=False, repr=False)
@@ -265,6 +310,10 @@ class SparqlEngine:
 
     def __post_init__(self) -> None:
         self._cache = AnswerCache(self.cache_bytes)
+        self._limiter = ClientLimiter(self.per_client)
+        self._scheduler = Scheduler(
+            self.workers, self._preempt, preempt_after_s=self.preempt_after_s, heavy_for_s=self.timeout_s
+        )
 
     @property
     def graphs(self) -> frozenset[str]:
@@ -289,6 +338,8 @@ class SparqlEngine:
         pin_cpus: bool = False,
         memory_mb: int = 1024,
         sandbox: bool = True,
+        per_client: int = 0,
+        preempt_after_s: float = 2.0,
     ) -> SparqlEngine:
         """Dump the dataset's named graphs to N-Quads in a private temporary folder and start the pool."""
         tmp = tempfile.TemporaryDirectory(prefix="mgkg-sparql-")
@@ -306,6 +357,8 @@ class SparqlEngine:
             pin_cpus=pin_cpus,
             memory_mb=memory_mb,
             sandbox=sandbox,
+            per_client=per_client,
+            preempt_after_s=preempt_after_s,
         )
         engine._tmp = tmp
         await engine.start()
@@ -317,10 +370,9 @@ class SparqlEngine:
         if self.pin_cpus and len(allowed) >= 2:
             os.sched_setaffinity(0, allowed[:1])
             self._worker_cpus = frozenset(allowed[1:])
-        self._idle = asyncio.LifoQueue()  # the last worker used is the warmest (caches, scheduler)
         self._unsandboxed = 0
         for worker in await asyncio.gather(*(self._spawn() for _ in range(self.workers))):
-            self._idle.put_nowait(worker)
+            self._scheduler.add(worker)
         if not self.egress_sandbox:
             _LOG.warning(
                 "The SPARQL workers run WITHOUT the egress sandbox (%s): the guard is the only thing that "
@@ -346,21 +398,20 @@ class SparqlEngine:
         async def replace() -> None:
             self._live.discard(worker)
             await asyncio.to_thread(worker.kill)
-            self._idle.put_nowait(await self._spawn())
+            self._scheduler.add(await self._spawn())
 
         task = asyncio.get_running_loop().create_task(replace())
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    async def _wait_for_worker(self) -> _Worker:
-        try:
-            async with asyncio.timeout(self.timeout_s):
-                return await self._idle.get()
-        except TimeoutError:
-            raise EngineBusyError(
-                f"Every SPARQL worker stayed busy for {self.timeout_s:g} s. Retry shortly, or simplify "
-                "the queries."
-            ) from None
+    def _preempt(self, worker: _Worker) -> None:
+        worker.interrupt(
+            QueryPreemptedError(
+                f"The query ran {self.preempt_after_s:g} s or more while every SPARQL worker was busy with "
+                "long queries and other clients' queries waited, and was stopped to let them run. Retry "
+                "later, or narrow it (LIMIT, more specific patterns)."
+            )
+        )
 
     async def run(
         self,
@@ -370,61 +421,33 @@ class SparqlEngine:
         default_graphs: Sequence[str] | None = None,
         named_graphs: Sequence[str] | None = None,
         substitutions: Mapping[str, Mapping[str, str]] | None = None,
+        client: str = LOCAL_CLIENT,
+        deadline: float | None = None,
     ) -> SparqlResult:
-        """Run a checked query on a free worker within the time limit and return its serialized answer."""
+        """Run a checked query on a free worker by ``deadline`` (monotonic; default: the time limit from
+        now) and return its serialized answer; ``client`` is who asks (for the per-client bound)."""
         if default_graphs or named_graphs or query.from_graphs or query.from_named or substitutions:
             default, named = dataset_of(query, default_graphs, named_graphs)
             bound = {k: dict(v) for k, v in (substitutions or {}).items()} or None
         else:  # the common case: the union default graph, nothing bound
             default = named = bound = None
         request: Request = (query.text, media_type, self.max_rows, default, named, bound)
+        if deadline is None:
+            deadline = deadline_after(self.timeout_s)
         if not self._cache.max_bytes:
-            return await self._execute(request)
+            return await self._execute(request, client, deadline)
         key = cache_key(request)
         cached = self._cache.get(key)
         if cached is not None:
             return cached
-        result = await self._execute(request)
+        result = await self._execute(request, client, deadline)
         self._cache.put(key, result)
         return result
 
-    async def _execute(self, request: Request) -> SparqlResult:
-        try:
-            worker = self._idle.get_nowait()  # the common case, without wait_for's extra task
-        except asyncio.QueueEmpty:
-            worker = await self._wait_for_worker()
-        try:
-            # A lone query (no other in flight: the loop has little else to do) is sent and polled for
-            # without the event loop; the time limit is armed only if the answer is not back by then.
-            sent = worker.send(request)
-            if not sent:
-                await worker.send_large(request)
-            alone = self._idle.qsize() + 1 >= len(self._live)
-            reply = worker.poll(self.spin_s) if sent and alone else None
-            if reply is None:
-                async with asyncio.timeout(self.timeout_s):  # cheaper than wait_for: no extra task
-                    reply = await worker.wait()
-        except TimeoutError:
-            self._replace(worker)
-            raise QueryTimeoutError(
-                f"The query ran past the {self.timeout_s:g} s limit and was stopped. Narrow it (LIMIT, more "
-                "specific patterns) and try again."
-            ) from None
-        except (ConnectionError, OSError, ValueError) as error:
-            code = await asyncio.to_thread(_exit_code, worker.process)
-            self._replace(worker)
-            if code == -signal.SIGABRT and self.memory_mb:  # how Rust ends a process an allocation failed in
-                raise QueryMemoryError(
-                    f"The query needed more than the {self.memory_mb} MiB of memory a query may use and was "
-                    "stopped. Narrow it (LIMIT, more specific patterns, no ORDER BY over large results)."
-                ) from None
-            raise EngineFailureError(
-                f"A SPARQL worker died while answering ({error}); it was restarted."
-            ) from error
-        except asyncio.CancelledError:  # the client went away mid-query: the worker's state is unknown
-            self._replace(worker)
-            raise
-        self._idle.put_nowait(worker)
+    async def _execute(self, request: Request, client: str, deadline: float) -> SparqlResult:
+        with self._limiter.admit(client):
+            worker = self._scheduler.try_acquire(client) or await self._scheduler.acquire(client, deadline)
+            reply = await self._ask(worker, request, deadline)
         status, body = reply
         if status == SYNTAX_ERROR:
             raise SparqlSyntaxError.from_engine(body.decode())
@@ -438,6 +461,60 @@ class SparqlEngine:
                 )
             raise EngineFailureError(f"The query could not be evaluated: {body.decode()}")
         return SparqlResult(request[1], body, status == TRUNCATED)
+
+    async def _ask(self, worker: _Worker, request: Request, deadline: float) -> tuple[int, bytes]:
+        """Send the request to the worker and wait for its reply until the deadline; hand the worker back
+        to the scheduler (or replace it, when its state is unknown or its query must stop)."""
+        try:
+            # A lone query (no other in flight: the loop has little else to do) is sent and polled for
+            # without the event loop; the time limit is armed only if the answer is not back by then.
+            sent = worker.send(request)
+            if not sent:
+                await worker.send_large(request)
+            alone = self._scheduler.idle + 1 >= len(self._live)
+            reply = worker.poll(self.spin_s) if sent and alone else None
+            if reply is None:
+                demotion = asyncio.get_running_loop().call_later(DEMOTE_AFTER_S, worker.demote)
+                try:
+                    async with asyncio.timeout_at(deadline):  # cheaper than wait_for: no extra task
+                        reply = await worker.wait()
+                finally:
+                    demotion.cancel()
+        except TimeoutError:
+            self._retire(worker)
+            raise QueryTimeoutError(
+                f"The query ran past the {self.timeout_s:g} s limit (waiting for a worker counts against "
+                "it) and was stopped. Narrow it (LIMIT, more specific patterns) and try again."
+            ) from None
+        except QueryPreemptedError:
+            self._retire(worker)
+            raise
+        except (ConnectionError, OSError, ValueError) as error:
+            code = await asyncio.to_thread(_exit_code, worker.process)
+            self._retire(worker)
+            if code == -signal.SIGABRT and self.memory_mb:  # how Rust ends a process an allocation failed in
+                raise QueryMemoryError(
+                    f"The query needed more than the {self.memory_mb} MiB of memory a query may use and was "
+                    "stopped. Narrow it (LIMIT, more specific patterns, no ORDER BY over large results)."
+                ) from None
+            raise EngineFailureError(
+                f"A SPARQL worker died while answering ({error}); it was restarted."
+            ) from error
+        except asyncio.CancelledError:  # the client went away mid-query: stop the query
+            self._retire(worker)
+            raise
+        if worker.interrupted:  # answered in the instant it was to be stopped: replace it all the same
+            self._retire(worker)
+            return reply
+        if worker.demoted:
+            worker.restore()
+        self._scheduler.finish(worker, reuse=True)
+        return reply
+
+    def _retire(self, worker: _Worker) -> None:
+        """Take a worker whose query must stop (or whose state is unknown) out of service and replace it."""
+        self._scheduler.finish(worker, reuse=False)
+        self._replace(worker)
 
     async def close(self) -> None:
         """Stop every worker and remove the dump."""

@@ -198,21 +198,59 @@ def count_rows(body: bytes, media_type: str) -> int:
     return max(body.count(b"\n") - 1, 0)  # TSV escapes newlines inside terms
 
 
-def _row_bound(body: bytes, media_type: str) -> int:
-    """An upper bound of the rows of a serialized SELECT answer, from byte counts alone."""
-    if media_type == "application/sparql-results+json":
-        return body.count(b"{")
-    if media_type == "application/sparql-results+xml":
-        return body.count(b"<result>")
-    return body.count(b"\n")
+_ROW_MARKS: dict[str, tuple[bytes, int]] = {
+    "application/sparql-results+json": (b"},{", 1),  # between rows (and nowhere else outside literals)
+    "application/sparql-results+xml": (b"<result>", 0),  # '<' inside literals is escaped as &lt;
+    "text/csv": (b"\n", -1),  # the header line, then a line per row (more if a value holds a newline)
+    "text/tab-separated-values": (b"\n", -1),  # TSV escapes newlines inside terms
+}
+"""Per SELECT results format: a byte string that occurs once per row (or more often, never less) and
+the number to add to its count to bound the rows from above."""
+
+
+class _TooManyRowsError(Exception):
+    """Raised from inside pyoxigraph's serializer once the answer may hold more rows than the limit."""
+
+
+class _BoundedSink:
+    """Where pyoxigraph writes a SELECT answer: it keeps the bytes and stops the writing (by raising
+    :class:`_TooManyRowsError`) as soon as an upper bound of the rows written passes ``limit`` or the
+    bytes pass :data:`MAX_BODY_BYTES`, so that a huge answer is never produced in full."""
+
+    def __init__(self, media_type: str, limit: int) -> None:
+        self._mark, self._offset = _ROW_MARKS[media_type]
+        self._limit = limit
+        self._chunks: list[bytes] = []
+        self._marks = 0
+        self._size = 0
+        self._tail = b""  # the end of the last chunk, so that a mark split across two chunks counts
+
+    def write(self, chunk: bytes) -> int:
+        """Keep a chunk; raise once the answer may hold more than the limit."""
+        data = self._tail + chunk
+        self._marks += data.count(self._mark) - self._tail.count(self._mark)
+        self._tail = data[-(len(self._mark) - 1) :] if len(self._mark) > 1 else b""
+        self._chunks.append(chunk)
+        self._size += len(chunk)
+        if self._marks + self._offset > self._limit or self._size > MAX_BODY_BYTES:
+            raise _TooManyRowsError
+        return len(chunk)
+
+    def flush(self) -> None:
+        """Nothing to flush: the bytes are kept in memory."""
+
+    def body(self) -> bytes:
+        """Everything written."""
+        return b"".join(self._chunks)
 
 
 def execute(store: ox.Store, request: Request) -> tuple[int, bytes]:
     """Run one request against the store; return the reply status and the serialized body.
 
-    SELECT answers are written by pyoxigraph's own serializers (fast; the worker's memory limit bounds
-    how large they can grow); only an answer with more than the row limit (or more than
-    :data:`MAX_BODY_BYTES`) is run again and written by the Python serializers above, cut at the limit.
+    SELECT answers are written by pyoxigraph's own serializers (fast) into a sink that stops them as soon
+    as they may pass the row limit (or :data:`MAX_BODY_BYTES`); only such an answer is run again, its
+    first rows taken while iterating the solutions and written by the Python serializers above, so a
+    cross product costs its first ``limit`` rows, never the whole answer.
     A request without dataset or substitutions (the common case) goes to the store with no argument to
     build.
     """
@@ -232,11 +270,12 @@ def execute(store: ox.Store, request: Request) -> tuple[int, bytes]:
 
     results = run()
     if isinstance(results, ox.QuerySolutions):
-        body = results.serialize(format=_NATIVE_RESULTS[media_type]) or b""
-        if len(body) <= MAX_BODY_BYTES and (
-            _row_bound(body, media_type) <= limit or count_rows(body, media_type) <= limit
-        ):
-            return OK, body
+        sink = _BoundedSink(media_type, limit)
+        try:
+            results.serialize(sink, format=_NATIVE_RESULTS[media_type])  # type: ignore[arg-type]  # write() is all it calls
+            return OK, sink.body()
+        except _TooManyRowsError:
+            del sink
         results = run()
         assert isinstance(results, ox.QuerySolutions)
         variables = [v.value for v in results.variables]

@@ -78,8 +78,9 @@ async def _answer(
     return await run_query(
         engine,
         query.text,
-        max_chars=max(settings.sparql_max_query_chars, len(query.text)),
+        request=request,
         timeout_s=settings.sparql_timeout_s,
+        max_chars=max(settings.sparql_max_query_chars, len(query.text)),
         fmt=format,
         accept=accept,
         substitutions=substitutions,

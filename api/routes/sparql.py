@@ -21,6 +21,7 @@ from rdflib.namespace import RDF
 
 from api.deps import SettingsDep, SparqlEngineDep
 from api.errors import ProblemError
+from api.fairness import client_of, deadline_of, until_disconnected
 from api.openapi import media_content, problems
 from kg.sparql import (
     GRAPH_FORMATS,
@@ -136,6 +137,8 @@ async def run_query(
     engine: QueryEngine,
     text: str,
     *,
+    request: Request,
+    timeout_s: float,
     max_chars: int,
     fmt: str | None,
     accept: str | None,
@@ -143,13 +146,15 @@ async def run_query(
     named_graphs: Sequence[str] = (),
     substitutions: dict[str, dict[str, str]] | None = None,
     guard: bool = True,
-    timeout_s: float = 10.0,
 ) -> Response:
     """Check, negotiate, run: the one path every SPARQL query of the service takes.
 
     The guard (one call) normalises the text, screens or parses it (in a parser process, within
     ``timeout_s``) and returns the normalised text, which is what the engine runs. ``guard=False`` is
-    for tests and diagnosis only (MGKG_SPARQL_GUARD): the text goes to the engine as sent."""
+    for tests and diagnosis only (MGKG_SPARQL_GUARD): the text goes to the engine as sent.
+
+    The query runs for the request's client by the request's deadline (its arrival plus ``timeout_s``:
+    waiting counts), and is stopped if the client disconnects first (499, which nobody receives)."""
     if len(text) > max_chars:
         raise ProblemError(
             413,
@@ -169,14 +174,22 @@ async def run_query(
         else unguarded_query(text)
     )
     media_type = choose_format(checked.form, fmt, accept)
-    result = await run_checked(
-        engine,
-        checked,
-        media_type,
-        default_graphs=default_graphs or None,
-        named_graphs=named_graphs or None,
-        substitutions=substitutions,
+    query = checked
+    result = await until_disconnected(
+        request,
+        lambda: run_checked(
+            engine,
+            query,
+            media_type,
+            default_graphs=default_graphs or None,
+            named_graphs=named_graphs or None,
+            substitutions=substitutions,
+            client=client_of(request),
+            deadline=deadline_of(request, timeout_s),
+        ),
     )
+    if result is None:  # the client went away; its query was stopped
+        return Response(status_code=499)
     headers = {"Vary": "Accept"}
     if result.truncated:
         headers[TRUNCATED_HEADER] = str(engine.max_rows)
@@ -248,9 +261,10 @@ async def sparql_get(
     return await run_query(
         engine,
         query,
+        request=request,
+        timeout_s=settings.sparql_timeout_s,
         max_chars=settings.sparql_max_query_chars,
         guard=settings.sparql_guard,
-        timeout_s=settings.sparql_timeout_s,
         fmt=format,
         accept=accept,
         default_graphs=default_graph_uri,
@@ -321,9 +335,10 @@ async def sparql_post(
     return await run_query(
         engine,
         text,
+        request=request,
+        timeout_s=settings.sparql_timeout_s,
         max_chars=settings.sparql_max_query_chars,
         guard=settings.sparql_guard,
-        timeout_s=settings.sparql_timeout_s,
         fmt=format,
         accept=accept,
         default_graphs=default_graphs,

@@ -12,6 +12,7 @@ from fastapi.responses import Response
 
 from api.deps import StateDep
 from api.errors import ProblemError
+from api.fairness import cpu_limiter
 from api.models import WhyResponse
 from api.openapi import media_content, problems
 from api.routes.export import WHY_OFFERS, NegotiationError, explanation_response, format_names, why_format
@@ -117,8 +118,8 @@ async def why(
         raise ProblemError(error.status, "format", "Cannot serve that format", error.detail) from None
     key: WhyKey = (finding, source, context, max_paths, max_hops)
     entry = state.why_cache.get(key)
-    if entry is None:  # a miss searches paths: off the event loop, so /health never waits for it
-        entry = await anyio.to_thread.run_sync(state.why_cache.compute, key)
+    if entry is None:  # a miss searches paths: off the event loop, one at a time (see cpu_limiter)
+        entry = await anyio.to_thread.run_sync(state.why_cache.compute, key, limiter=cpu_limiter())
     explanation, body = entry
     for export_format in EXPORT_FORMATS:
         if export_format == fmt:

@@ -38,9 +38,11 @@ def serve_command(
     """Serve the REST API and the SPARQL endpoint (graph loaded once, from the inference cache).
 
     Other settings come from MGKG_* environment variables (see api/config.py): MGKG_CACHE_DIR,
-    MGKG_SPARQL_TIMEOUT_S, MGKG_SPARQL_MAX_ROWS, MGKG_SPARQL_WORKERS, MGKG_MAX_REQUEST_BYTES, ...
+    MGKG_SPARQL_TIMEOUT_S, MGKG_SPARQL_MAX_ROWS, MGKG_SPARQL_WORKERS, MGKG_SPARQL_PER_CLIENT,
+    MGKG_MAX_REQUEST_BYTES, MGKG_MAX_URL_BYTES, MGKG_HEADER_TIMEOUT_S, ...
     """
     import os
+    import sys
 
     import uvicorn  # deferred: only this command needs the server
 
@@ -51,11 +53,23 @@ def serve_command(
     except ValueError as error:
         raise typer.BadParameter(str(error), param_hint="--store") from None
     os.environ["MGKG_STORE"] = store  # read by each worker's Settings
+    # The event loop shares the GIL with the thread that searches paths (api/fairness.py: cpu_limiter);
+    # a 1 ms switch interval (5 ms by default) hands it back to the loop sooner when both want it.
+    sys.setswitchinterval(0.001)
     if reasoner is not None:
         os.environ["MGKG_REASONER"] = reasoner.value  # read by each worker's Settings
-    # An import string and factory=True: each uvicorn worker process builds its own app and graph.
+    from api.protocol import ProblemHttpToolsProtocol
+
+    # An import string and factory=True: each uvicorn worker process builds its own app and graph. The
+    # protocol bounds the request head, times out unfinished headers and answers in problem+json.
     uvicorn.run(
-        "api.app:create_app", factory=True, host=host, port=port, workers=workers, log_level=log_level
+        "api.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level=log_level,
+        http=ProblemHttpToolsProtocol,
     )
 
 
