@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Final
 
 import networkx as nx
 
-from kg.models import Citation, Context, Explanation, NodeRef, Recommendation, Severity
+from kg.models import Citation, Context, Explanation, NodeRef, Path, Recommendation, Severity
 from kg.wording import cite
 
 if TYPE_CHECKING:
@@ -179,25 +179,30 @@ def explanation_graph(explanation: Explanation) -> nx.MultiDiGraph:
     _add_node(graph, explanation.finding, "finding")
     drafts: dict[tuple[str, str, int], _EdgeDraft] = {}
     for path in explanation.paths:
-        mechanisms = [path.mechanism.label] if path.mechanism is not None else []
-        for step in path.steps:
-            _add_node(graph, step.subject)
-            _add_node(graph, step.object)
-            key = (step.subject.iri, step.object.iri, step.sign)
-            draft = drafts.setdefault(key, _EdgeDraft(*key))
-            draft.add(
-                step.context,
-                step.citations,
-                mechanisms,
-                (link.curie for link in step.links),
-                step.evidence_types,
-                step.evidence_summary,
-                step.curator_inference,
-            )
+        _add_path(graph, drafts, path)
     _add_edges(graph, drafts.values())
     if explanation.recommendations:
         graph.graph["recommendations"] = recommendations_note(explanation.recommendations)
     return graph
+
+
+def _add_path(graph: nx.MultiDiGraph, drafts: dict[tuple[str, str, int], _EdgeDraft], path: Path) -> None:
+    """Add a path's nodes to the picture graph and its steps to the edge drafts (one per pair and sign)."""
+    mechanisms = [path.mechanism.label] if path.mechanism is not None else []
+    for step in path.steps:
+        _add_node(graph, step.subject)
+        _add_node(graph, step.object)
+        key = (step.subject.iri, step.object.iri, step.sign)
+        draft = drafts.setdefault(key, _EdgeDraft(*key))
+        draft.add(
+            step.context,
+            step.citations,
+            mechanisms,
+            (link.curie for link in step.links),
+            step.evidence_types,
+            step.evidence_summary,
+            step.curator_inference,
+        )
 
 
 def recommendations_note(recommendations: Iterable[Recommendation]) -> str:
@@ -229,21 +234,7 @@ def causes_graph(answer: Causes) -> nx.MultiDiGraph:
     for cause in answer.causes:
         _add_node(graph, cause.cause, "source")
         for path in cause.paths:
-            mechanisms = [path.mechanism.label] if path.mechanism is not None else []
-            for step in path.steps:
-                _add_node(graph, step.subject)
-                _add_node(graph, step.object)
-                key = (step.subject.iri, step.object.iri, step.sign)
-                draft = drafts.setdefault(key, _EdgeDraft(*key))
-                draft.add(
-                    step.context,
-                    step.citations,
-                    mechanisms,
-                    (link.curie for link in step.links),
-                    step.evidence_types,
-                    step.evidence_summary,
-                    step.curator_inference,
-                )
+            _add_path(graph, drafts, path)
     _add_edges(graph, drafts.values())
     if answer.recommendations:
         graph.graph["recommendations"] = recommendations_note(answer.recommendations)

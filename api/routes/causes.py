@@ -13,7 +13,8 @@ from fastapi.responses import Response
 from api.deps import StateDep
 from api.errors import ProblemError
 from api.models import CausesResponse
-from api.routes.export import NegotiationError, graph_response, negotiate
+from api.openapi import media_content, problems
+from api.routes.export import NegotiationError, format_names, graph_response, negotiate
 from kg.answer import compact_causes
 from kg.causes import Causes, find_causes, format_causes
 from kg.export import EXPORT_FORMATS, MEDIA_TYPES
@@ -82,17 +83,10 @@ class CausesCache:
     response_model=CausesResponse,
     responses={
         200: {
-            "content": {
-                "text/plain": {},
-                "image/svg+xml": {},
-                "text/vnd.graphviz": {},
-                "application/graphml+xml": {},
-            }
+            "description": "The causes as JSON, as plain text, or their graph in the format asked for.",
+            "content": media_content(media for _, media in CAUSES_OFFERS),
         },
-        400: {"description": "Unknown format= (the problem lists the formats)."},
-        404: {"description": "Unknown finding; the problem lists the closest names."},
-        406: {"description": "The Accept header allows none of the formats served."},
-        422: {"description": "Bad parameters (e.g. context=medium, max_hops=0)."},
+        **problems(400, 404, 406, 422, 500, 503),
     },
 )
 async def causes(
@@ -105,7 +99,11 @@ async def causes(
     max_paths: Annotated[int, Query(ge=1, le=MAX_PATHS, description="Most paths per cause.")] = 3,
     max_hops: Annotated[int, Query(ge=1, le=MAX_HOPS, description="Longest path, in links.")] = 10,
     format: Annotated[
-        str | None, Query(description="json (default), text, svg, dot, graphml, cyjs, mermaid...")
+        str | None,
+        Query(
+            description="json (default), text, svg, dot, graphml, cyjs, mermaid...",
+            json_schema_extra={"enum": format_names(CAUSES_OFFERS)},
+        ),
     ] = None,
     accept: Annotated[str | None, Header(include_in_schema=False)] = None,
 ) -> Response:
