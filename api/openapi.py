@@ -16,8 +16,10 @@ PROBLEM_STATUSES: Final[dict[int, str]] = {
     "or a triple that is not entailed.",
     406: "Not acceptable: the Accept header allows none of the media types this route serves.",
     413: "Too large: the query text or the request body is over the configured limit.",
+    414: "Request target too long: send the query by POST (a form or application/sparql-query).",
     415: "Unsupported media type: POST /sparql takes a form or application/sparql-query.",
     422: "Invalid parameters: a value out of range or of the wrong type; `errors` lists each one.",
+    429: "Too many queries from this client at once (MGKG_SPARQL_PER_CLIENT); retry after Retry-After.",
     500: "Internal error: a renderer or the SPARQL engine failed on this request (a bug; please report it).",
     503: "Unavailable: every SPARQL worker is busy (retry after the Retry-After header), or no Graphviz "
     "renderer is installed for SVG/PNG.",

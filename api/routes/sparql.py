@@ -220,7 +220,7 @@ ANSWERS: Final[dict[str, Any]] = {
     "content": media_content([*RESULTS_FORMATS.values(), *GRAPH_FORMATS.values()]),
 }
 """The 200 answer of every route that runs a SPARQL query (/sparql, /queries/{name})."""
-SPARQL_PROBLEMS: Final = (400, 403, 406, 413, 422, 500, 503, 504, 507)
+SPARQL_PROBLEMS: Final = (400, 403, 406, 413, 414, 422, 429, 500, 503, 504, 507)
 """The problem statuses a SPARQL query can end in."""
 _RESPONSES: Final[dict[int | str, dict[str, Any]]] = {200: ANSWERS, **problems(*SPARQL_PROBLEMS)}
 
