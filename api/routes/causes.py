@@ -12,6 +12,7 @@ from fastapi.responses import Response
 
 from api.deps import StateDep
 from api.errors import ProblemError
+from api.fairness import cpu_limiter
 from api.models import CausesResponse
 from api.openapi import media_content, problems
 from api.routes.export import NegotiationError, format_names, graph_response, negotiate
@@ -116,7 +117,8 @@ async def causes(
     except NegotiationError as error:
         raise ProblemError(error.status, "format", "Cannot serve that format", error.detail) from None
     key: CausesKey = (finding, context, max_paths, max_hops)
-    answer, body = await anyio.to_thread.run_sync(state.causes_cache.answer, key)
+    # a miss asks explain() from every candidate cause: off the event loop, one at a time (cpu_limiter)
+    answer, body = await anyio.to_thread.run_sync(state.causes_cache.answer, key, limiter=cpu_limiter())
     if fmt == "text":
         return Response(
             format_causes(answer), media_type="text/plain; charset=utf-8", headers={"Vary": "Accept"}
