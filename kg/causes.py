@@ -38,7 +38,7 @@ class _Value(BaseModel):
 class Cause(_Value):
     """One cause of a finding with the cited paths by which it leads there, best first."""
 
-    rank: int = Field(description="1-based position among the causes (fewer steps, more citations first).")
+    rank: int = Field(description="1-based position among the causes (fewer steps, more sources first).")
     cause: NodeRef
     kind: CauseKind = Field(description="drug, genetic disorder, loss route, or another etiology.")
     paths: tuple[Path, ...] = Field(
@@ -125,9 +125,11 @@ def find_causes(
     )
 
 
-def _rank_key(answer: Explanation) -> tuple[int, int, str]:
+def _rank_key(answer: Explanation) -> tuple[int, int, int, str]:
+    """Causes rank by their best path: fewer steps, then more source texts (a text's numbered references
+    count once, as in kg.ranking), then more citations, then by name."""
     best = answer.paths[0]
-    return (best.hops, -best.citation_count, answer.source.label.lower())
+    return (best.hops, -best.source_count, -best.citation_count, answer.source.label.lower())
 
 
 def _cause(network: CausalNetwork, rank: int, iri: str, answer: Explanation) -> Cause:

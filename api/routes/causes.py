@@ -109,7 +109,7 @@ async def causes(
     accept: Annotated[str | None, Header(include_in_schema=False)] = None,
 ) -> Response:
     """The etiologies, drugs, genetic disorders and loss routes that lead to ``finding``, ranked (fewer
-    steps, more citations first), each with its cited paths: every cause is a source that /why would
+    steps, more source texts first), each with its cited paths: every cause is a source that /why would
     explain the finding from, under the same rules; a known finding nothing leads to gets 200 with no
     causes and a message saying so. With the recommendations for the finding and the causes' paths."""
     try:
