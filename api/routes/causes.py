@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from typing import Annotated, Final
 
 import anyio.to_thread
 from fastapi import APIRouter, Header, Query
 from fastapi.responses import Response
 
+from api.answer_cache import LruAnswers
 from api.deps import StateDep
 from api.errors import ProblemError
 from api.fairness import cpu_limiter
@@ -41,25 +40,16 @@ CAUSES_OFFERS: Final[tuple[tuple[str, str], ...]] = (
 CausesKey = tuple[str, Severity | None, int, int]
 
 
-class CausesCache:
-    """Answers of /causes by (finding, context, max_paths, max_hops), as Causes and their JSON bytes.
-
-    The graph does not change while the service runs, so an answer stays right once computed; bounded
-    (LRU), locked for the threadpool; unknown names are not cached (their 404 raises before storing).
-    """
+class CausesCache(LruAnswers[CausesKey, tuple[Causes, bytes]]):
+    """Answers of /causes by (finding, context, max_paths, max_hops), as Causes and their JSON bytes;
+    unknown names are not cached (their 404 raises before storing)."""
 
     def __init__(self, network: CausalNetwork, recommendations: RecommendationCatalog, size: int) -> None:
-        self._network, self._recommendations, self._size = network, recommendations, size
-        self._entries: OrderedDict[CausesKey, tuple[Causes, bytes]] = OrderedDict()
-        self._lock = threading.Lock()
+        super().__init__(size)
+        self._network, self._recommendations = network, recommendations
 
-    def answer(self, key: CausesKey) -> tuple[Causes, bytes]:
-        """The cached answer, or a new one (raising UnknownNodeError for an unknown name), remembered."""
-        with self._lock:
-            entry = self._entries.get(key)
-            if entry is not None:
-                self._entries.move_to_end(key)
-                return entry
+    def _compute(self, key: CausesKey) -> tuple[Causes, bytes]:
+        """Find the causes (raising UnknownNodeError for an unknown name), with the recommendations."""
         finding, context, max_paths, max_hops = key
         causes = find_causes(
             self._network,
@@ -69,13 +59,7 @@ class CausesCache:
             max_hops=max_hops,
             recommendations=self._recommendations,
         )
-        entry = (causes, compact_causes(causes).model_dump_json().encode())
-        if self._size:
-            with self._lock:
-                self._entries[key] = entry
-                while len(self._entries) > self._size:
-                    self._entries.popitem(last=False)
-        return entry
+        return causes, compact_causes(causes).model_dump_json().encode()
 
 
 @router.get(

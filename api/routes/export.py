@@ -174,7 +174,7 @@ def get_export(
     network = kg.network
     if finding is not None:  # an unknown name raises UnknownNodeError: api.errors makes it a 404
         key = (finding, source or DEFAULT_SOURCE, context, 20, 10)  # /why's defaults, so its cache serves
-        entry = state.why_cache.get(key) or state.why_cache.compute(key)  # with the recommendations
+        entry = state.why_cache.answer(key)  # with the recommendations
         return explanation_response(entry[0], fmt)
     if node is not None:
         iri = network.resolve(node, kind="node")

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from typing import Annotated
 
 import anyio.to_thread
 from fastapi import APIRouter, Header, Query
 from fastapi.responses import Response
 
+from api.answer_cache import LruAnswers
 from api.deps import StateDep
 from api.errors import ProblemError
 from api.fairness import cpu_limiter
@@ -33,33 +32,22 @@ MAX_PATHS = 100
 WhyKey = tuple[str, str, Severity | None, int, int]
 
 
-class WhyCache:
+class WhyCache(LruAnswers[WhyKey, tuple[Explanation, bytes]]):
     """Answers of /why by (finding, source, context, max_paths, max_hops), as Explanations and JSON bytes.
 
-    The graph does not change while the service runs, so an answer once computed stays right; caching
-    the serialized JSON too means a repeated question costs a dict lookup, not a path search and a
+    Caching the serialized JSON too means a repeated question costs a dict lookup, not a path search and a
     pydantic dump. Unknown names are not cached (their 404 is cheap and the key space is unbounded).
-    Bounded (LRU); the lock makes it safe under the threadpool.
     """
 
     def __init__(
         self, network: CausalNetwork, size: int, recommendations: RecommendationCatalog | None = None
     ) -> None:
-        self._network, self._size = network, size
+        super().__init__(size)
+        self._network = network
         self._recommendations = recommendations if recommendations is not None else RecommendationCatalog(())
-        self._entries: OrderedDict[WhyKey, tuple[Explanation, bytes]] = OrderedDict()
-        self._lock = threading.Lock()
 
-    def get(self, key: WhyKey) -> tuple[Explanation, bytes] | None:
-        """The cached answer, if any (marks it recently used)."""
-        with self._lock:
-            entry = self._entries.get(key)
-            if entry is not None:
-                self._entries.move_to_end(key)
-            return entry
-
-    def compute(self, key: WhyKey) -> tuple[Explanation, bytes]:
-        """Explain (raising UnknownNodeError for an unknown name), add the recommendations, remember it."""
+    def _compute(self, key: WhyKey) -> tuple[Explanation, bytes]:
+        """Explain (raising UnknownNodeError for an unknown name) and add the recommendations."""
         finding, source, context, max_paths, max_hops = key
         explanation = advise(
             explain(
@@ -67,13 +55,7 @@ class WhyCache:
             ),
             self._recommendations,
         )
-        entry = (explanation, compact(explanation).model_dump_json().encode())
-        if self._size:
-            with self._lock:
-                self._entries[key] = entry
-                while len(self._entries) > self._size:
-                    self._entries.popitem(last=False)
-        return entry
+        return explanation, compact(explanation).model_dump_json().encode()
 
 
 @router.get(
