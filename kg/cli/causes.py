@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from kg.cli._app import app, console, fail
+from kg.cli._app import ContextOption, JsonOption, MaxHopsOption, app, console, fail, severity_of
 from kg.errors import SourceSyntaxError, UnknownNodeError
 from kg.store import load_asserted
 
@@ -16,12 +16,10 @@ def causes_command(
     finding: Annotated[
         str, typer.Argument(help="The finding: a label, synonym, local id or CURIE (HP:0012608).")
     ],
-    context: Annotated[
-        str | None, typer.Option("--context", help="Severity context: mild or severe (default: any).")
-    ] = None,
-    max_hops: Annotated[int, typer.Option("--max-hops", min=1, help="Longest path, in causal links.")] = 10,
+    context: ContextOption = None,
+    max_hops: MaxHopsOption = 10,
     max_paths: Annotated[int, typer.Option("--max-paths", min=1, help="Most paths per cause.")] = 3,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the answer as JSON.")] = False,
+    as_json: JsonOption = False,
 ) -> None:
     """List what can cause a finding: etiologies, drugs, genetic disorders and loss routes, ranked,
     each with its cited paths, and what the sources advise.
@@ -34,13 +32,10 @@ def causes_command(
     from kg.answer import compact_causes
     from kg.causes import find_causes
     from kg.cli.why import print_recommendations
-    from kg.models import Severity
     from kg.network import build_network
     from kg.recommend import load_recommendations
 
-    if context not in (None, "mild", "severe"):
-        raise fail(f"--context must be 'mild' or 'severe', not {context!r}.", code=2)
-    severity: Severity | None = "mild" if context == "mild" else "severe" if context == "severe" else None
+    severity = severity_of(context)
     try:
         graph = load_asserted().graph
         network = build_network(graph)

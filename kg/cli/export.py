@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
-from kg.cli._app import app, err_console, fail
+from kg.cli._app import app, err_console, fail, severity_of
 from kg.errors import SourceSyntaxError
 from kg.store import load_asserted
 
@@ -59,16 +59,13 @@ def export_command(
         export,
         parse_format,
     )
-    from kg.models import Severity
     from kg.network import build_network
     from kg.picture import explanation_graph, neighbourhood_graph, network_graph
     from kg.render import RendererUnavailableError, RenderFailedError
 
     if sum((finding is not None, node is not None, whole)) != 1:
         raise fail("Give exactly one of --finding, --node or --all.", code=2)
-    if context not in (None, "mild", "severe"):
-        raise fail(f"--context must be 'mild' or 'severe', not {context!r}.", code=2)
-    severity: Severity | None = "mild" if context == "mild" else "severe" if context == "severe" else None
+    severity = severity_of(context)
     suffixes = {suffix: name for name, suffix in SUFFIXES.items()}
     name = fmt or (suffixes.get(output.suffix.lower()) if output is not None else None) or "dot"
     try:

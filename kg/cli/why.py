@@ -10,7 +10,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from kg.cli._app import app, console, fail
+from kg.cli._app import ContextOption, JsonOption, MaxHopsOption, app, console, fail, severity_of
 from kg.errors import SourceSyntaxError
 from kg.store import load_asserted
 
@@ -39,12 +39,10 @@ def why_command(
         str, typer.Argument(help="The finding: a label, synonym, local id or CURIE (HP:0002901).")
     ],
     source: Annotated[str, typer.Option("--source", help="Where the paths start.")] = "hypomagnesemia",
-    context: Annotated[
-        str | None, typer.Option("--context", help="Severity context: mild or severe (default: any).")
-    ] = None,
-    max_hops: Annotated[int, typer.Option("--max-hops", min=1, help="Longest path, in causal links.")] = 10,
+    context: ContextOption = None,
+    max_hops: MaxHopsOption = 10,
     max_paths: Annotated[int, typer.Option("--max-paths", min=1, help="Most paths to search for.")] = 20,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the answer as JSON.")] = False,
+    as_json: JsonOption = False,
 ) -> None:
     """Explain why the source (hypomagnesemia) leads to a finding: cited paths grouped by mechanism.
 
@@ -56,7 +54,7 @@ def why_command(
     from kg.answer import compact
     from kg.errors import UnknownNodeError
     from kg.explain import explain
-    from kg.models import Citation, Severity
+    from kg.models import Citation
     from kg.network import build_network
     from kg.recommend import advise, load_recommendations
     from kg.wording import cite, states, step_arrows, step_notes
@@ -96,9 +94,7 @@ def why_command(
             ]
             branch.add(f"[italic]corroborated by a summary:[/] {'; '.join(parts)}")
 
-    if context not in (None, "mild", "severe"):
-        raise fail(f"--context must be 'mild' or 'severe', not {context!r}.", code=2)
-    severity: Severity | None = "mild" if context == "mild" else "severe" if context == "severe" else None
+    severity = severity_of(context)
     try:
         graph = load_asserted().graph
         network = build_network(graph)
