@@ -174,12 +174,11 @@ async def run_query(
         else unguarded_query(text)
     )
     media_type = choose_format(checked.form, fmt, accept)
-    query = checked
     result = await until_disconnected(
         request,
         lambda: run_checked(
             engine,
-            query,
+            checked,
             media_type,
             default_graphs=default_graphs or None,
             named_graphs=named_graphs or None,
