@@ -35,7 +35,6 @@ import re
 import shutil
 import socket
 import subprocess
-import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -43,6 +42,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 import httpx
+from benchstats import mgkg_command
 
 PREFIXES = "PREFIX mgkg: <https://w3id.org/mgkg/vocab#>\nPREFIX mgkgid: <https://w3id.org/mgkg/id/>\n"
 CACHED = [
@@ -166,8 +166,7 @@ def free_port() -> int:
 
 
 def start_server(port: int) -> subprocess.Popen[bytes]:
-    mgkg = shutil.which("mgkg")
-    command = [mgkg] if mgkg else [sys.executable, "-m", "kg.cli"]
+    command = mgkg_command()
     args = [*command, "serve", "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"]
     process = subprocess.Popen(args, env=dict(os.environ))
     deadline = time.monotonic() + 180

@@ -43,7 +43,7 @@ from urllib.parse import urlencode
 
 import httpx
 import pyoxigraph as ox
-from benchstats import percentile
+from benchstats import mgkg_command, percentile
 
 from kg.graph import load_knowledge_graph
 from kg.sparql import SparqlEngine, SparqlResult, check_query
@@ -141,8 +141,7 @@ def drive_wrk(base: str, route: str, params: dict[str, str], seconds: int, concu
 def serve_and_drive(requests: int, concurrency: int, seconds: int) -> list[Load]:
     """Start `mgkg serve` on a free port, drive /health, /why and /sparql, stop it."""
     port = _free_port()
-    mgkg = shutil.which("mgkg")
-    command = [mgkg] if mgkg else [sys.executable, "-m", "kg.cli"]
+    command = mgkg_command()
     args = [*command, "serve", "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"]
     base = f"http://127.0.0.1:{port}"
     with subprocess.Popen(args, env=dict(os.environ)) as process:

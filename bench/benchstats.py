@@ -1,8 +1,10 @@
-"""Small statistics the benchmark scripts share (imported as a sibling module: run them as scripts)."""
+"""Small helpers the benchmark scripts share (imported as a sibling module: run them as scripts)."""
 
 from __future__ import annotations
 
 import math
+import shutil
+import sys
 
 
 def percentile(samples: list[float], fraction: float) -> float:
@@ -16,3 +18,9 @@ def percentile(samples: list[float], fraction: float) -> float:
     ordered = sorted(samples)
     rank = min(max(math.ceil(fraction * len(ordered)), 1), len(ordered))
     return ordered[rank - 1]
+
+
+def mgkg_command() -> list[str]:
+    """The command line that runs ``mgkg``: the installed script, else ``python -m kg.cli``."""
+    mgkg = shutil.which("mgkg")
+    return [mgkg] if mgkg else [sys.executable, "-m", "kg.cli"]

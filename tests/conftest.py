@@ -7,6 +7,7 @@ import os
 import shutil
 import socket
 import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -168,6 +169,12 @@ def _running_server(command: Sequence[str], log: Path, env: Mapping[str, str]) -
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+def mgkg_command() -> list[str]:
+    """The command line that runs ``mgkg``: the installed script, else ``python -m kg.cli``."""
+    mgkg = shutil.which("mgkg")
+    return [mgkg] if mgkg else [sys.executable, "-m", "kg.cli"]
 
 
 @pytest.fixture(scope="session")

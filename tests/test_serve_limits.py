@@ -8,15 +8,15 @@ bound to 127.0.0.2 is another client than one bound to 127.0.0.1.
 from __future__ import annotations
 
 import json
-import shutil
 import socket
-import sys
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from urllib.parse import quote
 
 import httpx
 import pytest
+
+from tests.conftest import mgkg_command
 
 RUNAWAY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l }"
 PROBLEM = "application/problem+json"
@@ -27,8 +27,7 @@ def server(
     tmp_path_factory: pytest.TempPathFactory, start_server: Callable[..., AbstractContextManager[str]]
 ) -> Iterator[str]:
     """`mgkg serve` with one SPARQL worker, one query per client, a 1 s header timeout and no preemption."""
-    mgkg = shutil.which("mgkg")
-    command = [mgkg] if mgkg else [sys.executable, "-m", "kg.cli"]
+    command = mgkg_command()
     log = tmp_path_factory.mktemp("serve-limits") / "server.log"
     env = {
         "MGKG_SPARQL_WORKERS": "1",

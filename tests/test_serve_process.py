@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import shutil
-import sys
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 
 import httpx
 import pytest
 from SPARQLWrapper import JSON, SPARQLWrapper
+
+from tests.conftest import mgkg_command
 
 QUERY = """PREFIX mgkg: <https://w3id.org/mgkg/vocab#>
 PREFIX mgkgid: <https://w3id.org/mgkg/id/>
@@ -24,8 +24,7 @@ def server(
     tmp_path_factory: pytest.TempPathFactory, start_server: Callable[..., AbstractContextManager[str]]
 ) -> Iterator[str]:
     """Start `mgkg serve` on a free port, wait for /health, yield its base URL, then stop it."""
-    mgkg = shutil.which("mgkg")
-    command = [mgkg] if mgkg else [sys.executable, "-m", "kg.cli"]
+    command = mgkg_command()
     log = tmp_path_factory.mktemp("serve") / "server.log"
     with start_server(
         [*command, "serve", "--host", "127.0.0.1", "--log-level", "warning"],

@@ -11,8 +11,6 @@ line (its refusals are covered by test_api.py on every backend).
 from __future__ import annotations
 
 import os
-import shutil
-import sys
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager
@@ -25,7 +23,7 @@ from fastapi.testclient import TestClient
 from api.app import create_app
 from api.config import Settings
 from kg.sparql import check_query
-from tests.conftest import Listener
+from tests.conftest import Listener, mgkg_command
 
 PROBLEM = "application/problem+json"
 
@@ -205,8 +203,7 @@ def test_a_slow_guard_parse_blocks_no_one(request: pytest.FixtureRequest) -> Non
 def server(
     tmp_path_factory: pytest.TempPathFactory, start_server: Callable[..., AbstractContextManager[str]]
 ) -> Iterator[str]:
-    mgkg = shutil.which("mgkg")
-    command = [mgkg] if mgkg else [sys.executable, "-m", "kg.cli"]
+    command = mgkg_command()
     log = tmp_path_factory.mktemp("serve-guard") / "server.log"
     with start_server([*command, "serve", "--host", "127.0.0.1", "--log-level", "warning"], log, {}) as base:
         yield base
