@@ -12,7 +12,7 @@ from rdflib import Dataset, Graph
 from rdflib.term import Node
 
 from kg.errors import SourceSyntaxError
-from kg.rdf_files import check_jsonld_contexts, open_rdf, parse_quads, rdf_format
+from kg.rdf_files import check_jsonld_contexts, open_rdf, rdf_format, syntax_error
 from kg.resources import default_sources
 from kg.vocab import ASSERTED_GRAPH, INFERRED_GRAPH
 
@@ -48,16 +48,19 @@ _RDFLIB_FORMATS: dict[str, str] = {
 def parse_file(path: Path) -> Graph:
     """Parse one RDF file (format from its suffix, ``.gz`` read through), naming file and line on an error.
 
-    The file is first read by pyoxigraph through kg.rdf_files (safety checks, a fast streaming syntax
-    check that reports line and column) and only then by rdflib, which never sees a file that could make
-    it fetch a URL or expand entities without bound. Quad formats are read with their graph names dropped.
+    The file is read once through kg.rdf_files (its safety checks), its bytes checked by pyoxigraph (a
+    fast syntax check that reports line and column) and only then parsed by rdflib, which never sees a
+    file that could make it fetch a URL or expand entities without bound. Quad formats are read with their graph names dropped.
     """
     fmt = rdf_format(path)
     base = path.absolute().as_uri()
-    for _ in parse_quads(path, base_iri=base):
-        pass
     with open_rdf(path) as stream:
         data = stream.read()
+    try:
+        for _ in ox.parse(data, format=fmt, base_iri=base):
+            pass
+    except SyntaxError as error:
+        raise syntax_error(path, error) from None
     if fmt == ox.RdfFormat.JSON_LD:
         check_jsonld_contexts(path, data)
     name = _RDFLIB_FORMATS[fmt.name]
