@@ -50,7 +50,8 @@ def parse_file(path: Path) -> Graph:
 
     The file is read once through kg.rdf_files (its safety checks), its bytes checked by pyoxigraph (a
     fast syntax check that reports line and column) and only then parsed by rdflib, which never sees a
-    file that could make it fetch a URL or expand entities without bound. Quad formats are read with their graph names dropped.
+    file that could make it fetch a URL or expand entities without bound. Quad formats are read with
+    their graph names dropped.
     """
     fmt = rdf_format(path)
     base = path.absolute().as_uri()
