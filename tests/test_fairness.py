@@ -8,6 +8,8 @@ address); a real `mgkg serve` is exercised in test_serve_limits.py.
 from __future__ import annotations
 
 import asyncio
+import csv
+import io
 import time
 from collections.abc import Awaitable, Callable, Iterator
 from typing import TypeVar
@@ -201,8 +203,10 @@ def test_a_cross_product_is_cut_at_the_row_limit(client: TestClient, fmt: str) -
         assert len(response.json()["results"]["bindings"]) == 40
     elif fmt == "xml":
         assert response.text.count("<result>") == 40
-    else:
-        assert len(response.text.strip().splitlines()) == 41  # the header line and 40 rows
+    elif fmt == "csv":  # a quoted CSV field may hold line breaks: count records, not lines
+        assert len(list(csv.reader(io.StringIO(response.text)))) == 41  # the header and 40 rows
+    else:  # TSV escapes line breaks inside a term, so a line is a row
+        assert len(response.text.strip().splitlines()) == 41
 
 
 def test_an_answer_of_exactly_the_limit_is_not_marked_cut(client: TestClient) -> None:
