@@ -126,7 +126,7 @@ async def build_state(settings: Settings) -> ServiceState:
     oxigraph:PATH: no parsing or reasoning, the causal view comes from the store and the workers open
     it read-only; sparql:URL: the causal view comes from the remote store, queries go there too.
     """
-    kg, info, engine = await open_store(
+    knowledge, info, engine = await open_store(
         StoreSpec.parse(settings.store),
         workers=settings.sparql_workers,
         timeout_s=settings.sparql_timeout_s,
@@ -144,12 +144,12 @@ async def build_state(settings: Settings) -> ServiceState:
         logging.getLogger("mgkg.sparql").warning(
             "MGKG_SPARQL_GUARD is off: /sparql queries reach the engine unchecked (tests and diagnosis only)."
         )
-    network = await anyio.to_thread.run_sync(lambda: kg.network)
+    network = await anyio.to_thread.run_sync(lambda: knowledge.network)
     await anyio.to_thread.run_sync(network.signed_index)  # built once here, not by the first /why
-    advice = await anyio.to_thread.run_sync(load_recommendations, kg.asserted.graph, network)
+    advice = await anyio.to_thread.run_sync(load_recommendations, knowledge.asserted.graph, network)
     state = ServiceState(
         settings=settings,
-        kg=kg,
+        knowledge=knowledge,
         sparql=engine,
         store=info,
         catalog=rest.build_catalog(network),

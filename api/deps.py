@@ -24,7 +24,7 @@ class ServiceState:
     (the /why and /causes caches are the exception, and they only memoize answers of an immutable graph)."""
 
     settings: Settings
-    kg: KnowledgeGraph
+    knowledge: KnowledgeGraph
     sparql: QueryEngine
     store: StoreInfo
     catalog: Catalog
@@ -52,7 +52,7 @@ async def get_state(request: Request) -> ServiceState:
 
 async def get_kg(request: Request) -> KnowledgeGraph:
     """The knowledge graph, built once at start-up."""
-    return _state(request).kg
+    return _state(request).knowledge
 
 
 async def get_sparql(request: Request) -> QueryEngine:

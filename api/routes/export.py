@@ -140,7 +140,7 @@ def why_format(fmt: str | None, accept: str | None) -> str:
     },
 )
 def get_export(
-    kg: KnowledgeGraphDep,
+    knowledge: KnowledgeGraphDep,
     state: StateDep,
     finding: Annotated[str | None, Query(description="Export the explanation of this finding.")] = None,
     node: Annotated[str | None, Query(description="Export the neighbourhood of this node.")] = None,
@@ -171,7 +171,7 @@ def get_export(
         raise ProblemError(
             400, "contradictory-parameters", "Contradictory parameters", "Give `finding` or `node`, not both."
         )
-    network = kg.network
+    network = knowledge.network
     if finding is not None:  # an unknown name raises UnknownNodeError: api.errors makes it a 404
         key = (finding, source or DEFAULT_SOURCE, context, 20, 10)  # /why's defaults, so its cache serves
         entry = state.why_cache.answer(key)  # with the recommendations

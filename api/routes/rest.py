@@ -98,14 +98,14 @@ def _to_iri(identifier: str) -> str:
     responses=problems(404, 422),
 )
 async def findings(
-    kg: KnowledgeGraphDep,
+    knowledge: KnowledgeGraphDep,
     source: Annotated[
         str, Query(description="Start of the causal paths (name, CURIE or IRI).")
     ] = DEFAULT_SOURCE,
 ) -> FindingsResponse:
     """Every clinical finding of the graph, split into those a causal path from ``source`` reaches and
     the rest."""
-    network = kg.network
+    network = knowledge.network
     start = network.resolve(source, "source")
     reachable = tuple(network.findings(start))
     seen = {ref.iri for ref in reachable}
@@ -120,19 +120,19 @@ async def findings(
     responses=problems(404, 422),
 )
 async def entity(
-    kg: KnowledgeGraphDep,
+    knowledge: KnowledgeGraphDep,
     state: StateDep,
     id: Annotated[str, Path(description="CURIE or local id, e.g. mgkgid:hypocalcemia or hypocalcemia.")],
 ) -> EntityResponse:
     """A node's label, kind and standard identifiers, with every link into and out of it and their
     citations. 404 with the closest names for an unknown id."""
-    network = kg.network
+    network = knowledge.network
     iri = _to_iri(id)
     try:
         node = network.node(iri)
     except KeyError:
         raise UnknownNodeError(id, network.suggest(id), "entity") from None
-    definition = kg.asserted.graph.value(URIRef(iri), SKOS.definition)
+    definition = knowledge.asserted.graph.value(URIRef(iri), SKOS.definition)
     return EntityResponse(
         node=node,
         definition=str(definition) if definition is not None else None,
@@ -173,7 +173,7 @@ async def citations(state: StateDep) -> CitationsResponse:
     responses=problems(404, 422),
 )
 def justify(
-    kg: KnowledgeGraphDep,
+    knowledge: KnowledgeGraphDep,
     subject: Annotated[str, Query(description="Name, CURIE or IRI.", examples=["hypomagnesemia"])],
     predicate: Annotated[
         str,
@@ -187,4 +187,4 @@ def justify(
 ) -> Justification:
     """Justify an entailed causal triple by the chains of asserted, cited links it was derived from.
     404 when a name is unknown or the triple is not entailed."""
-    return kg.justify(subject, predicate, object, max_chains=max_chains)
+    return knowledge.justify(subject, predicate, object, max_chains=max_chains)
