@@ -24,9 +24,9 @@ from api.errors import PROBLEM_JSON, install_error_handlers
 from api.fairness import ArrivalMiddleware
 from api.protocol import long_target_detail, problem_bytes
 from api.routes import causes, export, health, pages, queries, rest, sparql, why
-from kg.backends import StoreSpec, open_store
-from kg.recommend import load_recommendations
-from kg.vocab import VERSION
+from kg.causal.recommend import load_recommendations
+from kg.model.vocab import VERSION
+from kg.stores.backends import StoreSpec, open_store
 
 DESCRIPTION = """Why does magnesium deficiency produce its findings? Every causal step carries its source.
 

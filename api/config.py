@@ -8,7 +8,7 @@ from typing import Literal
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from kg.backends import StoreSpec
+from kg.stores.backends import StoreSpec
 
 
 class Settings(BaseSettings):
@@ -67,7 +67,7 @@ class Settings(BaseSettings):
     )
     sparql_egress_sandbox: bool = Field(
         default=True,
-        description="Deny the SPARQL worker processes network sockets (a seccomp filter, kg.sandbox); "
+        description="Deny the SPARQL worker processes network sockets (a seccomp filter, kg.sparql.sandbox); "
         "turn off only to diagnose. /health says whether it is in force.",
     )
     sparql_guard: bool = Field(

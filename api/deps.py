@@ -8,9 +8,9 @@ from typing import TYPE_CHECKING, Annotated
 from fastapi import Depends, Request
 
 from api.config import Settings
-from kg.backends import StoreInfo
-from kg.graph import KnowledgeGraph
+from kg.graph.knowledge import KnowledgeGraph
 from kg.sparql import QueryEngine
+from kg.stores.backends import StoreInfo
 
 if TYPE_CHECKING:
     from api.routes.causes import CausesCache

@@ -16,7 +16,6 @@ from starlette.routing import Match
 
 from api.models import ProblemResponse
 from kg.errors import MgkgError, NotEntailedError, UnknownNodeError
-from kg.named_queries import NamedQueryError, UnknownQueryError
 from kg.sparql import (
     ClientLimitError,
     EngineBusyError,
@@ -26,6 +25,7 @@ from kg.sparql import (
     QueryTimeoutError,
     SparqlSyntaxError,
 )
+from kg.sparql.named_queries import NamedQueryError, UnknownQueryError
 
 PROBLEM_JSON: Final = "application/problem+json"
 _TYPE_BASE: Final = "https://w3id.org/mgkg/problems/"

@@ -1,4 +1,4 @@
-"""Response models of the REST API (names end in Response); the domain models come from kg.models as-is."""
+"""Response models of the REST API (names end in Response); domain models come from kg.model.types as-is."""
 
 from __future__ import annotations
 
@@ -6,9 +6,9 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from kg.answer import CausesDocument, ExplanationDocument
-from kg.models import Citation, Context, LinkRef, NodeRef, Ref
-from kg.named_queries import QueryParameter
+from kg.model.types import Citation, Context, LinkRef, NodeRef, Ref
+from kg.render.document import CausesDocument, ExplanationDocument
+from kg.sparql.named_queries import QueryParameter
 
 
 class _Response(BaseModel):
@@ -33,13 +33,13 @@ class HealthResponse(_Response):
 class WhyResponse(ExplanationDocument):
     """The answer of GET /why: ranked paths whose steps, nodes, links and citations sit once each in
     top-level tables (`steps`, `nodes`, `links`, `mechanism_refs`, `citations`, `documents`) and are
-    referred to by key. `kg.answer.expand` turns it back into a `kg.Explanation`."""
+    referred to by key. `kg.render.document.expand` turns it back into a `kg.Explanation`."""
 
 
 class CausesResponse(CausesDocument):
     """The answer of GET /causes: ranked causes whose paths refer to the same top-level tables as /why
-    (`steps`, `nodes`, `links`, `mechanism_refs`, `citations`, `documents`). `kg.answer.expand_causes`
-    turns it back into a `kg.causes.Causes`."""
+    (`steps`, `nodes`, `links`, `mechanism_refs`, `citations`, `documents`).
+    `kg.render.document.expand_causes` turns it back into a `kg.causal.causes.Causes`."""
 
 
 class LinkResponse(_Response):

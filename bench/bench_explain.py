@@ -3,7 +3,7 @@
 Run from a checkout: ``python bench/bench_explain.py [--repeat N] [--context mild|severe]``. The causal
 network is built once from the asserted graph (no reasoning is needed for explanations); its build time is
 printed on its own, then one line per finding, with the size of its JSON answer (each node, step and
-citation said once, kg.answer) beside the size the same answer had in the old shape, where every step
+citation said once, kg.render.document) beside the size the same answer had in the old shape, where every step
 repeated its full nodes and citations (the Explanation model dumped as it is).
 """
 
@@ -15,11 +15,11 @@ import time
 
 from benchstats import percentile
 
-from kg.answer import compact
-from kg.explain import explain
-from kg.models import Severity
-from kg.network import build_network
-from kg.store import load_asserted
+from kg.causal.network import build_network
+from kg.causal.why import explain
+from kg.graph.asserted import load_asserted
+from kg.model.types import Severity
+from kg.render.document import compact
 
 
 def main() -> None:

@@ -17,7 +17,7 @@ from fastapi.testclient import TestClient
 from api.app import create_app
 from api.config import Settings
 from kg.sparql import guard_query, normalize_query, screen_query
-from kg.sparql_parsers import PARSERS
+from kg.sparql.parsers import PARSERS
 
 SIMPLE = (
     "PREFIX mgkg: <https://w3id.org/mgkg/vocab#> SELECT ?x WHERE { ?x mgkg:causallyUpstreamOf ?y } LIMIT 5"

@@ -45,7 +45,7 @@ import httpx
 import pyoxigraph as ox
 from benchstats import mgkg_command, percentile
 
-from kg.graph import load_knowledge_graph
+from kg.graph.knowledge import load_knowledge_graph
 from kg.sparql import SparqlEngine, SparqlResult, check_query
 
 PREFIXES = "PREFIX mgkg: <https://w3id.org/mgkg/vocab#>\nPREFIX mgkgid: <https://w3id.org/mgkg/id/>\n"

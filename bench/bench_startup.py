@@ -13,10 +13,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from kg.explain import explain
-from kg.graph import KnowledgeGraph, load_knowledge_graph
-from kg.reasoning import load_or_materialize
-from kg.store import load_asserted
+from kg.causal.why import explain
+from kg.graph.asserted import load_asserted
+from kg.graph.knowledge import KnowledgeGraph, load_knowledge_graph
+from kg.graph.reasoning import load_or_materialize
 
 
 def _timed_load(cache_dir: Path) -> tuple[KnowledgeGraph, float, float]:

@@ -21,6 +21,6 @@ def percentile(samples: list[float], fraction: float) -> float:
 
 
 def mgkg_command() -> list[str]:
-    """The command line that runs ``mgkg``: the installed script, else ``python -m kg.cli``."""
+    """The command line that runs ``mgkg``: the installed script, else ``python -m api.cli``."""
     mgkg = shutil.which("mgkg")
-    return [mgkg] if mgkg else [sys.executable, "-m", "kg.cli"]
+    return [mgkg] if mgkg else [sys.executable, "-m", "api.cli"]

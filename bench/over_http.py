@@ -30,9 +30,9 @@ _UNITS: Final = {"us": 1e-3, "ms": 1.0, "s": 1000.0, "m": 60_000.0}
 
 
 def mgkg() -> list[str]:
-    """The command that runs mgkg: the console script, else this Python with kg.cli."""
+    """The command that runs mgkg: the console script, else this Python with api.cli."""
     found = shutil.which("mgkg")
-    return [found] if found else [sys.executable, "-c", "from kg.cli import main; main()"]
+    return [found] if found else [sys.executable, "-c", "from api.cli import main; main()"]
 
 
 def load_store(files: Sequence[Path], location: Path, cache_dir: Path) -> dict[str, Any]:

@@ -89,7 +89,7 @@ def to_ox(term: Any) -> Any:
 def owlrl_reference(files: list[Path], budget: float) -> str | float:
     """owlrl's time on the same graph in a subprocess killed after ``budget`` seconds."""
     code = (
-        "import sys,time; from rdflib import Graph; from kg.reasoning import materialize\n"
+        "import sys,time; from rdflib import Graph; from kg.graph.reasoning import materialize\n"
         "g=Graph()\n[g.parse(f) for f in sys.argv[1:]]\nt=time.perf_counter(); materialize(g,'owlrl')\n"
         "print(time.perf_counter()-t)"
     )
@@ -115,11 +115,11 @@ def run_size(
     import pyoxigraph as ox
     from rdflib import Graph
 
-    from kg.explain import explain
-    from kg.network import build_network
-    from kg.resources import default_sources
-    from kg.rules import infer, oxigraph_source
-    from kg.vocab import INFERRED_GRAPH
+    from kg.causal.network import build_network
+    from kg.causal.why import explain
+    from kg.graph.rules import infer, oxigraph_source
+    from kg.model.resources import default_sources
+    from kg.model.vocab import INFERRED_GRAPH
 
     sys.path.insert(0, str(HERE))
     import generate

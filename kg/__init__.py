@@ -1,10 +1,16 @@
 """mgkg: a cited causal knowledge graph that explains why magnesium deficiency produces its findings."""
 
+from kg.causal.justify import Chain, Justification, JustifiedLink, justify
+from kg.causal.network import CausalNetwork, build_network
+from kg.causal.search import PathSearch, SignedPath, find_paths, search_paths
+from kg.causal.why import explain
 from kg.errors import MgkgError, NotEntailedError, SourceSyntaxError, UnknownNodeError
-from kg.explain import explain
-from kg.graph import KnowledgeGraph, load_knowledge_graph
-from kg.justify import Chain, Justification, JustifiedLink, justify
-from kg.models import (
+from kg.graph.asserted import AssertedGraph, build_dataset, load_asserted
+from kg.graph.knowledge import KnowledgeGraph, load_knowledge_graph
+from kg.graph.reasoning import CacheInfo, load_or_materialize, materialize
+from kg.graph.stats import Stats, compute_stats
+from kg.graph.validate import ValidationReport, Violation, validate
+from kg.model.types import (
     Citation,
     Context,
     Corroboration,
@@ -18,13 +24,7 @@ from kg.models import (
     Step,
     Xref,
 )
-from kg.network import CausalNetwork, build_network
-from kg.paths import PathSearch, SignedPath, find_paths, search_paths
-from kg.reasoning import CacheInfo, load_or_materialize, materialize
-from kg.stats import Stats, compute_stats
-from kg.store import AssertedGraph, build_dataset, load_asserted
-from kg.validate import ValidationReport, Violation, validate
-from kg.vocab import ASSERTED_GRAPH, INFERRED_GRAPH, MGKG, MGKGID, VERSION
+from kg.model.vocab import ASSERTED_GRAPH, INFERRED_GRAPH, MGKG, MGKGID, VERSION
 
 __all__ = [
     "ASSERTED_GRAPH",

@@ -11,7 +11,7 @@ class MgkgError(Exception):
 
 
 class SourceSyntaxError(MgkgError):
-    """An RDF source file could not be read: bad syntax, broken gzip, or refused as unsafe (kg.rdf_files).
+    """An RDF source file could not be read: bad syntax, broken gzip, or refused as unsafe (kg.graph.files).
 
     ``path``, ``line`` and ``column`` say where (line and column are None when there is no such place);
     ``detail`` says what is wrong, starting "syntax error:" when the parser said so.

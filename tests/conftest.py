@@ -18,9 +18,11 @@ from typing import TYPE_CHECKING
 import pytest
 
 if TYPE_CHECKING:
-    from kg.graph import KnowledgeGraph
+    from kg.graph.knowledge import KnowledgeGraph
 
-RESOURCES = Path(__file__).parent / "resources"
+TESTS = Path(__file__).resolve().parent
+REPO = TESTS.parent
+RESOURCES = TESTS / "resources"
 
 
 @pytest.fixture
@@ -32,19 +34,19 @@ def resources() -> Path:
 @pytest.fixture(scope="session")
 def knowledge_graph(tmp_path_factory: pytest.TempPathFactory) -> KnowledgeGraph:
     """The shipped knowledge graph, loaded (and reasoned over) once per session, with a private cache."""
-    from kg.graph import load_knowledge_graph
+    from kg.graph.knowledge import load_knowledge_graph
 
     return load_knowledge_graph(cache_dir=tmp_path_factory.mktemp("mgkg-cache"))
 
 
-# --- Store backends (kg/backends.py, kg/load.py, kg/remote.py) -----------------------------------------
+# --- Store backends (kg/stores/backends.py, kg/stores/load.py, kg/stores/remote.py) ---
 
 
 @pytest.fixture(scope="session")
 def oxigraph_store(knowledge_graph: KnowledgeGraph, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """An on-disk Oxigraph store holding the mgkg graphs, written by kg.load (as `mgkg load` does)."""
-    from kg.backends import EXTERNAL_GRAPH, StoreSpec
-    from kg.load import load_oxigraph
+    """An on-disk Oxigraph store holding the mgkg graphs, written by kg.stores.load (as `mgkg load` does)."""
+    from kg.stores.backends import EXTERNAL_GRAPH, StoreSpec
+    from kg.stores.load import load_oxigraph
 
     folder = tmp_path_factory.mktemp("oxigraph") / "store"
     load_oxigraph(StoreSpec("oxigraph", str(folder)), [], EXTERNAL_GRAPH, knowledge_graph)
@@ -123,7 +125,7 @@ def writable_server(tmp_path: Path) -> Iterator[str]:
 @pytest.fixture(scope="module", params=["memory", "oxigraph", "sparql"])
 def store_setting(request: pytest.FixtureRequest) -> str:
     """The --store / MGKG_STORE value of each backend in turn: memory, an on-disk Oxigraph store written
-    by kg.load, and a real Oxigraph server over HTTP. A test using it runs once per backend."""
+    by kg.stores.load, and a real Oxigraph server over HTTP. A test using it runs once per backend."""
     if request.param == "oxigraph":
         return f"oxigraph:{request.getfixturevalue('oxigraph_store')}"
     if request.param == "sparql":
@@ -172,9 +174,9 @@ def _running_server(command: Sequence[str], log: Path, env: Mapping[str, str]) -
 
 
 def mgkg_command() -> list[str]:
-    """The command line that runs ``mgkg``: the installed script, else ``python -m kg.cli``."""
+    """The command line that runs ``mgkg``: the installed script, else ``python -m api.cli``."""
     mgkg = shutil.which("mgkg")
-    return [mgkg] if mgkg else [sys.executable, "-m", "kg.cli"]
+    return [mgkg] if mgkg else [sys.executable, "-m", "api.cli"]
 
 
 @pytest.fixture(scope="session")

@@ -15,13 +15,13 @@ from api.fairness import cpu_limiter
 from api.models import CausesResponse
 from api.openapi import media_content, problems
 from api.routes.export import NegotiationError, format_names, graph_response, negotiate
-from kg.answer import compact_causes
-from kg.causes import Causes, find_causes, format_causes
-from kg.export import EXPORT_FORMATS, MEDIA_TYPES
-from kg.models import Severity
-from kg.network import CausalNetwork
-from kg.picture import causes_graph
-from kg.recommend import RecommendationCatalog
+from kg.causal.causes import Causes, find_causes, format_causes
+from kg.causal.network import CausalNetwork
+from kg.causal.recommend import RecommendationCatalog
+from kg.model.types import Severity
+from kg.render.document import compact_causes
+from kg.render.formats import EXPORT_FORMATS, MEDIA_TYPES
+from kg.render.picture import causes_graph
 
 router = APIRouter(tags=["why"])
 

@@ -13,18 +13,18 @@ from fastapi.responses import Response
 from api.deps import KnowledgeGraphDep, StateDep
 from api.errors import ProblemError, problem_response
 from api.openapi import media_content, problems
-from kg.export import (
+from kg.causal.network import DEFAULT_SOURCE
+from kg.model.types import Explanation, Severity
+from kg.render.formats import (
     EXPORT_FORMATS,
     MEDIA_TYPES,
     SUFFIXES,
     ExportFormat,
     export,
 )
-from kg.models import Explanation, Severity
-from kg.network import DEFAULT_SOURCE
-from kg.picture import explanation_graph, neighbourhood_graph, network_graph
-from kg.render import RendererUnavailableError, RenderFailedError
-from kg.sparql_formats import negotiate as negotiate_media_type
+from kg.render.graphviz import RendererUnavailableError, RenderFailedError
+from kg.render.picture import explanation_graph, neighbourhood_graph, network_graph
+from kg.sparql.formats import negotiate as negotiate_media_type
 
 router = APIRouter(tags=["export"])
 

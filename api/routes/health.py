@@ -6,7 +6,7 @@ from fastapi import APIRouter
 
 from api.deps import StateDep
 from api.models import HealthResponse
-from kg.vocab import VERSION
+from kg.model.vocab import VERSION
 
 router = APIRouter(tags=["service"])
 

@@ -13,9 +13,9 @@ from api.deps import KnowledgeGraphDep, SettingsDep, SparqlEngineDep
 from api.models import NamedQueriesResponse, NamedQueryResponse
 from api.openapi import problems
 from api.routes.sparql import ANSWERS, FORMAT_PARAMETER, run_query
-from kg.graph import KnowledgeGraph
-from kg.named_queries import NamedQuery, bind_parameters, get_named_query, load_named_queries
+from kg.graph.knowledge import KnowledgeGraph
 from kg.sparql import QueryEngine, formats_for
+from kg.sparql.named_queries import NamedQuery, bind_parameters, get_named_query, load_named_queries
 
 router = APIRouter(tags=["sparql"])
 

@@ -19,11 +19,11 @@ from api.models import (
     SourceResponse,
 )
 from api.openapi import problems
+from kg.causal.justify import Justification
+from kg.causal.network import DEFAULT_SOURCE, LINK, CausalNetwork, LinkData
 from kg.errors import UnknownNodeError
-from kg.justify import Justification
-from kg.models import Citation, LinkRef
-from kg.network import DEFAULT_SOURCE, LINK, CausalNetwork, LinkData
-from kg.vocab import MGKGID, SKOS, from_curie
+from kg.model.types import Citation, LinkRef
+from kg.model.vocab import MGKGID, SKOS, from_curie
 
 router = APIRouter(tags=["graph"])
 

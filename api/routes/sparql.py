@@ -23,6 +23,7 @@ from api.deps import SettingsDep, SparqlEngineDep
 from api.errors import ProblemError
 from api.fairness import client_of, deadline_of, until_disconnected
 from api.openapi import media_content, problems
+from kg.model.vocab import ASSERTED_GRAPH, INFERRED_GRAPH
 from kg.sparql import (
     GRAPH_FORMATS,
     RESULTS_FORMATS,
@@ -35,7 +36,6 @@ from kg.sparql import (
     run_checked,
     unguarded_query,
 )
-from kg.vocab import ASSERTED_GRAPH, INFERRED_GRAPH
 
 router = APIRouter(tags=["sparql"])
 

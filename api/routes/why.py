@@ -15,12 +15,12 @@ from api.fairness import cpu_limiter
 from api.models import WhyResponse
 from api.openapi import media_content, problems
 from api.routes.export import WHY_OFFERS, NegotiationError, explanation_response, format_names, why_format
-from kg.answer import compact
-from kg.explain import explain
-from kg.export import EXPORT_FORMATS, MEDIA_TYPES
-from kg.models import Explanation, Severity
-from kg.network import DEFAULT_SOURCE, CausalNetwork
-from kg.recommend import RecommendationCatalog, advise
+from kg.causal.network import DEFAULT_SOURCE, CausalNetwork
+from kg.causal.recommend import RecommendationCatalog, advise
+from kg.causal.why import explain
+from kg.model.types import Explanation, Severity
+from kg.render.document import compact
+from kg.render.formats import EXPORT_FORMATS, MEDIA_TYPES
 
 router = APIRouter(tags=["why"])
 

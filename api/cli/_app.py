@@ -1,0 +1,69 @@
+"""The `mgkg` Typer application, its consoles and the shared error helper; commands live beside it."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+
+from kg.errors import MgkgError
+from kg.model.vocab import VERSION
+
+if TYPE_CHECKING:
+    from kg.model.types import Severity
+
+app = typer.Typer(
+    name="mgkg",
+    help="Explain why magnesium deficiency produces its findings, from a cited causal knowledge graph.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+console = Console()
+err_console = Console(stderr=True)
+
+
+def _version(value: bool) -> None:
+    if value:
+        console.print(f"mgkg {VERSION}")
+        raise typer.Exit
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Print the version."
+    ),
+) -> None:
+    """Explain why magnesium deficiency produces its findings, from a cited causal knowledge graph."""
+
+
+def fail(error: MgkgError | str, code: int = 1) -> typer.Exit:
+    """Print an error for a person at a terminal, on one line (not wrapped), and return the Exit to raise."""
+    err_console.print(f"[bold red]error:[/] {escape(str(error))}", highlight=False, soft_wrap=True)
+    return typer.Exit(code)
+
+
+ContextOption = Annotated[
+    str | None, typer.Option("--context", help="Severity context: mild or severe (default: any).")
+]
+"""The --context option of the commands that search paths (why, causes, export)."""
+
+MaxHopsOption = Annotated[int, typer.Option("--max-hops", min=1, help="Longest path, in causal links.")]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print the answer as JSON.")]
+
+
+def severity_of(context: str | None) -> Severity | None:
+    """The severity a --context value names, or exit 2 saying what it takes.
+
+    >>> severity_of("mild"), severity_of(None)
+    ('mild', None)
+    """
+    if context is None:
+        return None
+    if context == "mild":
+        return "mild"
+    if context == "severe":
+        return "severe"
+    raise fail(f"--context must be 'mild' or 'severe', not {context!r}.", code=2)

@@ -1,0 +1,1 @@
+"""Causal reasoning: the causal network, signed path search, why, justify, causes."""

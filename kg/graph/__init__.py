@@ -1,0 +1,1 @@
+"""The knowledge graph: load the Turtle, validate it (SHACL), infer (OWL 2 RL), cache."""

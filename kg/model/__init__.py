@@ -1,0 +1,1 @@
+"""The vocabulary, the value types and the names of things."""

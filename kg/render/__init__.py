@@ -1,0 +1,1 @@
+"""Rendering: the picture graph, file formats, Graphviz, the compact answer document."""

@@ -1,0 +1,180 @@
+"""What every SPARQL engine shares: the answer type, the engine protocol, the dataset rule, the answer cache.
+
+The local worker pool (kg.sparql.pool) and the remote store (kg.stores.remote) both implement
+:class:`QueryEngine`; :func:`run_checked` is how the service and the command line run a checked query on
+either, so that a syntax error the engine finds in a screened text is reported as the guard would.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from kg.sparql._worker import Request
+from kg.sparql.guard import CheckedQuery, SparqlSyntaxError
+from kg.sparql.parsers import diagnose_query
+from kg.sparql.scheduler import LOCAL_CLIENT
+
+CacheKey = tuple[object, ...]
+
+
+@dataclass(frozen=True)
+class SparqlResult:
+    """A serialized answer: its media type, body, and whether rows were cut at the row limit."""
+
+    media_type: str
+    body: bytes
+    truncated: bool
+
+
+class QueryEngine(Protocol):
+    """What the service asks of a SPARQL engine, local worker pool or remote store alike."""
+
+    max_rows: int
+    workers: int
+    timeout_s: float
+
+    @property
+    def egress_sandbox(self) -> bool:
+        """Whether the processes that run queries are unable to open network sockets (kg.sparql.sandbox)."""
+        ...
+
+    @property
+    def graphs(self) -> frozenset[str]:
+        """The named graphs a query may name (FROM, FROM NAMED, graph parameters)."""
+        ...
+
+    async def run(
+        self,
+        query: CheckedQuery,
+        media_type: str,
+        *,
+        default_graphs: Sequence[str] | None = None,
+        named_graphs: Sequence[str] | None = None,
+        substitutions: Mapping[str, Mapping[str, str]] | None = None,
+        client: str = LOCAL_CLIENT,
+        deadline: float | None = None,
+    ) -> SparqlResult:
+        """Run a checked query by ``deadline`` (monotonic seconds; default: the time limit from now) and
+        return its serialized answer; ``client`` names who asks (for the per-client bound)."""
+        ...
+
+    async def close(self) -> None:
+        """Release workers, connections and temporary files."""
+        ...
+
+
+async def run_checked(
+    engine: QueryEngine,
+    query: CheckedQuery,
+    media_type: str,
+    *,
+    default_graphs: Sequence[str] | None = None,
+    named_graphs: Sequence[str] | None = None,
+    substitutions: Mapping[str, Mapping[str, str]] | None = None,
+    client: str = LOCAL_CLIENT,
+    deadline: float | None = None,
+) -> SparqlResult:
+    """Run a checked query on an engine; when the engine cannot parse a screened query, say why exactly.
+
+    ``client`` and ``deadline`` are passed on (see :meth:`QueryEngine.run`).
+
+    The engine's parser is the first to read a screened query (see :func:`screen_query`); its syntax
+    error is replaced by the guard's own verdict (an update's refusal, or rdflib's line and column),
+    worked out in a parser process (kg.sparql.parsers) within the engine's time limit.
+    """
+    try:
+        return await engine.run(
+            query,
+            media_type,
+            default_graphs=default_graphs,
+            named_graphs=named_graphs,
+            substitutions=substitutions,
+            client=client,
+            deadline=deadline,
+        )
+    except SparqlSyntaxError as error:
+        if query.parsed:
+            raise
+        raise await diagnose_query(query.text, error, engine.timeout_s) from None
+
+
+def dataset_of(
+    query: CheckedQuery, default_graphs: Sequence[str] | None, named_graphs: Sequence[str] | None
+) -> tuple[list[str] | None, list[str] | None]:
+    """The RDF dataset of a request, as the SPARQL 1.1 Protocol orders it: (default graphs, named graphs).
+
+    Protocol parameters (default-graph-uri / named-graph-uri) override the query's FROM / FROM NAMED;
+    with neither, (None, None) means the default graph is the union of the named graphs. A dataset
+    naming only FROM NAMED graphs has an empty default graph, as the spec says. A graph named twice is one
+    graph: repeats are dropped (first occurrence kept), so they multiply neither the graphs nor the work.
+
+    >>> dataset_of(CheckedQuery("ASK {}", "ASK", ("urn:g",)), None, None)
+    (['urn:g'], [])
+    >>> dataset_of(CheckedQuery("ASK {}", "ASK"), None, None)
+    (None, None)
+    >>> dataset_of(CheckedQuery("ASK {}", "ASK"), ["urn:b", "urn:a", "urn:b"], ["urn:a"] * 3)
+    (['urn:b', 'urn:a'], ['urn:a'])
+    """
+    if default_graphs or named_graphs:
+        return _unique(default_graphs or ()), _unique(named_graphs or ())
+    if query.from_graphs or query.from_named:
+        return _unique(query.from_graphs), _unique(query.from_named)
+    return None, None
+
+
+def _unique(iris: Sequence[str]) -> list[str]:
+    """The IRIs without repeats, in the order they first occur."""
+    return list(dict.fromkeys(iris))
+
+
+class AnswerCache:
+    """Serialized answers by request key, bounded in bytes (LRU; answers over 1 MiB are not kept).
+
+    The store never changes while an engine runs, so a cached answer stays right and a repeated query
+    costs a dict lookup. ``max_bytes=0`` turns it off.
+    """
+
+    def __init__(self, max_bytes: int) -> None:
+        self.max_bytes = max_bytes
+        self._entries: OrderedDict[CacheKey, SparqlResult] = OrderedDict()
+        self._bytes = 0
+
+    def get(self, key: CacheKey) -> SparqlResult | None:
+        """The cached answer, marked recently used, or None."""
+        found = self._entries.get(key)
+        if found is not None:
+            self._entries.move_to_end(key)
+        return found
+
+    def put(self, key: CacheKey, result: SparqlResult) -> None:
+        """Keep an answer if it fits, evicting the least recently used."""
+        if len(result.body) > min(2**20, self.max_bytes):
+            return
+        self._entries[key] = result
+        self._bytes += len(result.body)
+        while self._bytes > self.max_bytes:
+            self._bytes -= len(self._entries.popitem(last=False)[1].body)
+
+
+def cache_key(request: Request) -> CacheKey:
+    """A hashable answer-cache key for a request: the request itself, with lists and dicts as tuples.
+
+    >>> cache_key(("ASK {}", "text/csv", 10, None, None, None))
+    ('ASK {}', 'text/csv', 10, None, None, None)
+    >>> cache_key(("ASK {}", "text/csv", 10, ["urn:g"], [], {"x": {"type": "iri", "value": "urn:x"}}))
+    ('ASK {}', 'text/csv', 10, ('urn:g',), (), (('x', (('type', 'iri'), ('value', 'urn:x'))),))
+    """
+    text, media_type, limit, default, named, bound = request
+    if default is None and named is None and bound is None:
+        return request
+    return (
+        text,
+        media_type,
+        limit,
+        None if default is None else tuple(default),
+        None if named is None else tuple(named),
+        None if bound is None else tuple(sorted((k, tuple(sorted(v.items()))) for k, v in bound.items())),
+    )

@@ -1,0 +1,1 @@
+"""Store backends: the memory store, an on-disk Oxigraph store, a remote SPARQL store."""

@@ -1,0 +1,155 @@
+"""Store backends: the setting that chooses them, and an on-disk store reopened with no parse or reasoning."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from pydantic import ValidationError
+
+import kg.graph.asserted
+import kg.graph.knowledge
+import kg.graph.reasoning
+from api.app import create_app
+from api.config import Settings
+from kg.causal.recommend import advise, load_recommendations
+from kg.causal.why import explain
+from kg.graph.knowledge import KnowledgeGraph
+from kg.render.document import compact, expand_json
+from kg.stores.backends import StoreSpec
+from tests.conftest import RESOURCES
+
+
+@pytest.mark.parametrize("text", ["disk", "oxigraph:", "sparql:ftp://x", "memory:x"])
+def test_unknown_store_settings_say_what_is_accepted(text: str) -> None:
+    with pytest.raises(ValueError, match="oxigraph:PATH"):
+        StoreSpec.parse(text)
+    with pytest.raises(ValidationError):
+        Settings(store=text)
+
+
+def test_oxigraph_store_reopens_without_parsing_or_reasoning(
+    oxigraph_store: Path, knowledge_graph: KnowledgeGraph, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def forbidden(*args: object, **kwargs: object) -> object:
+        raise AssertionError("an oxigraph: store must not parse Turtle or reason at start-up")
+
+    for module, name in (
+        (kg.graph.knowledge, "load_knowledge_graph"),
+        (kg.graph.asserted, "load_asserted"),
+        (kg.graph.reasoning, "materialize"),
+        (kg.graph.reasoning, "load_or_materialize"),
+    ):
+        monkeypatch.setattr(module, name, forbidden)
+    started = time.perf_counter()
+    with TestClient(create_app(Settings(store=f"oxigraph:{oxigraph_store}"))) as client:
+        ready = time.perf_counter() - started
+        health = client.get("/health").json()
+        assert health["asserted_triples"] == len(knowledge_graph.asserted.graph)
+        assert health["inferred_triples"] == len(knowledge_graph.inferred)
+        answer = client.get("/why", params={"finding": "hypocalcemia"}).json()
+    network = knowledge_graph.network
+    expected = advise(
+        explain(network, "hypocalcemia"), load_recommendations(knowledge_graph.asserted.graph, network)
+    )
+    assert expected.recommendations, "the store's causal view keeps the recommendations"
+    assert answer == compact(expected).model_dump(mode="json")
+    assert ready < 5
+
+
+def test_missing_oxigraph_store_says_how_to_create_it(tmp_path: Path) -> None:
+    app = create_app(Settings(store=f"oxigraph:{tmp_path / 'none'}"))
+    with pytest.raises(FileNotFoundError, match="mgkg load --store oxigraph:"), TestClient(app):
+        pass
+
+
+def test_why_over_an_oxigraph_store_searches_causal_links_loaded_beside_mgkg(
+    knowledge_graph: KnowledgeGraph, tmp_path: Path
+) -> None:
+    from kg.stores.backends import EXTERNAL_GRAPH
+    from kg.stores.load import load_oxigraph
+
+    user_file = RESOURCES / "load" / "user-link.ttl"
+    folder = tmp_path / "store"
+    load_oxigraph(StoreSpec("oxigraph", str(folder)), [user_file], EXTERNAL_GRAPH, knowledge_graph)
+    with TestClient(create_app(Settings(store=f"oxigraph:{folder}"))) as client:
+        answer = client.get("/why", params={"finding": "user palpitations"})
+        by_entity = client.get("/why", params={"finding": "user heart rhythm"})
+        shipped = client.get("/why", params={"finding": "hypocalcemia"}).json()
+    assert answer.status_code == 200, answer.text
+    explanation = expand_json(answer.json())
+    assert explanation.status == "explained"
+    last_steps = [path.steps[-1] for path in explanation.paths]
+    assert last_steps
+    for step in last_steps:
+        assert step.subject.iri == "https://w3id.org/mgkg/id/hypokalemia"
+        assert [c.identifier for c in step.citations] == ["user-2026:1"]
+        assert step.citations[0].document == "A user's own source"
+        assert [ref.iri for ref in step.links] == ["https://example.org/mine/link-hypokalemia-palpitations"]
+    assert expand_json(by_entity.json()).finding.iri == "https://example.org/mine/palpitations"
+    # mgkg's own answers are unchanged, and a plain (non-causal) edge of the loaded file is not a link
+    network = knowledge_graph.network
+    expected = advise(
+        explain(network, "hypocalcemia"), load_recommendations(knowledge_graph.asserted.graph, network)
+    )
+    assert shipped == compact(expected).model_dump(mode="json")
+    assert all(
+        step.subject.iri != "https://example.org/mine/gene-1"
+        for path in explanation.paths
+        for step in path.steps
+    )
+
+
+# --- the reasoner setting (MGKG_REASONER, --reasoner) ---------------------------------------------
+
+
+def engines_used(monkeypatch: pytest.MonkeyPatch) -> list[object]:
+    """Record the engine every load_knowledge_graph call is given (the real function still runs)."""
+    used: list[object] = []
+    original = kg.graph.knowledge.load_knowledge_graph
+
+    def recording(*args: object, **kwargs: object) -> object:
+        used.append(kwargs.get("engine", args[2] if len(args) > 2 else None))
+        return original(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(kg.graph.knowledge, "load_knowledge_graph", recording)
+    return used
+
+
+def test_reasoner_setting_reaches_the_memory_store(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    with pytest.raises(ValidationError):
+        Settings(reasoner="hermit")  # type: ignore[arg-type]
+    monkeypatch.setenv("MGKG_REASONER", "fast")
+    assert Settings().reasoner == "fast"
+    used = engines_used(monkeypatch)
+    with TestClient(create_app(Settings(cache_dir=tmp_path))) as client:
+        assert client.get("/why", params={"finding": "tetany"}).json()["status"] == "explained"
+    assert used == ["fast"]
+    assert any(path.name.startswith("inferred-") for path in tmp_path.iterdir())
+
+
+def test_cli_serve_and_load_take_a_reasoner(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    import uvicorn
+    from typer.testing import CliRunner
+
+    from api.cli import app
+
+    # `mgkg serve` hands its settings to uvicorn's workers through os.environ: give it a copy to write
+    # into, so that MGKG_STORE / MGKG_REASONER do not leak into the tests that run after this one.
+    monkeypatch.setattr(os, "environ", {k: v for k, v in os.environ.items() if k != "MGKG_REASONER"})
+    monkeypatch.setattr(uvicorn, "run", lambda *args, **kwargs: None)
+    runner = CliRunner()
+    served = runner.invoke(app, ["serve", "--reasoner", "fast"])
+    assert served.exit_code == 0, served.output
+    assert os.environ["MGKG_REASONER"] == "fast"  # what each uvicorn worker's Settings reads
+    assert runner.invoke(app, ["serve", "--reasoner", "hermit"]).exit_code == 2
+    used = engines_used(monkeypatch)
+    store = f"oxigraph:{tmp_path / 'db'}"
+    loaded = runner.invoke(
+        app, ["load", "--store", store, "--reasoner", "owlrl", "--cache-dir", str(tmp_path / "cache")]
+    )
+    assert loaded.exit_code == 0, loaded.output
+    assert used == ["owlrl"]
