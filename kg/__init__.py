@@ -11,6 +11,7 @@ from kg.graph.reasoning import CacheInfo, load_or_materialize, materialize
 from kg.graph.stats import Stats, compute_stats
 from kg.graph.validate import ValidationReport, Violation, validate
 from kg.model.types import (
+    CausalPath,
     Citation,
     Context,
     Corroboration,
@@ -19,7 +20,6 @@ from kg.model.types import (
     LinkRef,
     MechanismGroup,
     NodeRef,
-    Path,
     Ref,
     Step,
     Xref,
@@ -35,6 +35,7 @@ __all__ = [
     "AssertedGraph",
     "CacheInfo",
     "CausalNetwork",
+    "CausalPath",
     "Chain",
     "Citation",
     "Context",
@@ -49,7 +50,6 @@ __all__ = [
     "MgkgError",
     "NodeRef",
     "NotEntailedError",
-    "Path",
     "PathSearch",
     "Ref",
     "SignedPath",

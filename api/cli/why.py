@@ -15,8 +15,7 @@ from kg.errors import SourceSyntaxError
 from kg.graph.asserted import load_asserted
 
 if TYPE_CHECKING:
-    from kg.model.types import Path as ExplanationPath
-    from kg.model.types import Recommendation
+    from kg.model.types import CausalPath, Recommendation
 
 # --- Explanations: why and findings (kg/causal/network.py, kg/causal/search.py, kg/causal/why.py) ---
 
@@ -67,7 +66,7 @@ def why_command(
         identifiers = dict.fromkeys(c.identifier for c in citations)
         return " ".join(f"[cyan]\\[{escape(c)}][/]" for c in identifiers)
 
-    def add_path(parent: Tree, path: ExplanationPath) -> None:
+    def add_path(parent: Tree, path: CausalPath) -> None:
         """Add one path (rank, net effect, steps as what changes, corroboration) under a tree node."""
         where = f", {path.context.severity} deficiency" if path.context.severity else ""
         branch = parent.add(
@@ -134,9 +133,7 @@ def why_command(
             console.print(f"{number:>3}. {escape(cite(citation))}", highlight=False)
 
 
-def print_recommendations(
-    recommendations: Sequence[Recommendation], paths: Sequence[ExplanationPath]
-) -> None:
+def print_recommendations(recommendations: Sequence[Recommendation], paths: Sequence[CausalPath]) -> None:
     """Print what the sources advise, in their order, each with its rationale and citations."""
     from rich.tree import Tree
 

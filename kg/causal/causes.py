@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from kg.causal.network import CausalNetwork
 from kg.causal.recommend import RecommendationCatalog
 from kg.causal.why import explain
-from kg.model.types import Explanation, ExplanationStatus, NodeRef, Path, Recommendation, Severity
+from kg.model.types import CausalPath, Explanation, ExplanationStatus, NodeRef, Recommendation, Severity
 from kg.model.vocab import MGKG
 
 CauseKind = Literal["drug", "genetic disorder", "loss route", "etiology"]
@@ -41,7 +41,7 @@ class Cause(_Value):
     rank: int = Field(description="1-based position among the causes (fewer steps, more sources first).")
     cause: NodeRef
     kind: CauseKind = Field(description="drug, genetic disorder, loss route, or another etiology.")
-    paths: tuple[Path, ...] = Field(
+    paths: tuple[CausalPath, ...] = Field(
         description="The paths from the cause to the finding, ranked as /why ranks."
     )
     hops: int = Field(description="Steps of the best path.")

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 
-from kg.model.types import Citation, Corroboration, Path, Severity, Step
+from kg.model.types import CausalPath, Citation, Corroboration, Severity, Step
 from kg.model.wording import states, step_arrows
 
 SPECIFIC_PREFIX = "problem:"
@@ -70,7 +70,7 @@ def _spans(coarse: Sequence[Step], detailed: Sequence[Step]) -> Iterator[tuple[t
     return walk(0, 0)
 
 
-def summary_spans(coarse: Path, detailed: Path) -> tuple[tuple[int, int], ...] | None:
+def summary_spans(coarse: CausalPath, detailed: CausalPath) -> tuple[tuple[int, int], ...] | None:
     """How ``coarse`` summarises ``detailed`` (per coarse step, the detailed steps it spans), or None.
 
     A summary has fewer steps, the same ends and net sign, and each of its steps joins nodes that come
@@ -85,7 +85,7 @@ def _citations(steps: Sequence[Step]) -> tuple[Citation, ...]:
     return tuple(dict.fromkeys(c for step in steps for c in step.citations))
 
 
-def _step_sources(path: Path, corroboration: Sequence[Corroboration]) -> list[set[str]]:
+def _step_sources(path: CausalPath, corroboration: Sequence[Corroboration]) -> list[set[str]]:
     """Per detailed step, the source texts behind it: its own and those of summaries spanning it."""
     sources = [{source_of(c) for c in step.citations} for step in path.steps]
     for summary in corroboration:
@@ -95,7 +95,7 @@ def _step_sources(path: Path, corroboration: Sequence[Corroboration]) -> list[se
     return sources
 
 
-def fold_summaries(paths: Sequence[Path]) -> list[Path]:
+def fold_summaries(paths: Sequence[CausalPath]) -> list[CausalPath]:
     """The paths that summarise no other path, each with its corroborating summaries and counts."""
     spans = {
         (i, j): found
@@ -163,10 +163,10 @@ def rank_key(
     return (0 if context_match else 1, -support, -grounded, hops, -sources, -specific)
 
 
-def rank_paths(paths: Sequence[Path], context: Severity | None) -> list[Path]:
+def rank_paths(paths: Sequence[CausalPath], context: Severity | None) -> list[CausalPath]:
     """Fold summaries into the paths they summarise, rank what is left (stable) and number it from 1."""
 
-    def key(path: Path) -> tuple[int, int, float, int, int, int]:
+    def key(path: CausalPath) -> tuple[int, int, float, int, int, int]:
         severities = {link.severity for step in path.steps for link in step.links}
         match = context is not None and context in severities
         cited = {*_citations(path.steps), *(c for s in path.corroboration for c in s.citations)}

@@ -9,7 +9,7 @@ from rdflib import RDF, RDFS, Graph, Literal, URIRef
 from rdflib.term import Node
 
 from kg.causal.network import read_citation
-from kg.model.types import Citation, Explanation, NodeRef, Path, Recommendation, Ref
+from kg.model.types import CausalPath, Citation, Explanation, NodeRef, Recommendation, Ref
 from kg.model.vocab import MGKG, to_curie
 
 if TYPE_CHECKING:
@@ -34,7 +34,7 @@ class RecommendationCatalog:
     def __len__(self) -> int:
         return len(self.recommendations)
 
-    def select(self, finding: str, paths: Sequence[Path]) -> tuple[Recommendation, ...]:
+    def select(self, finding: str, paths: Sequence[CausalPath]) -> tuple[Recommendation, ...]:
         """The recommendations for an answer about ``finding`` (an IRI) whose offered paths are ``paths``.
 
         Each comes back with ``matched`` (what of it the answer involves) and ``paths``: the ranks of the
@@ -53,7 +53,7 @@ class RecommendationCatalog:
         return tuple(chosen)
 
 
-def involvement(finding: str, paths: Sequence[Path]) -> dict[str, frozenset[int]]:
+def involvement(finding: str, paths: Sequence[CausalPath]) -> dict[str, frozenset[int]]:
     """What an answer involves, each with the ranks of the paths it is on: every node of every path, each
     path's mechanism and the causal links of its steps. The ends of the paths (the finding, the source)
     are on every path, so they are involved but point to no path in particular.

@@ -11,13 +11,13 @@ from kg.causal.network import DEFAULT_SOURCE, CausalNetwork, LinkData
 from kg.causal.ranking import rank_paths
 from kg.causal.search import DEFAULT_MAX_WORK, PathSearch, SignedPath, search_paths
 from kg.model.types import (
+    CausalPath,
     Citation,
     Context,
     Explanation,
     ExplanationStatus,
     MechanismGroup,
     NodeRef,
-    Path,
     Ref,
     Severity,
     Step,
@@ -198,7 +198,7 @@ def _step(network: CausalNetwork, u: Hashable, v: Hashable, sign: int, links: Se
     )
 
 
-def _path(network: CausalNetwork, signed: SignedPath) -> Path:
+def _path(network: CausalNetwork, signed: SignedPath) -> CausalPath:
     hops = list(zip(signed.nodes[:-1], signed.nodes[1:], signed.signs, signed.edges, strict=True))
     link_groups = [_links(network, u, v, keys) for u, v, _, keys in hops]
     steps = tuple(
@@ -210,7 +210,7 @@ def _path(network: CausalNetwork, signed: SignedPath) -> Path:
     citations = _unique_citations([step.citations for step in steps])
     net_sign: Literal[1, -1] = 1 if signed.net_sign > 0 else -1
     path_context = _union_context([link.context for links in link_groups for link in links], every=False)
-    return Path(
+    return CausalPath(
         rank=0,
         mechanism=mechanism,
         net_sign=net_sign,
@@ -223,9 +223,9 @@ def _path(network: CausalNetwork, signed: SignedPath) -> Path:
     )
 
 
-def _groups(paths: Sequence[Path]) -> tuple[MechanismGroup, ...]:
+def _groups(paths: Sequence[CausalPath]) -> tuple[MechanismGroup, ...]:
     """Group ranked paths by mechanism; groups ordered by their best path."""
-    groups: dict[str | None, list[Path]] = {}
+    groups: dict[str | None, list[CausalPath]] = {}
     refs: dict[str | None, Ref | None] = {}
     for path in paths:
         key = path.mechanism.iri if path.mechanism is not None else None
@@ -308,8 +308,8 @@ def _status(
     network: CausalNetwork,
     start: str,
     target: str,
-    paths: Sequence[Path],
-    contradicting: Sequence[Path],
+    paths: Sequence[CausalPath],
+    contradicting: Sequence[CausalPath],
     context: Severity | None,
     max_hops: int,
     max_paths: int,

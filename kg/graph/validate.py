@@ -18,10 +18,10 @@ from kg.graph.asserted import AssertedGraph, load_asserted, parse_file
 from kg.model.resources import ontology_file, shapes_file
 from kg.model.vocab import to_curie
 
-Severity = Literal["Violation", "Warning", "Info"]
+ShaclLevel = Literal["Violation", "Warning", "Info"]
 """The SHACL severities, by their local names."""
 
-_SEVERITIES: dict[URIRef, Severity] = {SH.Violation: "Violation", SH.Warning: "Warning", SH.Info: "Info"}
+_SEVERITIES: dict[URIRef, ShaclLevel] = {SH.Violation: "Violation", SH.Warning: "Warning", SH.Info: "Info"}
 
 _W3C_PREFIXES: dict[str, str] = {
     "rdf": str(RDF),
@@ -44,7 +44,7 @@ class Violation(BaseModel):
     """The property the rule is about, as a CURIE; None for rules about the node as a whole."""
     message: str
     """What is wrong and what to add (the shape's sh:message)."""
-    severity: Severity
+    severity: ShaclLevel
     """Only "Violation" makes a graph fail; "Warning" and "Info" are reported and let through."""
     file: str
     """The file(s) the focus node is stated in."""

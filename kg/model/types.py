@@ -127,7 +127,7 @@ class Corroboration(_Value):
     citations: tuple[Citation, ...] = Field(description="The coarse path's citations, deduplicated.")
 
 
-class Path(_Value):
+class CausalPath(_Value):
     """A chain of steps from the source to the finding, with its net effect and a written explanation."""
 
     rank: int = Field(description="1-based position in the ranked list it belongs to.")
@@ -162,7 +162,7 @@ class MechanismGroup(_Value):
     """The paths that share a mechanism, best first."""
 
     mechanism: Ref | None = Field(description="The mechanism; None groups paths whose links name none.")
-    paths: tuple[Path, ...]
+    paths: tuple[CausalPath, ...]
 
 
 class Recommendation(_Value):
@@ -219,9 +219,9 @@ class Explanation(_Value):
     context: Severity | None = Field(description="The severity context asked for; None means any.")
     status: ExplanationStatus
     message: str = Field(description="One sentence summing up the answer, or saying why there is none.")
-    paths: tuple[Path, ...] = Field(description="The explaining paths, ranked.")
+    paths: tuple[CausalPath, ...] = Field(description="The explaining paths, ranked.")
     mechanisms: tuple[MechanismGroup, ...] = Field(description="The paths grouped by mechanism, best first.")
-    contradicting: tuple[Path, ...] = Field(
+    contradicting: tuple[CausalPath, ...] = Field(
         default=(), description="Paths whose net effect contradicts the finding's direction, ranked."
     )
     max_hops: int = Field(description="The longest path searched, in steps.")

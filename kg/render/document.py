@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from kg.causal.causes import Cause, CauseKind, Causes, CausesStatus
 from kg.model.types import (
+    CausalPath,
     Citation,
     Context,
     Corroboration,
@@ -24,7 +25,6 @@ from kg.model.types import (
     LinkRef,
     MechanismGroup,
     NodeRef,
-    Path,
     Recommendation,
     Ref,
     Severity,
@@ -286,7 +286,7 @@ class _Tables:
             paths=advice.paths,
         )
 
-    def path(self, path: Path) -> PathEntry:
+    def path(self, path: CausalPath) -> PathEntry:
         return PathEntry(
             rank=path.rank,
             mechanism=self.mechanism(path.mechanism),
@@ -407,8 +407,8 @@ def _mechanism(document: Document, key: str | None) -> Ref | None:
     return document.mechanism_refs[key] if key is not None else None
 
 
-def _expand_path(document: Document, entry: PathEntry) -> Path:
-    return Path(
+def _expand_path(document: Document, entry: PathEntry) -> CausalPath:
+    return CausalPath(
         rank=entry.rank,
         mechanism=_mechanism(document, entry.mechanism),
         net_sign=entry.net_sign,

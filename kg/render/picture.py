@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Final
 
 import networkx as nx
 
-from kg.model.types import Citation, Context, Explanation, NodeRef, Path, Recommendation, Severity
+from kg.model.types import CausalPath, Citation, Context, Explanation, NodeRef, Recommendation, Severity
 from kg.model.wording import cite
 
 if TYPE_CHECKING:
@@ -186,7 +186,9 @@ def explanation_graph(explanation: Explanation) -> nx.MultiDiGraph:
     return graph
 
 
-def _add_path(graph: nx.MultiDiGraph, drafts: dict[tuple[str, str, int], _EdgeDraft], path: Path) -> None:
+def _add_path(
+    graph: nx.MultiDiGraph, drafts: dict[tuple[str, str, int], _EdgeDraft], path: CausalPath
+) -> None:
     """Add a path's nodes to the picture graph and its steps to the edge drafts (one per pair and sign)."""
     mechanisms = [path.mechanism.label] if path.mechanism is not None else []
     for step in path.steps:

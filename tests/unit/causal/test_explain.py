@@ -10,7 +10,7 @@ from kg.causal.network import CausalNetwork, build_network
 from kg.causal.why import explain
 from kg.errors import UnknownNodeError
 from kg.graph.asserted import load_asserted
-from kg.model.types import Explanation, ExplanationStatus, Path
+from kg.model.types import CausalPath, Explanation, ExplanationStatus
 from kg.model.vocab import MGKGID
 
 PTH_SECRETION = "Impaired PTH secretion"
@@ -23,17 +23,17 @@ def network() -> CausalNetwork:
     return build_network(load_asserted().graph)
 
 
-def through(path: Path) -> set[str]:
+def through(path: CausalPath) -> set[str]:
     """The local ids of every node a path passes."""
     nodes = {path.steps[0].subject.iri} | {step.object.iri for step in path.steps}
     return {node.removeprefix(str(MGKGID)) for node in nodes}
 
 
-def group_paths(answer: Explanation, label: str) -> list[Path]:
+def group_paths(answer: Explanation, label: str) -> list[CausalPath]:
     return [p for g in answer.mechanisms if g.mechanism and g.mechanism.label == label for p in g.paths]
 
 
-def link_severities(network: CausalNetwork, path: Path) -> set[str | None]:
+def link_severities(network: CausalNetwork, path: CausalPath) -> set[str | None]:
     """The severities of the asserted links a path uses, read back from the network."""
     return {
         network.link(step.subject.iri, step.object.iri, link.iri).context.severity

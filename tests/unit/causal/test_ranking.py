@@ -17,7 +17,7 @@ from api.config import Settings
 from kg.causal.network import CausalNetwork, build_network
 from kg.causal.why import explain
 from kg.graph.asserted import load_asserted
-from kg.model.types import Citation, Path, Severity, Step
+from kg.model.types import CausalPath, Citation, Severity, Step
 from kg.render.document import ExplanationDocument, compact, expand, expand_json
 
 
@@ -38,7 +38,7 @@ def _nodes(steps: Sequence[Step]) -> list[tuple[str, int]]:
     return moves
 
 
-def _is_coarser(coarse: Path, detailed: Path) -> bool:
+def _is_coarser(coarse: CausalPath, detailed: CausalPath) -> bool:
     """Whether ``coarse`` summarises ``detailed``: fewer steps, same ends and net sign, and its signed
     nodes appear, in order, among the detailed path's signed nodes (written apart from kg.causal.ranking)."""
     if coarse.hops >= detailed.hops or coarse.net_sign != detailed.net_sign:

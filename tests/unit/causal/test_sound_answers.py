@@ -19,7 +19,7 @@ from kg.causal.network import CausalNetwork, build_network
 from kg.causal.why import explain
 from kg.graph.asserted import load_asserted
 from kg.model.resources import ontology_file
-from kg.model.types import Corroboration, Explanation, ExplanationStatus, Path
+from kg.model.types import CausalPath, Corroboration, Explanation, ExplanationStatus
 from kg.model.vocab import MGKG, MGKGID
 from kg.render.document import expand_json
 from tests.conftest import RESOURCES
@@ -68,7 +68,7 @@ def instances(rdf: Graph, cls: URIRef) -> set[str]:
     return {str(s) for c in classes for s in rdf.subjects(RDF.type, c)}
 
 
-def broken_rules(rdf: Graph, source: str, path: Path | Corroboration) -> list[str]:
+def broken_rules(rdf: Graph, source: str, path: CausalPath | Corroboration) -> list[str]:
     """The rules an offered path breaks, re-derived from the links' own triples (not from kg's own rules)."""
     broken: list[str] = []
     links = [URIRef(link.iri) for step in path.steps for link in step.links]
@@ -227,7 +227,7 @@ def test_every_offered_path_holds_together(rdf: Graph, network: CausalNetwork, c
             answer = explain(network, finding, source=source, context=context)  # type: ignore[arg-type]
             shown = (*answer.paths, *answer.contradicting)
             summaries = [summary for p in shown for summary in p.corroboration]
-            offered_paths: list[Path | Corroboration] = [*shown, *summaries]
+            offered_paths: list[CausalPath | Corroboration] = [*shown, *summaries]
             for path in offered_paths:
                 offered += 1
                 assert path.steps[0].subject.iri == source
