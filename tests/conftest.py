@@ -122,14 +122,109 @@ def writable_server(tmp_path: Path) -> Iterator[str]:
         process.wait(timeout=10)
 
 
-@pytest.fixture(scope="module", params=["memory", "oxigraph", "sparql"])
+VIRTUOSO_INI = """\
+[Database]
+DatabaseFile = {folder}/virtuoso.db
+ErrorLogFile = {folder}/virtuoso.log
+LockFile = {folder}/virtuoso.lck
+TransactionFile = {folder}/virtuoso.trx
+xa_persistent_file = {folder}/virtuoso.pxa
+[TempDatabase]
+DatabaseFile = {folder}/virtuoso-temp.db
+TransactionFile = {folder}/virtuoso-temp.trx
+[Parameters]
+ServerPort = 127.0.0.1:{sql_port}
+DisableUnixSocket = 1
+DirsAllowed = ., {folder}
+NumberOfBuffers = 10000
+MaxDirtyBuffers = 6000
+[HTTPServer]
+ServerPort = 127.0.0.1:{http_port}
+ServerRoot = {folder}
+ServerThreads = 10
+[SPARQL]
+ResultSetMaxRows = 1000000
+MaxQueryExecutionTime = 30
+"""
+"""A minimal virtuoso.ini: a private database folder, the SQL and HTTP ports on 127.0.0.1 only."""
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def virtuoso_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """Debian's Virtuoso (virtuoso-opensource) holding the mgkg graphs, loaded by `mgkg load` through its
+    SPARQL Update endpoint and Graph Store Protocol; yields its query endpoint URL.
+
+    Under CI=true a missing Virtuoso fails the test (.ci/run installs it); elsewhere it skips it.
+    """
+    executable, isql = shutil.which("virtuoso-t"), shutil.which("isql-vt")
+    if executable is None or isql is None:
+        message = "Virtuoso is not installed: apt-get install virtuoso-opensource"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    folder = tmp_path_factory.mktemp("virtuoso")
+    sql_port, http_port = _free_port(), _free_port()
+    ini = folder / "virtuoso.ini"
+    ini.write_text(VIRTUOSO_INI.format(folder=folder, sql_port=sql_port, http_port=http_port))
+    log = (folder / "server.out").open("wb")
+    process = subprocess.Popen(
+        [executable, "+foreground", "+configfile", str(ini)], stdout=log, stderr=subprocess.STDOUT
+    )
+    endpoint = f"http://127.0.0.1:{http_port}/sparql"
+    try:
+        deadline = time.monotonic() + 120
+        while subprocess.run(
+            [isql, f"127.0.0.1:{sql_port}", "dba", "dba", 'exec=GRANT SPARQL_UPDATE TO "SPARQL";'],
+            capture_output=True,
+            timeout=30,
+        ).returncode:
+            if process.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(
+                    f"Virtuoso did not start: {(folder / 'virtuoso.log').read_text(errors='replace')}"
+                )
+            time.sleep(0.5)
+        subprocess.run(
+            [
+                *mgkg_command(),
+                "load",
+                "--store",
+                f"sparql:{endpoint}",
+                "--update-url",
+                endpoint,
+                "--gsp-url",
+                f"http://127.0.0.1:{http_port}/sparql-graph-crud",
+            ],
+            check=True,
+            capture_output=True,
+        )
+        yield endpoint
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        log.close()
+
+
+@pytest.fixture(scope="module", params=["memory", "oxigraph", "sparql", "virtuoso"])
 def store_setting(request: pytest.FixtureRequest) -> str:
     """The --store / MGKG_STORE value of each backend in turn: memory, an on-disk Oxigraph store written
-    by kg.stores.load, and a real Oxigraph server over HTTP. A test using it runs once per backend."""
+    by kg.stores.load, a real Oxigraph server over HTTP, and Virtuoso over HTTP. A test using it runs once
+    per backend."""
     if request.param == "oxigraph":
         return f"oxigraph:{request.getfixturevalue('oxigraph_store')}"
     if request.param == "sparql":
         return f"sparql:{request.getfixturevalue('oxigraph_server')}"
+    if request.param == "virtuoso":
+        return f"sparql:{request.getfixturevalue('virtuoso_server')}"
     return "memory"
 
 
