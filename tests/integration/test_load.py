@@ -12,8 +12,10 @@ from typer.testing import CliRunner
 
 from api.cli import app
 from kg.graph.knowledge import KnowledgeGraph
-from kg.stores.backends import EXTERNAL_GRAPH, StoreSpec
-from kg.stores.load import BrokenFileError, RemoteWriter, load_oxigraph, load_remote
+from kg.stores.base import EXTERNAL_GRAPH, StoreSpec
+from kg.stores.load import BrokenFileError
+from kg.stores.oxigraph import load_oxigraph
+from kg.stores.remote import RemoteWriter, load_remote
 from tests.conftest import RESOURCES
 
 LOAD = RESOURCES / "load"
