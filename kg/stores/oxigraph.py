@@ -100,6 +100,12 @@ def load_into_oxigraph(store: ox.Store, path: Path, graph: str, progress: Progre
     target = ox.NamedNode(graph)
     before = _graph_size(store, target)
     staging = target if before == 0 else ox.NamedNode(f"{graph}#staging-{uuid.uuid4().hex}")
+    logger.debug(
+        "loading %s into <%s>%s",
+        path,
+        graph,
+        f" through staging graph <{staging.value}> (it holds {before} triples)" if staging != target else "",
+    )
     broken: BrokenFileError | None = None
     try:
         fmt = rdf_format(path)

@@ -66,6 +66,7 @@ def read_remote(spec: StoreSpec, timeout_s: float = 60.0) -> tuple[KnowledgeGrap
     response.raise_for_status()
     counts = {row["g"]["value"]: int(row["n"]["value"]) for row in response.json()["results"]["bindings"]}
     info = StoreInfo(spec, counts)
+    logger.debug("sparql store %s: triples per named graph %s", spec, counts)
     if info.asserted_triples == 0:
         raise FileNotFoundError(
             f"The SPARQL store at {spec.location} has no mgkg graphs. Write them with: mgkg load --store "
@@ -96,6 +97,8 @@ class RemoteWriter:
 
     def write(self, graph: str, chunks: Iterator[bytes], replace: bool) -> None:
         """Send N-Triples chunks into ``graph``: replace it (PUT / DROP first) or add to it (POST)."""
+        how = f"Graph Store Protocol at {self.gsp_url}" if self.gsp_url else f"Update at {self.update_url}"
+        logger.debug("%s <%s> through %s", "replacing" if replace else "adding to", graph, how)
         with httpx.Client(timeout=self.timeout_s, trust_env=False) as client:
             if self.gsp_url:
                 response = client.request(

@@ -11,6 +11,7 @@ queries are bound with a trailing ``VALUES`` clause of escaped terms, never past
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -26,6 +27,8 @@ from kg.sparql.answers import AnswerCache, SparqlResult, dataset_of
 from kg.sparql.guard import CheckedQuery, EngineFailureError, QueryTimeoutError, SparqlSyntaxError
 from kg.sparql.scheduler import LOCAL_CLIENT, ClientLimiter, deadline_after
 from kg.stores.base import MGKG_GRAPHS
+
+logger = logging.getLogger(__name__)
 
 MAX_GET_URL: Final = 2000
 """Longest GET URL sent; longer requests go as a form-encoded POST."""
@@ -185,7 +188,9 @@ class RemoteEngine:
         key = (media_type, *params)
         cached = self._cache.get(key) if self._cache.max_bytes else None
         if cached is not None:
+            logger.debug("remote answer from the answer cache (%s)", media_type)
             return cached
+        logger.debug("remote query by %s to %s (%d dataset graphs)", method, self.endpoint, len(params) - 1)
         headers = {"Accept": wire_format(media_type)}
         try:
             with self._limiter.admit(client):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import time
 from pathlib import Path
@@ -159,17 +160,24 @@ def test_cli_serve_and_load_take_a_reasoner(monkeypatch: pytest.MonkeyPatch, tmp
 # --- the inference cache as /health reports it, on each store kind ----------------------------------
 
 
-def test_health_says_where_the_inferred_graph_came_from(store_setting: str, tmp_path: Path) -> None:
+def test_health_says_where_the_inferred_graph_came_from(
+    store_setting: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     settings = Settings(store=store_setting, cache_dir=tmp_path / "cache", reasoner="fast")
-    with TestClient(create_app(settings)) as client:
-        first = client.get("/health").json()
-    with TestClient(create_app(settings)) as client:
-        second = client.get("/health").json()
+    with caplog.at_level(logging.DEBUG, logger="kg"):
+        with TestClient(create_app(settings)) as client:
+            first = client.get("/health").json()
+        with TestClient(create_app(settings)) as client:
+            second = client.get("/health").json()
+    decisions = [record.getMessage() for record in caplog.records if record.levelno == logging.DEBUG]
+    assert sum(m.startswith(f"opening store {store_setting} as ") for m in decisions) == 2
     assert first["inferred_triples"] > 0
     if store_setting == "memory":
         # reasoned at the first start and written to the cache folder; read back at the second
         assert (first["inference_cache"], second["inference_cache"]) == ("miss", "hit")
         assert [path.name.startswith("inferred-") for path in (tmp_path / "cache").iterdir()] == [True]
+        assert any(m.startswith("inference cache miss") for m in decisions)
+        assert any(m.startswith("inference cache hit") for m in decisions)
     else:
         # the store holds what `mgkg load` inferred: there is no cache to hit or miss, nor a file
         assert (first["inference_cache"], second["inference_cache"]) == ("none", "none")
