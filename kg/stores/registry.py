@@ -56,7 +56,6 @@ def store_for(spec: StoreSpec) -> Store:
 
 async def open_store(
     spec: StoreSpec,
-    options: OpenOptions | None = None,
     *,
     workers: int = OpenOptions.workers,
     timeout_s: float = OpenOptions.timeout_s,
@@ -72,11 +71,10 @@ async def open_store(
 ) -> OpenedStore:
     """Open any store for reading: the knowledge graph /why reads, what the store holds, a started engine.
 
-    Give ``options`` (kg.stores.base.OpenOptions, which documents every field), or its fields as
-    keywords (``reasoner`` None: owlrl); the kind decides the rest (kg.stores.memory, .oxigraph, .remote).
-    Blocking work runs in threads.
+    The keywords are the fields of kg.stores.base.OpenOptions, which documents them (``reasoner`` None:
+    owlrl); the kind decides the rest (kg.stores.memory, .oxigraph, .remote). Blocking work runs in threads.
     """
-    chosen = options or OpenOptions(
+    chosen = OpenOptions(
         workers=workers,
         timeout_s=timeout_s,
         max_rows=max_rows,
