@@ -119,7 +119,7 @@ def materialize(asserted: Graph, engine: Engine = "owlrl") -> Graph:
 
     ``engine="owlrl"`` runs owlrl's full closure on a copy (the reference); ``engine="fast"`` runs
     kg.graph.rules.infer, the rules the ontology uses, in time linear in the data (plus the size of the
-    transitive closure); both give the same triples on the shipped graph (tests/test_scale.py).
+    transitive closure); both give the same triples on the shipped graph (tests/unit/causal/test_scale.py).
     The input is never mutated. Kept: every derived causes / increases / decreases /
     causallyUpstreamOf triple and its RO super-relations, mgkg:polarity, mgkg:effect, mgkg:causeOf,
     mgkg:hasState, mgkg:context, class memberships (PositiveCausalLink, superclasses of node kinds) and
