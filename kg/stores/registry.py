@@ -40,10 +40,10 @@ def parse_store_setting(text: str) -> StoreSpec:
     store = STORES.get(kind)
     try:
         if store is None:
-            raise ValueError(f"no store kind {kind!r}")
+            raise ValueError(f"there is no store kind {kind!r}")
         return StoreSpec(kind, store.parse_location(location))
     except ValueError as error:
-        raise ValueError(f"Unknown store {text!r} ({error}): use {_accepted()}.") from None
+        raise ValueError(f"Bad store setting {text!r} ({error}): use {_accepted()}.") from None
 
 
 def store_for(spec: StoreSpec) -> Store:
