@@ -26,7 +26,7 @@ from api.protocol import long_target_detail, problem_bytes
 from api.routes import causes, export, health, pages, queries, rest, sparql, why
 from kg.causal.recommend import load_recommendations
 from kg.model.vocab import VERSION
-from kg.stores.backends import StoreSpec, open_store
+from kg.stores.registry import open_store, parse_store_setting
 
 DESCRIPTION = """Why does magnesium deficiency produce its findings? Every causal step carries its source.
 
@@ -127,7 +127,7 @@ async def build_state(settings: Settings) -> ServiceState:
     it read-only; sparql:URL: the causal view comes from the remote store, queries go there too.
     """
     knowledge, info, engine = await open_store(
-        StoreSpec.parse(settings.store),
+        parse_store_setting(settings.store),
         workers=settings.sparql_workers,
         timeout_s=settings.sparql_timeout_s,
         max_rows=settings.sparql_max_rows,

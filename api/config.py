@@ -8,7 +8,7 @@ from typing import Literal
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from kg.stores.backends import StoreSpec
+from kg.stores.registry import parse_store_setting
 
 
 class Settings(BaseSettings):
@@ -23,7 +23,7 @@ class Settings(BaseSettings):
     @field_validator("store")
     @classmethod
     def _known_store(cls, value: str) -> str:
-        StoreSpec.parse(value)  # raises ValueError saying what is accepted
+        parse_store_setting(value)  # raises ValueError saying what is accepted
         return value
 
     host: str = Field(

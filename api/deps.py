@@ -10,7 +10,7 @@ from fastapi import Depends, Request
 from api.config import Settings
 from kg.graph.knowledge import KnowledgeGraph
 from kg.sparql import QueryEngine
-from kg.stores.backends import StoreInfo
+from kg.stores.base import StoreInfo
 
 if TYPE_CHECKING:
     from api.routes.causes import CausesCache

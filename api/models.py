@@ -22,7 +22,10 @@ class HealthResponse(_Response):
     version: str
     asserted_triples: int
     inferred_triples: int
-    inference_cache: Literal["hit", "miss"] = Field(description="Whether start-up read the inference cache.")
+    inference_cache: Literal["hit", "miss", "none"] = Field(
+        description="Whether start-up read the inference cache (hit) or reasoned (miss); none for a store "
+        "that holds the inferred graph itself (oxigraph:, sparql:) and has no cache."
+    )
     sparql_workers: int
     egress_sandbox: bool = Field(
         description="Whether the processes that run SPARQL queries cannot open network sockets (seccomp); "

@@ -39,14 +39,14 @@ def knowledge_graph(tmp_path_factory: pytest.TempPathFactory) -> KnowledgeGraph:
     return load_knowledge_graph(cache_dir=tmp_path_factory.mktemp("mgkg-cache"))
 
 
-# --- Store backends (kg/stores/backends.py, kg/stores/load.py, kg/stores/remote.py) ---
+# --- Store backends (kg/stores: the registry and the memory, oxigraph and remote kinds) ---
 
 
 @pytest.fixture(scope="session")
 def oxigraph_store(knowledge_graph: KnowledgeGraph, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """An on-disk Oxigraph store holding the mgkg graphs, written by kg.stores.load (as `mgkg load` does)."""
-    from kg.stores.backends import EXTERNAL_GRAPH, StoreSpec
-    from kg.stores.load import load_oxigraph
+    """An on-disk Oxigraph store holding the mgkg graphs, written as `mgkg load` does (kg.stores.oxigraph)."""
+    from kg.stores.base import EXTERNAL_GRAPH, StoreSpec
+    from kg.stores.oxigraph import load_oxigraph
 
     folder = tmp_path_factory.mktemp("oxigraph") / "store"
     load_oxigraph(StoreSpec("oxigraph", str(folder)), [], EXTERNAL_GRAPH, knowledge_graph)
@@ -217,8 +217,8 @@ def virtuoso_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 @pytest.fixture(scope="module", params=["memory", "oxigraph", "sparql", "virtuoso"])
 def store_setting(request: pytest.FixtureRequest) -> str:
     """The --store / MGKG_STORE value of each backend in turn: memory, an on-disk Oxigraph store written
-    by kg.stores.load, a real Oxigraph server over HTTP, and Virtuoso over HTTP. A test using it runs once
-    per backend."""
+    by kg.stores.oxigraph, a real Oxigraph server over HTTP, and Virtuoso over HTTP. A test using it runs
+    once per backend."""
     if request.param == "oxigraph":
         return f"oxigraph:{request.getfixturevalue('oxigraph_store')}"
     if request.param == "sparql":

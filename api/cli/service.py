@@ -46,10 +46,10 @@ def serve_command(
 
     import uvicorn  # deferred: only this command needs the server
 
-    from kg.stores.backends import StoreSpec
+    from kg.stores.registry import parse_store_setting
 
     try:
-        StoreSpec.parse(store)
+        parse_store_setting(store)
     except ValueError as error:
         raise typer.BadParameter(str(error), param_hint="--store") from None
     os.environ["MGKG_STORE"] = store  # read by each worker's Settings
@@ -91,6 +91,10 @@ def query_command(
     store: Annotated[
         str, typer.Option(envvar="MGKG_STORE", help="memory, oxigraph:PATH or sparql:URL.")
     ] = "memory",
+    reasoner: Annotated[
+        Reasoner | None,
+        typer.Option(envvar="MGKG_REASONER", help="Inference engine of the memory store: owlrl or fast."),
+    ] = None,
 ) -> None:
     """Run a SPARQL query (or a named one) over the asserted + inferred graph and print the answer.
 
@@ -100,7 +104,7 @@ def query_command(
 
     from kg.sparql import check_query, formats_for, run_checked
     from kg.sparql.named_queries import bind_parameters, get_named_query
-    from kg.stores.backends import StoreSpec, open_store
+    from kg.stores.registry import open_store, parse_store_setting
 
     try:
         if (text is None) == (name is None):
@@ -118,7 +122,7 @@ def query_command(
             text = named.text
         assert text is not None
         try:
-            spec = StoreSpec.parse(store)
+            spec = parse_store_setting(store)
         except ValueError as error:
             raise typer.BadParameter(str(error), param_hint="--store") from None
         checked = check_query(text, None)  # FROM graphs are checked against the store's once it is open
@@ -129,7 +133,13 @@ def query_command(
             raise typer.BadParameter(f"--format {chosen} cannot answer a {checked.form}; use {choices}")
 
         async def run() -> tuple[bytes, bool]:
-            graph, _, engine = await open_store(spec, workers=1, timeout_s=timeout, cache_dir=cache_dir)
+            graph, _, engine = await open_store(
+                spec,
+                workers=1,
+                timeout_s=timeout,
+                cache_dir=cache_dir,
+                reasoner=reasoner.value if reasoner is not None else None,
+            )
             try:
                 check_query(checked.text, engine.graphs)  # FROM graphs: those of this store
                 # node parameters (finding, source) resolve as `mgkg why` resolves them
@@ -187,25 +197,18 @@ def load_command(
 
     from kg.graph.files import Progress as ProgressCallback
     from kg.graph.knowledge import load_knowledge_graph
-    from kg.stores.backends import StoreSpec
-    from kg.stores.load import LoadError, RemoteWriter, load_oxigraph, load_remote
+    from kg.stores.base import WriteOptions
+    from kg.stores.registry import loader_for, parse_store_setting
 
     try:
-        spec = StoreSpec.parse(store)
+        spec = parse_store_setting(store)
     except ValueError as error:
         raise typer.BadParameter(str(error), param_hint="--store") from None
-    if spec.kind == "memory":
-        raise fail(
-            LoadError(
-                "The memory store lives inside each mgkg process and is rebuilt from the shipped Turtle "
-                "at every start, so nothing loaded into it would outlive this command. Load into a "
-                "store that persists: --store oxigraph:PATH (then mgkg serve --store oxigraph:PATH) or "
-                "--store sparql:URL --gsp-url URL."
-            )
-        )
     paths = list(files or [])
     columns = (TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TransferSpeedColumn())
     try:
+        # a store that cannot be written (memory, no write URL) says so before any reasoning
+        load = loader_for(spec, WriteOptions(gsp_url=gsp_url, update_url=update_url))
         engine = reasoner.value if reasoner is not None else None
         knowledge_graph = None if skip_mgkg else load_knowledge_graph(cache_dir=cache_dir, engine=engine)
         with Progress(*columns, console=err_console, transient=False) as bar:
@@ -214,11 +217,7 @@ def load_command(
                 task = bar.add_task(path.name, total=path.stat().st_size)
                 return lambda size: bar.advance(task, size)
 
-            if spec.kind == "oxigraph":
-                report = load_oxigraph(spec, paths, graph, knowledge_graph, progress)
-            else:
-                writer = RemoteWriter(gsp_url=gsp_url, update_url=update_url)
-                report = load_remote(spec, paths, graph, knowledge_graph, writer, progress)
+            report = load(paths, graph, knowledge_graph, progress)
     except MgkgError as error:
         raise fail(error) from None
     if report.mgkg_triples:

@@ -11,6 +11,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from api.cli._app import ContextOption, JsonOption, MaxHopsOption, app, console, fail, severity_of
+from api.cli.service import Reasoner
 from kg.errors import SourceSyntaxError
 from kg.graph.asserted import load_asserted
 
@@ -192,7 +193,11 @@ def justify_command(
     max_chains: Annotated[int, typer.Option("--max-chains", min=1, help="Most chains of links to show.")] = 5,
     cache_dir: Annotated[
         Path | None,
-        typer.Option("--cache-dir", file_okay=False, help="Inference cache folder [env: MGKG_CACHE_DIR]."),
+        typer.Option("--cache-dir", envvar="MGKG_CACHE_DIR", file_okay=False, help="Inference cache folder."),
+    ] = None,
+    reasoner: Annotated[
+        Reasoner | None,
+        typer.Option(envvar="MGKG_REASONER", help="Inference engine: owlrl (the default) or fast."),
     ] = None,
 ) -> None:
     """Show the asserted causal links (with citations) an inferred causal triple rests on.
@@ -206,7 +211,9 @@ def justify_command(
     from kg.graph.knowledge import load_knowledge_graph
 
     try:
-        knowledge_graph = load_knowledge_graph(cache_dir=cache_dir)
+        knowledge_graph = load_knowledge_graph(
+            cache_dir=cache_dir, engine=reasoner.value if reasoner is not None else None
+        )
         answer = knowledge_graph.justify(subject, predicate, obj, max_chains=max_chains)
     except UnknownNodeError as error:
         raise fail(error, code=2) from error

@@ -20,7 +20,7 @@ async def health(state: StateDep) -> HealthResponse:
         version=VERSION,
         asserted_triples=state.store.asserted_triples,
         inferred_triples=state.store.inferred_triples,
-        inference_cache="hit" if state.knowledge.cache.hit else "miss",
+        inference_cache=state.knowledge.cache.state,
         sparql_workers=state.sparql.workers,
         egress_sandbox=state.sparql.egress_sandbox,
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -17,6 +18,7 @@ from kg.model.resources import default_sources
 from kg.model.vocab import ASSERTED_GRAPH, INFERRED_GRAPH
 
 _LINE_PATTERN = re.compile(r"line (\d+)")
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -102,6 +104,12 @@ def load_asserted(paths: Sequence[Path] | None = None) -> AssertedGraph:
         for triple in parsed:
             merged.add(triple)
             origins.setdefault(triple[0], set()).add(path)
+    logger.debug(
+        "asserted graph: %d triples from %d %s files",
+        len(merged),
+        len(files),
+        "given" if paths is not None else "shipped",
+    )
     return AssertedGraph(merged, files, {node: frozenset(ps) for node, ps in origins.items()})
 
 

@@ -61,8 +61,8 @@ def load_knowledge_graph(
 ) -> KnowledgeGraph:
     """Parse the sources (by default the shipped ones), then infer or read the cached inference.
 
-    ``cache_dir`` defaults to $MGKG_CACHE_DIR, else the user cache folder (reasoning.default_cache_dir).
-    ``engine`` ("owlrl" or "fast") defaults to $MGKG_REASONER, else owlrl (kg.graph.reasoning.resolve_engine).
+    ``cache_dir`` defaults to the user cache folder (kg.graph.reasoning.default_cache_dir) and ``engine``
+    ("owlrl" or "fast") to owlrl; the caller passes what its settings say (MGKG_CACHE_DIR, MGKG_REASONER).
     """
     asserted = load_asserted(paths)
     inferred, cache = load_or_materialize(asserted, cache_dir, engine)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import importlib
 import logging
 import os
 import tempfile
@@ -11,8 +10,9 @@ import time
 from collections.abc import Sequence
 from importlib.metadata import version as distribution_version
 from pathlib import Path
-from typing import Any, Final, Literal, get_args
+from typing import Final, Literal, get_args
 
+import platformdirs
 from pydantic import BaseModel, ConfigDict, Field
 from rdflib import OWL, RDF, RDFS, XSD, BNode, Graph, URIRef
 from rdflib import Literal as RDFLiteral
@@ -25,6 +25,7 @@ from kg.model.vocab import VERSION
 __all__ = [
     "ENGINES",
     "CacheInfo",
+    "CacheState",
     "Engine",
     "cache_key",
     "default_cache_dir",
@@ -93,13 +94,19 @@ def is_noise(triple: tuple[Node, Node, Node]) -> bool:
     return isinstance(subject, URIRef) and str(subject).startswith(_BUILTIN_NAMESPACES)
 
 
-def resolve_engine(engine: str | None = None) -> Engine:
-    """The engine to use: ``engine``, else $MGKG_REASONER, else owlrl; raise ValueError on an unknown name.
+DEFAULT_ENGINE: Final[Engine] = "owlrl"
+"""The engine used when the caller names none (the CLI and the api Settings default to it too)."""
 
-    >>> resolve_engine("fast")
-    'fast'
+
+def resolve_engine(engine: str | None = None) -> Engine:
+    """The engine to use: ``engine``, else owlrl; raise ValueError on an unknown name.
+
+    The caller (the CLI, the api Settings) reads any setting such as MGKG_REASONER and passes it here.
+
+    >>> resolve_engine("fast"), resolve_engine(None)
+    ('fast', 'owlrl')
     """
-    name = engine or os.environ.get("MGKG_REASONER") or "owlrl"
+    name = engine or DEFAULT_ENGINE
     if name == "owlrl":
         return "owlrl"
     if name == "fast":
@@ -112,7 +119,7 @@ def materialize(asserted: Graph, engine: Engine = "owlrl") -> Graph:
 
     ``engine="owlrl"`` runs owlrl's full closure on a copy (the reference); ``engine="fast"`` runs
     kg.graph.rules.infer, the rules the ontology uses, in time linear in the data (plus the size of the
-    transitive closure); both give the same triples on the shipped graph (tests/test_scale.py).
+    transitive closure); both give the same triples on the shipped graph (tests/unit/causal/test_scale.py).
     The input is never mutated. Kept: every derived causes / increases / decreases /
     causallyUpstreamOf triple and its RO super-relations, mgkg:polarity, mgkg:effect, mgkg:causeOf,
     mgkg:hasState, mgkg:context, class memberships (PositiveCausalLink, superclasses of node kinds) and
@@ -153,18 +160,36 @@ def materialize(asserted: Graph, engine: Engine = "owlrl") -> Graph:
 # ------------------------------------------------------------------------------------------------
 
 
+CacheState = Literal["hit", "miss", "none"]
+"""hit: read from the cache file; miss: reasoned (and written when it could be); none: no cache at all."""
+
+
 class CacheInfo(BaseModel):
-    """How the inferred graph was obtained: from the cache (hit) or by reasoning (miss)."""
+    """How the inferred graph was obtained: from the cache file (hit), by reasoning (miss), or from a store
+    that holds it (none: oxigraph: and sparql: stores keep what `mgkg load` inferred, and have no cache).
+
+    ``key``, ``engine`` and ``path`` are only set when there is a cache: a store's are None, never made up.
+    """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    hit: bool = Field(description="True when the inferred graph was read from the cache, without reasoning.")
-    key: str = Field(description="SHA-256 of the input files (names and bytes), the engine and the versions.")
-    engine: Engine = Field(default="owlrl", description="The inference engine that made the graph.")
-    path: Path = Field(description="The cache file for this key.")
+    state: CacheState = Field(description="hit, miss, or none (the store holds the inferred graph).")
+    key: str | None = Field(
+        description="SHA-256 of the input files (names and bytes), the engine and the versions; None "
+        "without a cache."
+    )
+    engine: Engine | None = Field(
+        default="owlrl", description="The inference engine that made the graph; None when a store holds it."
+    )
+    path: Path | None = Field(description="The cache file for this key; None without a cache.")
     seconds: float = Field(description="Time spent reading the cache or reasoning and writing it.")
     triples: int = Field(description="The number of inferred triples.")
     written: bool = Field(default=False, description="True when a miss stored its result in the cache.")
+
+    @property
+    def hit(self) -> bool:
+        """True when the inferred graph was read from the cache file, without reasoning."""
+        return self.state == "hit"
 
 
 class _CorruptCacheError(Exception):
@@ -172,15 +197,12 @@ class _CorruptCacheError(Exception):
 
 
 def default_cache_dir() -> Path:
-    """The cache folder: $MGKG_CACHE_DIR, else the user cache dir (platformdirs if installed, else XDG)."""
-    configured = os.environ.get("MGKG_CACHE_DIR")
-    if configured:
-        return Path(configured).expanduser()
-    try:
-        platformdirs: Any = importlib.import_module("platformdirs")
-    except ModuleNotFoundError:
-        xdg = os.environ.get("XDG_CACHE_HOME")
-        return (Path(xdg) if xdg else Path.home() / ".cache") / "mgkg"
+    """The documented default cache folder: the user cache folder of platformdirs (``~/.cache/mgkg`` on
+    Linux, or under $XDG_CACHE_HOME as platformdirs reads it).
+
+    Callers that honour a setting (MGKG_CACHE_DIR through the api Settings, ``--cache-dir`` in the CLI)
+    pass their folder to :func:`load_or_materialize`; this module reads no environment variable itself.
+    """
     return Path(platformdirs.user_cache_dir("mgkg"))
 
 
@@ -236,15 +258,24 @@ def _write_cache(path: Path, key: str, graph: Graph) -> None:
         old.unlink(missing_ok=True)
 
 
+def _other_cache_files(path: Path) -> list[str]:
+    """The names of cache files in ``path``'s folder made for other inputs or another engine (stale)."""
+    if not path.parent.is_dir():
+        return []
+    return sorted(other.name for other in path.parent.glob(_CACHE_GLOB) if other != path)
+
+
 def load_or_materialize(
     asserted: AssertedGraph, cache_dir: Path | None = None, engine: str | None = None
 ) -> tuple[Graph, CacheInfo]:
     """Return the inferred graph, from the cache when the inputs and engine are unchanged, else by reasoning.
 
-    ``engine`` is "owlrl" or "fast" (default: $MGKG_REASONER, else owlrl); it is part of the cache key.
+    ``cache_dir`` defaults to :func:`default_cache_dir`; ``engine`` is "owlrl" or "fast" (default owlrl)
+    and is part of the cache key. The caller passes what its settings say (MGKG_CACHE_DIR, MGKG_REASONER).
 
     A corrupt cache file is discarded with a logged warning and rebuilt. When the cache folder cannot
     be written the graph is still returned (with a warning), so a read-only install keeps working.
+    Whether the cache hit or missed, and why, is logged at debug level.
     """
     started = time.perf_counter()
     chosen = resolve_engine(engine)
@@ -260,9 +291,21 @@ def load_or_materialize(
             for prefix, namespace in asserted.graph.namespaces():
                 graph.bind(prefix, namespace, override=False)
             seconds = time.perf_counter() - started
+            logger.debug("inference cache hit: %s (engine %s, %d triples)", path, chosen, len(graph))
             return graph, CacheInfo(
-                hit=True, key=key, engine=chosen, path=path, seconds=seconds, triples=len(graph)
+                state="hit", key=key, engine=chosen, path=path, seconds=seconds, triples=len(graph)
             )
+    else:
+        stale = _other_cache_files(path)
+        logger.debug(
+            "inference cache miss: no %s for these %d input files and engine %s%s; reasoning",
+            path,
+            len(asserted.files),
+            chosen,
+            f" (stale: {len(stale)} file(s) there for other inputs or engines: {', '.join(stale)})"
+            if stale
+            else "",
+        )
     graph = materialize(asserted.graph, chosen)
     written = True
     try:
@@ -274,5 +317,5 @@ def load_or_materialize(
         )
     seconds = time.perf_counter() - started
     return graph, CacheInfo(
-        hit=False, key=key, engine=chosen, path=path, seconds=seconds, triples=len(graph), written=written
+        state="miss", key=key, engine=chosen, path=path, seconds=seconds, triples=len(graph), written=written
     )

@@ -1,1 +1,1 @@
-"""Store backends: the memory store, an on-disk Oxigraph store, a remote SPARQL store."""
+"""Stores: a Store protocol (base), one module per kind (memory, oxigraph, remote) in a registry."""

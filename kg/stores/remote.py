@@ -1,241 +1,43 @@
-"""A remote SPARQL 1.1 store: queries over the protocol's most portable forms, writes over GSP or update.
+"""The sparql store: a remote SPARQL 1.1 endpoint; mgkg pulls the causal view and keeps no copy.
 
-Queries go as GET ``?query=`` or, when the URL would be long, as a form-encoded POST; never as a
-direct ``application/sparql-query`` POST, which some servers mishandle (Debian's Virtuoso 7.2.5 hangs
-on it). The time limit is the HTTP client's timeout. Without a dataset in the request, the union of the
-store's named graphs is asked for explicitly (``default-graph-uri`` and ``named-graph-uri`` for each),
-so that the answer does not depend on a server's union-default-graph setting. Parameters of named
-queries are bound with a trailing ``VALUES`` clause of escaped terms, never pasted into the patterns.
+Queries go through kg.stores.remote_engine.RemoteEngine. `mgkg load` writes over the Graph Store Protocol
+or SPARQL Update, after every file has been parsed once, so that nothing is sent if one is broken.
 """
 
 from __future__ import annotations
 
 import asyncio
-import re
+import logging
 import time
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
-from itertools import islice
-from typing import Final
-from urllib.parse import urlencode
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 import httpx
 import pyoxigraph as ox
 
-from kg.graph.knowledge import KnowledgeGraph
-from kg.sparql._worker import PREFIXES, RDF_FORMATS, count_rows, serialize_solutions
-from kg.sparql.answers import AnswerCache, SparqlResult, dataset_of
-from kg.sparql.guard import CheckedQuery, EngineFailureError, QueryTimeoutError, SparqlSyntaxError
-from kg.sparql.scheduler import LOCAL_CLIENT, ClientLimiter, deadline_after
-from kg.stores.backends import (
-    COUNT_QUERY,
-    DERIVED_VIEW_QUERY,
-    MGKG_GRAPHS,
+from kg.model.vocab import ASSERTED_GRAPH, INFERRED_GRAPH
+from kg.stores.base import (
+    Loader,
+    LoadError,
+    LoadReport,
+    OpenedStore,
+    OpenOptions,
+    ProgressFor,
     StoreInfo,
+    StoreKind,
     StoreSpec,
-    causal_view_query,
-    knowledge_graph_from_triples,
+    WriteOptions,
+    no_progress,
 )
+from kg.stores.load import ntriples_chunks, regraphed, validate_file
+from kg.stores.view import COUNT_QUERY, DERIVED_VIEW_QUERY, causal_view_query, knowledge_graph_from_triples
 
-MAX_GET_URL: Final = 2000
-"""Longest GET URL sent; longer requests go as a form-encoded POST."""
+if TYPE_CHECKING:
+    from kg.graph.knowledge import KnowledgeGraph
 
-_RESULTS: Final = {
-    "application/sparql-results+json": ox.QueryResultsFormat.JSON,
-    "application/sparql-results+xml": ox.QueryResultsFormat.XML,
-    "text/csv": ox.QueryResultsFormat.CSV,
-    "text/tab-separated-values": ox.QueryResultsFormat.TSV,
-}
-
-
-def values_clause(substitutions: Mapping[str, Mapping[str, str]]) -> str:
-    """A trailing VALUES clause binding each variable to one escaped term (N-Triples syntax).
-
-    >>> values_clause({"x": {"type": "iri", "value": "urn:a"}, "n": {"type": "literal", "value": 'say "hi"'}})
-    '\\nVALUES (?x ?n) { (<urn:a> "say \\\\"hi\\\\"") }'
-    """
-    if not substitutions:
-        return ""
-    terms: list[str] = []
-    for spec in substitutions.values():
-        if spec["type"] == "iri":
-            terms.append(str(ox.NamedNode(spec["value"])))
-        elif "lang" in spec:
-            terms.append(str(ox.Literal(spec["value"], language=spec["lang"])))
-        elif "datatype" in spec:
-            terms.append(str(ox.Literal(spec["value"], datatype=ox.NamedNode(spec["datatype"]))))
-        else:
-            terms.append(str(ox.Literal(spec["value"])))
-    names = " ".join(f"?{name}" for name in substitutions)
-    return f"\nVALUES ({names}) {{ ({' '.join(terms)}) }}"
-
-
-_WHERE: Final = re.compile(r"\bWHERE\s*\{", re.IGNORECASE)
-
-
-def bind_values(text: str, substitutions: Mapping[str, Mapping[str, str]]) -> str:
-    """The query with its parameters bound by a VALUES block opening its WHERE group.
-
-    SPARQL has no pre-binding: a trailing VALUES clause joins only after the WHERE group's FILTERs
-    ran, with the variables still unbound there, so a named query that filters on a parameter would
-    match nothing. A block at the start of the group binds them first, as the local engine's
-    substitutions do. Falls back to the trailing clause when no ``WHERE {`` is found outside comments.
-
-    >>> bind_values("SELECT * WHERE { ?s ?p ?x FILTER(?x = ?v) }", {"v": {"type": "iri", "value": "urn:a"}})
-    'SELECT * WHERE { VALUES (?v) { (<urn:a>) }\\n ?s ?p ?x FILTER(?x = ?v) }'
-    """
-    clause = values_clause(substitutions)
-    if not clause:
-        return text
-    blanked = re.sub(r"(?m)^\s*#.*$", lambda m: " " * len(m.group()), text)  # header comments
-    found = _WHERE.search(blanked)
-    if found is None:
-        return text + clause
-    return f"{text[: found.end()]} {clause.strip()}\n{text[found.end() :]}"
-
-
-def request_form(
-    endpoint: str, query: str, default_graphs: Iterable[str], named_graphs: Iterable[str]
-) -> tuple[str, list[tuple[str, str]]]:
-    """The protocol parameters, and "GET" or "POST" (form-encoded) by the length of the URL.
-
-    >>> request_form("http://h/q", "ASK {}", ["urn:g"], [])[0]
-    'GET'
-    >>> request_form("http://h/q", "ASK {}" + " " * 3000, [], [])[0]
-    'POST'
-    """
-    params = [("query", query)]
-    params += [("default-graph-uri", g) for g in default_graphs]
-    params += [("named-graph-uri", g) for g in named_graphs]
-    method = "GET" if len(endpoint) + 1 + len(urlencode(params)) <= MAX_GET_URL else "POST"
-    return method, params
-
-
-def wire_format(media_type: str) -> str:
-    """The format to ask the remote store for: CSV is lossy and cannot be parsed back, so TSV instead.
-
-    >>> wire_format("text/csv"), wire_format("text/turtle")
-    ('text/tab-separated-values', 'text/turtle')
-    """
-    return "text/tab-separated-values" if media_type == "text/csv" else media_type
-
-
-def cut_answer(body: bytes, media_type: str, limit: int, form: str = "SELECT") -> tuple[bytes, bool]:
-    """Cut an answer (in ``wire_format(media_type)``) to ``limit`` rows or triples and write it as
-    ``media_type``; (body, whether it was cut). ASK answers pass through."""
-    wire = wire_format(media_type)
-    if form == "ASK":
-        if wire == media_type:
-            return body, False
-        answer = ox.parse_query_results(body, format=_RESULTS[wire])
-        return answer.serialize(format=_RESULTS[media_type]) or b"", False
-    if wire in _RESULTS:
-        if wire == media_type and count_rows(body, media_type) <= limit:
-            return body, False
-        solutions = ox.parse_query_results(body, format=_RESULTS[wire])
-        assert isinstance(solutions, ox.QuerySolutions)
-        variables = [v.value for v in solutions.variables]
-        kept = list(islice(solutions, limit + 1))
-        return serialize_solutions(variables, kept[:limit], media_type), len(kept) > limit
-    triples = list(islice(ox.parse(body, format=RDF_FORMATS[media_type]), limit + 1))
-    if len(triples) <= limit:
-        return body, False
-    return ox.serialize(triples[:limit], format=RDF_FORMATS[media_type], prefixes=PREFIXES) or b"", True
-
-
-@dataclass
-class RemoteEngine:
-    """SPARQL over a remote endpoint, behind the same guard, limits and answer cache as the workers."""
-
-    endpoint: str
-    named_graphs: frozenset[str] = frozenset(MGKG_GRAPHS)
-    workers: int = 8
-    timeout_s: float = 10.0
-    max_rows: int = 10_000
-    cache_bytes: int = 32 * 2**20
-    per_client: int = 0
-    _client: httpx.AsyncClient = field(init=False, repr=False)
-    _cache: AnswerCache = field(init=False, repr=False)
-    _limiter: ClientLimiter = field(init=False, repr=False)
-
-    def __post_init__(self) -> None:
-        limits = httpx.Limits(max_connections=self.workers, max_keepalive_connections=self.workers)
-        self._client = httpx.AsyncClient(timeout=self.timeout_s, limits=limits, trust_env=False)
-        self._cache = AnswerCache(self.cache_bytes)
-        self._limiter = ClientLimiter(self.per_client)
-
-    @property
-    def graphs(self) -> frozenset[str]:
-        """The store's named graphs: the only ones a query may name."""
-        return self.named_graphs
-
-    @property
-    def egress_sandbox(self) -> bool:
-        """Never: the remote server runs the queries, and only the guard keeps SERVICE from it."""
-        return False
-
-    async def run(
-        self,
-        query: CheckedQuery,
-        media_type: str,
-        *,
-        default_graphs: Sequence[str] | None = None,
-        named_graphs: Sequence[str] | None = None,
-        substitutions: Mapping[str, Mapping[str, str]] | None = None,
-        client: str = LOCAL_CLIENT,
-        deadline: float | None = None,
-    ) -> SparqlResult:
-        """Send the checked query to the endpoint by ``deadline`` (waiting for a connection counts); cut the
-        answer at the row limit. ``client`` is bounded as the local pool bounds it."""
-        default, named = dataset_of(query, default_graphs, named_graphs)
-        if default is None:
-            default = named = sorted(self.named_graphs)
-        text = bind_values(query.text, substitutions or {})
-        method, params = request_form(self.endpoint, text, default, named or ())
-        key = (media_type, *params)
-        cached = self._cache.get(key) if self._cache.max_bytes else None
-        if cached is not None:
-            return cached
-        headers = {"Accept": wire_format(media_type)}
-        try:
-            with self._limiter.admit(client):
-                async with asyncio.timeout_at(
-                    deadline_after(self.timeout_s) if deadline is None else deadline
-                ):
-                    grouped = _group(params)
-                    if method == "GET":
-                        response = await self._client.get(self.endpoint, params=grouped, headers=headers)
-                    else:
-                        response = await self._client.post(self.endpoint, data=grouped, headers=headers)
-        except (httpx.TimeoutException, TimeoutError):
-            raise QueryTimeoutError(
-                f"The query ran past the {self.timeout_s:g} s limit of the remote store and was abandoned. "
-                "Narrow it (LIMIT, more specific patterns) and try again."
-            ) from None
-        except httpx.HTTPError as error:
-            raise EngineFailureError(f"The remote SPARQL store at {self.endpoint} failed: {error}") from error
-        if response.status_code == 400:  # the store's parser rejected the query (run_checked says why)
-            raise SparqlSyntaxError.from_engine(response.text[:300])
-        if response.status_code != 200:
-            raise EngineFailureError(
-                f"The remote SPARQL store answered {response.status_code}: {response.text[:300]}"
-            )
-        body, truncated = cut_answer(response.content, media_type, self.max_rows, query.form)
-        result = SparqlResult(media_type, body, truncated)
-        if self._cache.max_bytes:
-            self._cache.put(key, result)
-        return result
-
-    async def close(self) -> None:
-        """Close the HTTP connections."""
-        await self._client.aclose()
-
-
-def _group(params: list[tuple[str, str]]) -> dict[str, list[str]]:
-    grouped: dict[str, list[str]] = {}
-    for name, value in params:
-        grouped.setdefault(name, []).append(value)
-    return grouped
+logger = logging.getLogger(__name__)
 
 
 def construct(endpoint: str, query: str, timeout_s: float = 60.0) -> bytes:
@@ -264,6 +66,7 @@ def read_remote(spec: StoreSpec, timeout_s: float = 60.0) -> tuple[KnowledgeGrap
     response.raise_for_status()
     counts = {row["g"]["value"]: int(row["n"]["value"]) for row in response.json()["results"]["bindings"]}
     info = StoreInfo(spec, counts)
+    logger.debug("sparql store %s: triples per named graph %s", spec, counts)
     if info.asserted_triples == 0:
         raise FileNotFoundError(
             f"The SPARQL store at {spec.location} has no mgkg graphs. Write them with: mgkg load --store "
@@ -275,3 +78,121 @@ def read_remote(spec: StoreSpec, timeout_s: float = 60.0) -> tuple[KnowledgeGrap
         spec, view, derived, time.perf_counter() - started, info.inferred_triples
     )
     return graph, info
+
+
+@dataclass(frozen=True)
+class RemoteWriter:
+    """Writes to a remote store through its Graph Store Protocol URL or its SPARQL Update URL."""
+
+    gsp_url: str | None = None
+    update_url: str | None = None
+    timeout_s: float = 600.0
+
+    def __post_init__(self) -> None:
+        if not (self.gsp_url or self.update_url):
+            raise LoadError(
+                "A remote store needs a write URL: --gsp-url (Graph Store Protocol, e.g. "
+                "http://127.0.0.1:7878/store) or --update-url (SPARQL Update, e.g. .../update)."
+            )
+
+    def write(self, graph: str, chunks: Iterator[bytes], replace: bool) -> None:
+        """Send N-Triples chunks into ``graph``: replace it (PUT / DROP first) or add to it (POST)."""
+        how = f"Graph Store Protocol at {self.gsp_url}" if self.gsp_url else f"Update at {self.update_url}"
+        logger.debug("%s <%s> through %s", "replacing" if replace else "adding to", graph, how)
+        with httpx.Client(timeout=self.timeout_s, trust_env=False) as client:
+            if self.gsp_url:
+                response = client.request(
+                    "PUT" if replace else "POST",
+                    self.gsp_url,
+                    params={"graph": graph},
+                    content=chunks,
+                    headers={"Content-Type": "application/n-triples"},
+                )
+                response.raise_for_status()
+                return
+            assert self.update_url is not None
+            if replace:
+                self._update(client, f"DROP SILENT GRAPH <{graph}>")
+            for chunk in chunks:
+                self._update(client, f"INSERT DATA {{ GRAPH <{graph}> {{\n{chunk.decode()}\n}} }}")
+
+    def _update(self, client: httpx.Client, update: str) -> None:
+        assert self.update_url is not None
+        client.post(self.update_url, data={"update": update}).raise_for_status()
+
+
+def load_remote(
+    spec: StoreSpec,
+    files: Sequence[Path],
+    graph: str,
+    knowledge_graph: KnowledgeGraph | None,
+    writer: RemoteWriter,
+    progress: ProgressFor = no_progress,
+) -> LoadReport:
+    """Validate every file first (nothing is sent if one is broken), then write the mgkg graphs and files."""
+    counts = [(path, validate_file(path)) for path in files]
+    mgkg = 0
+    if knowledge_graph is not None:
+        for iri, triples in (
+            (ASSERTED_GRAPH, knowledge_graph.asserted.graph),
+            (INFERRED_GRAPH, knowledge_graph.inferred),
+        ):
+            writer.write(str(iri), iter([triples.serialize(format="nt", encoding="utf-8")]), replace=True)
+            mgkg += len(triples)
+    target = ox.NamedNode(graph)
+    for path, _ in counts:
+        writer.write(graph, ntriples_chunks(regraphed(path, target, progress(path))), replace=False)
+    return LoadReport(str(spec), graph, tuple((str(p), n) for p, n in counts), mgkg)
+
+
+@dataclass(frozen=True)
+class RemoteStore:
+    """``sparql:URL``: the causal view comes from the remote store and SPARQL queries go there."""
+
+    kind: StoreKind = "sparql"
+    syntax: str = "sparql:URL (a SPARQL 1.1 query endpoint, e.g. sparql:http://127.0.0.1:7878/query)"
+
+    def parse_location(self, location: str) -> str:
+        """An http(s) URL."""
+        if not location.startswith(("http://", "https://")):
+            raise ValueError("a sparql store needs an http:// or https:// URL")
+        return location
+
+    async def open(self, spec: StoreSpec, options: OpenOptions) -> OpenedStore:
+        """Count the remote graphs and pull the causal view in a thread; queries go to the endpoint."""
+        from kg.stores.remote_engine import RemoteEngine  # deferred: it imports the SPARQL package
+
+        graph, info = await asyncio.to_thread(read_remote, spec, max(options.timeout_s * 6, 60.0))
+        logging.getLogger("mgkg.sparql").warning(
+            "SPARQL queries run on the remote store %s, outside any egress sandbox of mgkg's: the guard is "
+            "the only thing that keeps them from making network requests (SERVICE) there.",
+            spec.location,
+        )
+        engine = RemoteEngine(
+            spec.location,
+            named_graphs=info.graphs,
+            workers=max(options.workers, 8),
+            timeout_s=options.timeout_s,
+            max_rows=options.max_rows,
+            cache_bytes=options.cache_bytes,
+            per_client=options.per_client,
+        )
+        return OpenedStore(graph, info, engine)
+
+    def loader(self, spec: StoreSpec, options: WriteOptions) -> Loader:
+        """Writes through ``options.gsp_url`` or ``options.update_url``; LoadError when neither is given."""
+        writer = RemoteWriter(options.gsp_url, options.update_url, options.timeout_s)
+
+        def load(
+            files: Sequence[Path],
+            graph: str,
+            knowledge_graph: KnowledgeGraph | None,
+            progress: ProgressFor = no_progress,
+        ) -> LoadReport:
+            return load_remote(spec, files, graph, knowledge_graph, writer, progress)
+
+        return load
+
+
+STORE: RemoteStore = RemoteStore()
+"""The sparql kind, as the registry lists it."""

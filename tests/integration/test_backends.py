@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import time
 from pathlib import Path
@@ -19,14 +20,15 @@ from kg.causal.recommend import advise, load_recommendations
 from kg.causal.why import explain
 from kg.graph.knowledge import KnowledgeGraph
 from kg.render.document import compact, expand_json
-from kg.stores.backends import StoreSpec
+from kg.stores.base import StoreSpec
+from kg.stores.registry import parse_store_setting
 from tests.conftest import RESOURCES
 
 
 @pytest.mark.parametrize("text", ["disk", "oxigraph:", "sparql:ftp://x", "memory:x"])
 def test_unknown_store_settings_say_what_is_accepted(text: str) -> None:
     with pytest.raises(ValueError, match="oxigraph:PATH"):
-        StoreSpec.parse(text)
+        parse_store_setting(text)
     with pytest.raises(ValidationError):
         Settings(store=text)
 
@@ -69,8 +71,8 @@ def test_missing_oxigraph_store_says_how_to_create_it(tmp_path: Path) -> None:
 def test_why_over_an_oxigraph_store_searches_causal_links_loaded_beside_mgkg(
     knowledge_graph: KnowledgeGraph, tmp_path: Path
 ) -> None:
-    from kg.stores.backends import EXTERNAL_GRAPH
-    from kg.stores.load import load_oxigraph
+    from kg.stores.base import EXTERNAL_GRAPH
+    from kg.stores.oxigraph import load_oxigraph
 
     user_file = RESOURCES / "load" / "user-link.ttl"
     folder = tmp_path / "store"
@@ -153,3 +155,30 @@ def test_cli_serve_and_load_take_a_reasoner(monkeypatch: pytest.MonkeyPatch, tmp
     )
     assert loaded.exit_code == 0, loaded.output
     assert used == ["owlrl"]
+
+
+# --- the inference cache as /health reports it, on each store kind ----------------------------------
+
+
+def test_health_says_where_the_inferred_graph_came_from(
+    store_setting: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    settings = Settings(store=store_setting, cache_dir=tmp_path / "cache", reasoner="fast")
+    with caplog.at_level(logging.DEBUG, logger="kg"):
+        with TestClient(create_app(settings)) as client:
+            first = client.get("/health").json()
+        with TestClient(create_app(settings)) as client:
+            second = client.get("/health").json()
+    decisions = [record.getMessage() for record in caplog.records if record.levelno == logging.DEBUG]
+    assert sum(m.startswith(f"opening store {store_setting} as ") for m in decisions) == 2
+    assert first["inferred_triples"] > 0
+    if store_setting == "memory":
+        # reasoned at the first start and written to the cache folder; read back at the second
+        assert (first["inference_cache"], second["inference_cache"]) == ("miss", "hit")
+        assert [path.name.startswith("inferred-") for path in (tmp_path / "cache").iterdir()] == [True]
+        assert any(m.startswith("inference cache miss") for m in decisions)
+        assert any(m.startswith("inference cache hit") for m in decisions)
+    else:
+        # the store holds what `mgkg load` inferred: there is no cache to hit or miss, nor a file
+        assert (first["inference_cache"], second["inference_cache"]) == ("none", "none")
+        assert not (tmp_path / "cache").exists()

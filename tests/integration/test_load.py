@@ -10,10 +10,13 @@ import pyoxigraph as ox
 import pytest
 from typer.testing import CliRunner
 
+import kg.graph.knowledge
 from api.cli import app
 from kg.graph.knowledge import KnowledgeGraph
-from kg.stores.backends import EXTERNAL_GRAPH, StoreSpec
-from kg.stores.load import BrokenFileError, RemoteWriter, load_oxigraph, load_remote
+from kg.stores.base import EXTERNAL_GRAPH, StoreSpec
+from kg.stores.load import BrokenFileError
+from kg.stores.oxigraph import load_oxigraph
+from kg.stores.remote import RemoteWriter, load_remote
 from tests.conftest import RESOURCES
 
 LOAD = RESOURCES / "load"
@@ -76,6 +79,34 @@ def test_memory_store_cannot_be_loaded() -> None:
     result = CliRunner().invoke(app, ["load", str(LOAD / "good.ttl"), "--store", "memory"])
     assert result.exit_code != 0
     assert "oxigraph:PATH" in result.output
+
+
+@pytest.mark.parametrize(
+    ("store", "says"),
+    [("memory", "oxigraph:PATH"), ("sparql:http://127.0.0.1:9/query", "needs a write URL")],
+)
+def test_a_store_that_cannot_be_written_says_so_before_any_reasoning(
+    store: str, says: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def forbidden(*args: object, **kwargs: object) -> object:
+        raise AssertionError("the mgkg graphs were built for a store that cannot be written")
+
+    monkeypatch.setattr(kg.graph.knowledge, "load_knowledge_graph", forbidden)
+    result = CliRunner().invoke(app, ["load", str(LOAD / "good.ttl"), "--store", store])
+    assert result.exit_code == 1, result.output
+    assert says in " ".join(result.output.split())
+
+
+def test_cli_load_into_a_remote_store(writable_server: str, knowledge_graph: KnowledgeGraph) -> None:
+    cache = knowledge_graph.cache.path
+    assert cache is not None
+    store = f"sparql:{writable_server}/query"
+    args = ["load", str(LOAD / "good.ttl"), "--store", store, "--gsp-url", f"{writable_server}/store"]
+    loaded = CliRunner().invoke(app, [*args, "--cache-dir", str(cache.parent), "--graph", "urn:mine"])
+    assert loaded.exit_code == 0, loaded.output
+    counts = counts_remote(f"{writable_server}/query")
+    assert counts["urn:mine"] == 2
+    assert counts["https://w3id.org/mgkg/graph/asserted"] == len(knowledge_graph.asserted.graph)
 
 
 @pytest.mark.parametrize("mode", ["gsp", "update"])

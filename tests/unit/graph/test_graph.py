@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 from rdflib import RDF, RDFS, Graph, URIRef
@@ -66,10 +67,16 @@ def test_hypomagnesemia_is_upstream_of_its_findings(knowledge_graph: KnowledgeGr
         assert (MGKGID.hypomagnesemia, predicate, MGKGID[finding]) in knowledge_graph.inferred
 
 
+def cache_folder(graph: KnowledgeGraph) -> Path:
+    """The folder of the graph's inference cache file (a graph loaded from the sources always has one)."""
+    assert graph.cache.path is not None
+    return graph.cache.path.parent
+
+
 def test_cache_is_a_hit_on_the_second_load(knowledge_graph: KnowledgeGraph) -> None:
     from kg.graph.knowledge import load_knowledge_graph
 
-    again = load_knowledge_graph(cache_dir=knowledge_graph.cache.path.parent)
+    again = load_knowledge_graph(cache_dir=cache_folder(knowledge_graph))
     assert again.cache.hit
     assert again.cache.key == knowledge_graph.cache.key
     assert set(again.inferred) == set(knowledge_graph.inferred)
@@ -102,7 +109,7 @@ def test_justify_refuses_the_reverse_direction(knowledge_graph: KnowledgeGraph) 
 
 @pytest.fixture
 def runner(knowledge_graph: KnowledgeGraph, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
-    monkeypatch.setenv("MGKG_CACHE_DIR", str(knowledge_graph.cache.path.parent))
+    monkeypatch.setenv("MGKG_CACHE_DIR", str(cache_folder(knowledge_graph)))
     return CliRunner()
 
 

@@ -13,7 +13,7 @@ from rdflib import OWL, RDF, RDFS, BNode, Graph, Literal, URIRef
 from kg.causal.justify import Justification, justify
 from kg.errors import NotEntailedError, UnknownNodeError
 from kg.graph.asserted import AssertedGraph, load_asserted
-from kg.graph.reasoning import load_or_materialize, materialize
+from kg.graph.reasoning import default_cache_dir, load_or_materialize, materialize
 from kg.model.resources import ontology_file
 from kg.model.vocab import MGKG, MGKGID, OBO
 from tests.conftest import RESOURCES
@@ -216,13 +216,16 @@ def test_second_load_is_a_hit_without_reasoning(
     cache_dir = tmp_path / "cache"
     first, info = load_or_materialize(load_asserted(sources_copy), cache_dir)
     assert not info.hit
+    assert info.state == "miss"
     assert info.written
+    assert info.path is not None
     assert info.path.is_file()
     assert info.path.parent == cache_dir
     assert info.triples == len(first)
     refuse_reasoning(monkeypatch)
     second, again = load_or_materialize(load_asserted(sources_copy), cache_dir)
     assert again.hit
+    assert again.state == "hit"
     assert again.key == info.key
     assert again.path == info.path
     assert set(second) == set(first)
@@ -252,6 +255,7 @@ def test_a_corrupt_cache_file_is_rebuilt_with_a_warning(
 ) -> None:
     cache_dir = tmp_path / "cache"
     good, info = load_or_materialize(load_asserted(sources_copy), cache_dir)
+    assert info.path is not None
     data = info.path.read_bytes()
     broken = {
         "truncate": data[: len(data) // 2],
@@ -268,13 +272,18 @@ def test_a_corrupt_cache_file_is_rebuilt_with_a_warning(
     assert info.path.read_bytes() == data
 
 
-def test_cache_dir_defaults_to_the_environment(
+def test_cache_dir_defaults_to_the_user_cache_folder(
     sources_copy: list[Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("MGKG_CACHE_DIR", str(tmp_path / "from-env"))
+    # MGKG_CACHE_DIR is the caller's setting (api Settings, the CLI): reasoning reads no MGKG_ variable
+    monkeypatch.setenv("MGKG_CACHE_DIR", str(tmp_path / "ignored-here"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))  # where platformdirs puts the user cache
+    assert default_cache_dir() == tmp_path / "xdg" / "mgkg"
     _, info = load_or_materialize(load_asserted(sources_copy), None)
-    assert info.path.parent == tmp_path / "from-env"
+    assert info.path is not None
+    assert info.path.parent == tmp_path / "xdg" / "mgkg"
     assert info.path.is_file()
+    assert not (tmp_path / "ignored-here").exists()
 
 
 def test_the_cache_is_keyed_by_engine(
@@ -288,9 +297,28 @@ def test_the_cache_is_keyed_by_engine(
     assert (first.engine, second.engine) == ("owlrl", "fast")
     assert second.key != first.key
     assert set(fast) == set(slow)
-    monkeypatch.setenv("MGKG_REASONER", "fast")
-    _, third = load_or_materialize(load_asserted(sources_copy), cache_dir)
+    monkeypatch.setenv("MGKG_REASONER", "fast")  # the caller's setting: not read here
+    _, third = load_or_materialize(load_asserted(sources_copy), cache_dir, engine="fast")
     assert third.hit
     assert third.key == second.key
+    _, fourth = load_or_materialize(load_asserted(sources_copy), cache_dir)
+    assert fourth.hit
+    assert (fourth.engine, fourth.key) == ("owlrl", first.key)  # no engine named: owlrl
     with pytest.raises(ValueError, match="Unknown inference engine"):
         load_or_materialize(load_asserted(sources_copy), cache_dir, engine="hermit")
+
+
+def test_a_miss_says_why_at_debug_level(
+    sources_copy: list[Path], tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    cache_dir = tmp_path / "cache"
+    with caplog.at_level(logging.DEBUG, logger="kg.graph.reasoning"):
+        _, first = load_or_materialize(load_asserted(sources_copy), cache_dir, engine="fast")
+        _, second = load_or_materialize(load_asserted(sources_copy), cache_dir, engine="fast")
+        _, third = load_or_materialize(load_asserted(sources_copy), cache_dir, engine="owlrl")
+    messages = [record.getMessage() for record in caplog.records if record.levelno == logging.DEBUG]
+    assert (first.state, second.state, third.state) == ("miss", "hit", "miss")
+    assert any("inference cache miss" in m and "stale" not in m for m in messages)
+    assert any("inference cache hit" in m and str(second.path) in m for m in messages)
+    assert first.path is not None
+    assert any("stale" in m and first.path.name in m and "engine owlrl" in m for m in messages)

@@ -1,0 +1,233 @@
+"""The query engine of a remote SPARQL 1.1 store: queries over the protocol's most portable forms.
+
+Queries go as GET ``?query=`` or, when the URL would be long, as a form-encoded POST; never as a
+direct ``application/sparql-query`` POST, which some servers mishandle (Debian's Virtuoso 7.2.5 hangs
+on it). The time limit is the HTTP client's timeout. Without a dataset in the request, the union of the
+store's named graphs is asked for explicitly (``default-graph-uri`` and ``named-graph-uri`` for each),
+so that the answer does not depend on a server's union-default-graph setting. Parameters of named
+queries are bound with a trailing ``VALUES`` clause of escaped terms, never pasted into the patterns.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from itertools import islice
+from typing import Final
+from urllib.parse import urlencode
+
+import httpx
+import pyoxigraph as ox
+
+from kg.sparql._worker import PREFIXES, RDF_FORMATS, count_rows, serialize_solutions
+from kg.sparql.answers import AnswerCache, SparqlResult, dataset_of
+from kg.sparql.guard import CheckedQuery, EngineFailureError, QueryTimeoutError, SparqlSyntaxError
+from kg.sparql.scheduler import LOCAL_CLIENT, ClientLimiter, deadline_after
+from kg.stores.base import MGKG_GRAPHS
+
+logger = logging.getLogger(__name__)
+
+MAX_GET_URL: Final = 2000
+"""Longest GET URL sent; longer requests go as a form-encoded POST."""
+
+_RESULTS: Final = {
+    "application/sparql-results+json": ox.QueryResultsFormat.JSON,
+    "application/sparql-results+xml": ox.QueryResultsFormat.XML,
+    "text/csv": ox.QueryResultsFormat.CSV,
+    "text/tab-separated-values": ox.QueryResultsFormat.TSV,
+}
+
+
+def values_clause(substitutions: Mapping[str, Mapping[str, str]]) -> str:
+    """A trailing VALUES clause binding each variable to one escaped term (N-Triples syntax).
+
+    >>> values_clause({"x": {"type": "iri", "value": "urn:a"}, "n": {"type": "literal", "value": 'say "hi"'}})
+    '\\nVALUES (?x ?n) { (<urn:a> "say \\\\"hi\\\\"") }'
+    """
+    if not substitutions:
+        return ""
+    terms: list[str] = []
+    for spec in substitutions.values():
+        if spec["type"] == "iri":
+            terms.append(str(ox.NamedNode(spec["value"])))
+        elif "lang" in spec:
+            terms.append(str(ox.Literal(spec["value"], language=spec["lang"])))
+        elif "datatype" in spec:
+            terms.append(str(ox.Literal(spec["value"], datatype=ox.NamedNode(spec["datatype"]))))
+        else:
+            terms.append(str(ox.Literal(spec["value"])))
+    names = " ".join(f"?{name}" for name in substitutions)
+    return f"\nVALUES ({names}) {{ ({' '.join(terms)}) }}"
+
+
+_WHERE: Final = re.compile(r"\bWHERE\s*\{", re.IGNORECASE)
+
+
+def bind_values(text: str, substitutions: Mapping[str, Mapping[str, str]]) -> str:
+    """The query with its parameters bound by a VALUES block opening its WHERE group.
+
+    SPARQL has no pre-binding: a trailing VALUES clause joins only after the WHERE group's FILTERs
+    ran, with the variables still unbound there, so a named query that filters on a parameter would
+    match nothing. A block at the start of the group binds them first, as the local engine's
+    substitutions do. Falls back to the trailing clause when no ``WHERE {`` is found outside comments.
+
+    >>> bind_values("SELECT * WHERE { ?s ?p ?x FILTER(?x = ?v) }", {"v": {"type": "iri", "value": "urn:a"}})
+    'SELECT * WHERE { VALUES (?v) { (<urn:a>) }\\n ?s ?p ?x FILTER(?x = ?v) }'
+    """
+    clause = values_clause(substitutions)
+    if not clause:
+        return text
+    blanked = re.sub(r"(?m)^\s*#.*$", lambda m: " " * len(m.group()), text)  # header comments
+    found = _WHERE.search(blanked)
+    if found is None:
+        return text + clause
+    return f"{text[: found.end()]} {clause.strip()}\n{text[found.end() :]}"
+
+
+def request_form(
+    endpoint: str, query: str, default_graphs: Iterable[str], named_graphs: Iterable[str]
+) -> tuple[str, list[tuple[str, str]]]:
+    """The protocol parameters, and "GET" or "POST" (form-encoded) by the length of the URL.
+
+    >>> request_form("http://h/q", "ASK {}", ["urn:g"], [])[0]
+    'GET'
+    >>> request_form("http://h/q", "ASK {}" + " " * 3000, [], [])[0]
+    'POST'
+    """
+    params = [("query", query)]
+    params += [("default-graph-uri", g) for g in default_graphs]
+    params += [("named-graph-uri", g) for g in named_graphs]
+    method = "GET" if len(endpoint) + 1 + len(urlencode(params)) <= MAX_GET_URL else "POST"
+    return method, params
+
+
+def wire_format(media_type: str) -> str:
+    """The format to ask the remote store for: CSV is lossy and cannot be parsed back, so TSV instead.
+
+    >>> wire_format("text/csv"), wire_format("text/turtle")
+    ('text/tab-separated-values', 'text/turtle')
+    """
+    return "text/tab-separated-values" if media_type == "text/csv" else media_type
+
+
+def cut_answer(body: bytes, media_type: str, limit: int, form: str = "SELECT") -> tuple[bytes, bool]:
+    """Cut an answer (in ``wire_format(media_type)``) to ``limit`` rows or triples and write it as
+    ``media_type``; (body, whether it was cut). ASK answers pass through."""
+    wire = wire_format(media_type)
+    if form == "ASK":
+        if wire == media_type:
+            return body, False
+        answer = ox.parse_query_results(body, format=_RESULTS[wire])
+        return answer.serialize(format=_RESULTS[media_type]) or b"", False
+    if wire in _RESULTS:
+        if wire == media_type and count_rows(body, media_type) <= limit:
+            return body, False
+        solutions = ox.parse_query_results(body, format=_RESULTS[wire])
+        assert isinstance(solutions, ox.QuerySolutions)
+        variables = [v.value for v in solutions.variables]
+        kept = list(islice(solutions, limit + 1))
+        return serialize_solutions(variables, kept[:limit], media_type), len(kept) > limit
+    triples = list(islice(ox.parse(body, format=RDF_FORMATS[media_type]), limit + 1))
+    if len(triples) <= limit:
+        return body, False
+    return ox.serialize(triples[:limit], format=RDF_FORMATS[media_type], prefixes=PREFIXES) or b"", True
+
+
+@dataclass
+class RemoteEngine:
+    """SPARQL over a remote endpoint, behind the same guard, limits and answer cache as the workers."""
+
+    endpoint: str
+    named_graphs: frozenset[str] = frozenset(MGKG_GRAPHS)
+    workers: int = 8
+    timeout_s: float = 10.0
+    max_rows: int = 10_000
+    cache_bytes: int = 32 * 2**20
+    per_client: int = 0
+    _client: httpx.AsyncClient = field(init=False, repr=False)
+    _cache: AnswerCache = field(init=False, repr=False)
+    _limiter: ClientLimiter = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        limits = httpx.Limits(max_connections=self.workers, max_keepalive_connections=self.workers)
+        self._client = httpx.AsyncClient(timeout=self.timeout_s, limits=limits, trust_env=False)
+        self._cache = AnswerCache(self.cache_bytes)
+        self._limiter = ClientLimiter(self.per_client)
+
+    @property
+    def graphs(self) -> frozenset[str]:
+        """The store's named graphs: the only ones a query may name."""
+        return self.named_graphs
+
+    @property
+    def egress_sandbox(self) -> bool:
+        """Never: the remote server runs the queries, and only the guard keeps SERVICE from it."""
+        return False
+
+    async def run(
+        self,
+        query: CheckedQuery,
+        media_type: str,
+        *,
+        default_graphs: Sequence[str] | None = None,
+        named_graphs: Sequence[str] | None = None,
+        substitutions: Mapping[str, Mapping[str, str]] | None = None,
+        client: str = LOCAL_CLIENT,
+        deadline: float | None = None,
+    ) -> SparqlResult:
+        """Send the checked query to the endpoint by ``deadline`` (waiting for a connection counts); cut the
+        answer at the row limit. ``client`` is bounded as the local pool bounds it."""
+        default, named = dataset_of(query, default_graphs, named_graphs)
+        if default is None:
+            default = named = sorted(self.named_graphs)
+        text = bind_values(query.text, substitutions or {})
+        method, params = request_form(self.endpoint, text, default, named or ())
+        key = (media_type, *params)
+        cached = self._cache.get(key) if self._cache.max_bytes else None
+        if cached is not None:
+            logger.debug("remote answer from the answer cache (%s)", media_type)
+            return cached
+        logger.debug("remote query by %s to %s (%d dataset graphs)", method, self.endpoint, len(params) - 1)
+        headers = {"Accept": wire_format(media_type)}
+        try:
+            with self._limiter.admit(client):
+                async with asyncio.timeout_at(
+                    deadline_after(self.timeout_s) if deadline is None else deadline
+                ):
+                    grouped = _group(params)
+                    if method == "GET":
+                        response = await self._client.get(self.endpoint, params=grouped, headers=headers)
+                    else:
+                        response = await self._client.post(self.endpoint, data=grouped, headers=headers)
+        except (httpx.TimeoutException, TimeoutError):
+            raise QueryTimeoutError(
+                f"The query ran past the {self.timeout_s:g} s limit of the remote store and was abandoned. "
+                "Narrow it (LIMIT, more specific patterns) and try again."
+            ) from None
+        except httpx.HTTPError as error:
+            raise EngineFailureError(f"The remote SPARQL store at {self.endpoint} failed: {error}") from error
+        if response.status_code == 400:  # the store's parser rejected the query (run_checked says why)
+            raise SparqlSyntaxError.from_engine(response.text[:300])
+        if response.status_code != 200:
+            raise EngineFailureError(
+                f"The remote SPARQL store answered {response.status_code}: {response.text[:300]}"
+            )
+        body, truncated = cut_answer(response.content, media_type, self.max_rows, query.form)
+        result = SparqlResult(media_type, body, truncated)
+        if self._cache.max_bytes:
+            self._cache.put(key, result)
+        return result
+
+    async def close(self) -> None:
+        """Close the HTTP connections."""
+        await self._client.aclose()
+
+
+def _group(params: list[tuple[str, str]]) -> dict[str, list[str]]:
+    grouped: dict[str, list[str]] = {}
+    for name, value in params:
+        grouped.setdefault(name, []).append(value)
+    return grouped
