@@ -35,6 +35,14 @@ class Via(IntEnum):
     """A standard identifier it maps to by skos:broadMatch, narrowMatch or relatedMatch."""
 
 
+_WORDS = {
+    Via.SYNONYM: "a synonym (skos:altLabel)",
+    Via.EXACT_XREF: "a standard id it exactly matches (skos:exactMatch)",
+    Via.CLOSE_XREF: "a standard id it closely matches (skos:closeMatch)",
+    Via.LOOSE_XREF: "a standard id it loosely matches (skos:broadMatch, narrowMatch or relatedMatch)",
+}
+
+
 @dataclass(frozen=True)
 class Resolution:
     """The node a name means and the kind of name that found it."""
@@ -159,7 +167,7 @@ class NameIndex:
         best = min(candidates.values())
         iri = min((iri for iri, via in candidates.items() if via == best), key=prefer)
         if best > Via.LABEL:
-            logger.debug("%s %r resolved through a %s to %s", kind, name, best.name.lower(), iri)
+            logger.debug("%s %r resolved through %s to %s", kind, name, _WORDS[best], iri)
         return Resolution(iri, best)
 
     def suggest(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from urllib.parse import quote
 
@@ -111,6 +112,24 @@ def test_a_standard_id_names_the_node_it_maps_to_on_every_route(client: TestClie
     body = client.get("/justify", params=params).json()
     assert body["object"]["curie"] == hypocalcemia
     assert body["chains"]
+
+
+def test_a_name_found_through_a_synonym_or_an_xref_is_logged(
+    client: TestClient,
+    knowledge_graph: KnowledgeGraph,
+    network: CausalNetwork,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    hypocalcemia = URIRef(network.resolve("hypocalcemia"))
+    synonym = str(next(knowledge_graph.asserted.graph.objects(hypocalcemia, SKOS.altLabel)))
+    with caplog.at_level(logging.DEBUG, logger="kg.model.names"):  # the library: /why caches answers
+        network.resolve("HP:0002901")
+        network.resolve(synonym)
+        network.resolve("hypocalcemia")
+    said = [r.getMessage() for r in caplog.records if r.name == "kg.model.names"]
+    assert any("'HP:0002901' resolved through a standard id it exactly matches" in m for m in said), said
+    assert any(f"{synonym!r} resolved through a synonym" in m for m in said), said
+    assert not any("'hypocalcemia'" in m for m in said)  # a label is the plain way, not worth a line
 
 
 @pytest.mark.parametrize("name", ["hypocalcaemiaa", "no such thing", "HP:9999999"])
