@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import difflib
 import logging
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from enum import IntEnum
 from typing import Any
@@ -149,10 +149,6 @@ class NameIndex:
                     add(str(xref), iri, via)
                     add(_curie(str(xref)), iri, via)
         return cls(index, dict(labels))
-
-    def names(self) -> Iterable[tuple[str, Mapping[str, Via]]]:
-        """Every normalized name with the nodes it names."""
-        return self._names.items()
 
     def resolve(
         self, name: str, kind: str, prefer: Callable[[str], Any], keep: Callable[[str], bool] | None = None
