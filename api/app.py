@@ -24,6 +24,7 @@ from api.errors import PROBLEM_JSON, install_error_handlers
 from api.fairness import ArrivalMiddleware
 from api.protocol import long_target_detail, problem_bytes
 from api.routes import causes, export, health, pages, queries, rest, sparql, why
+from kg.causal.network import network_of
 from kg.causal.recommend import load_recommendations
 from kg.model.vocab import VERSION
 from kg.stores.registry import open_store, parse_store_setting
@@ -144,7 +145,7 @@ async def build_state(settings: Settings) -> ServiceState:
         logging.getLogger("mgkg.sparql").warning(
             "MGKG_SPARQL_GUARD is off: /sparql queries reach the engine unchecked (tests and diagnosis only)."
         )
-    network = await anyio.to_thread.run_sync(lambda: knowledge.network)
+    network = await anyio.to_thread.run_sync(network_of, knowledge)
     await anyio.to_thread.run_sync(network.signed_index)  # built once here, not by the first /why
     advice = await anyio.to_thread.run_sync(load_recommendations, knowledge.asserted.graph, network)
     state = ServiceState(

@@ -102,6 +102,7 @@ def query_command(
     """
     import asyncio
 
+    from kg.causal.network import network_of
     from kg.sparql import check_query, formats_for, run_checked
     from kg.sparql.named_queries import bind_parameters, get_named_query
     from kg.stores.registry import open_store, parse_store_setting
@@ -143,7 +144,7 @@ def query_command(
             try:
                 check_query(checked.text, engine.graphs)  # FROM graphs: those of this store
                 # node parameters (finding, source) resolve as `mgkg why` resolves them
-                bound = bind_parameters(named, values, graph.network.resolve) if named else None
+                bound = bind_parameters(named, values, network_of(graph).resolve) if named else None
                 result = await run_checked(engine, checked, offered[chosen], substitutions=bound)
             finally:
                 await engine.close()

@@ -207,6 +207,7 @@ def justify_command(
     from rich.markup import escape
     from rich.tree import Tree
 
+    from kg.causal.justify import justify
     from kg.errors import NotEntailedError, UnknownNodeError
     from kg.graph.knowledge import load_knowledge_graph
 
@@ -214,7 +215,7 @@ def justify_command(
         knowledge_graph = load_knowledge_graph(
             cache_dir=cache_dir, engine=reasoner.value if reasoner is not None else None
         )
-        answer = knowledge_graph.justify(subject, predicate, obj, max_chains=max_chains)
+        answer = justify(knowledge_graph, subject, predicate, obj, max_chains=max_chains)
     except UnknownNodeError as error:
         raise fail(error, code=2) from error
     except NotEntailedError as error:

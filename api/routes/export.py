@@ -13,7 +13,7 @@ from fastapi.responses import Response
 from api.deps import KnowledgeGraphDep, StateDep
 from api.errors import ProblemError, problem_response
 from api.openapi import media_content, problems
-from kg.causal.network import DEFAULT_SOURCE
+from kg.causal.network import DEFAULT_SOURCE, network_of
 from kg.model.types import Explanation, Severity
 from kg.render.formats import (
     EXPORT_FORMATS,
@@ -171,7 +171,7 @@ def get_export(
         raise ProblemError(
             400, "contradictory-parameters", "Contradictory parameters", "Give `finding` or `node`, not both."
         )
-    network = knowledge.network
+    network = network_of(knowledge)
     if finding is not None:  # an unknown name raises UnknownNodeError: api.errors makes it a 404
         key = (finding, source or DEFAULT_SOURCE, context, 20, 10)  # /why's defaults, so its cache serves
         entry = state.why_cache.answer(key)  # with the recommendations

@@ -13,6 +13,7 @@ from api.deps import KnowledgeGraphDep, SettingsDep, SparqlEngineDep
 from api.models import NamedQueriesResponse, NamedQueryResponse
 from api.openapi import problems
 from api.routes.sparql import ANSWERS, FORMAT_PARAMETER, run_query
+from kg.causal.network import network_of
 from kg.graph.knowledge import KnowledgeGraph
 from kg.sparql import QueryEngine, formats_for
 from kg.sparql.named_queries import NamedQuery, bind_parameters, get_named_query, load_named_queries
@@ -74,7 +75,7 @@ async def _answer(
     """Bind the query string to the named query's parameters and run it like /sparql."""
     query = get_named_query(name)
     values = {k: v for k, v in request.query_params.items() if k not in _RESERVED}
-    substitutions = bind_parameters(query, values, graph.network.resolve)
+    substitutions = bind_parameters(query, values, network_of(graph).resolve)
     return await run_query(
         engine,
         query.text,

@@ -20,12 +20,15 @@ from api.models import (
 )
 from api.openapi import problems
 from kg.causal.justify import Justification
-from kg.causal.network import DEFAULT_SOURCE, LINK, CausalNetwork, LinkData
+from kg.causal.justify import justify as justify_triple
+from kg.causal.network import DEFAULT_SOURCE, LINK, CausalNetwork, LinkData, network_of
 from kg.errors import UnknownNodeError
+from kg.model.names import expand_id
 from kg.model.types import Citation, LinkRef
-from kg.model.vocab import MGKGID, SKOS, from_curie
+from kg.model.vocab import SKOS
 
 router = APIRouter(tags=["graph"])
+_NAME_HELP = "Any name /why takes: label, synonym, local id, CURIE (mgkgid:..., HP:...) or IRI."
 
 
 @dataclass(frozen=True)
@@ -82,15 +85,6 @@ def build_catalog(network: CausalNetwork) -> Catalog:
     )
 
 
-def _to_iri(identifier: str) -> str:
-    """An id as the routes accept it (a CURIE, an IRI or a bare local id) as an IRI."""
-    if identifier.startswith(("http://", "https://")):
-        return identifier
-    if ":" in identifier:
-        return from_curie(identifier) or identifier
-    return str(MGKGID[identifier])
-
-
 @router.get(
     "/findings",
     summary="The clinical findings",
@@ -105,7 +99,7 @@ async def findings(
 ) -> FindingsResponse:
     """Every clinical finding of the graph, split into those a causal path from ``source`` reaches and
     the rest."""
-    network = knowledge.network
+    network = network_of(knowledge)
     start = network.resolve(source, "source")
     reachable = tuple(network.findings(start))
     seen = {ref.iri for ref in reachable}
@@ -114,7 +108,7 @@ async def findings(
 
 
 @router.get(
-    "/entities/{id}",
+    "/entities/{id:path}",
     summary="A node and its causal links",
     response_model=EntityResponse,
     responses=problems(404, 422),
@@ -122,16 +116,19 @@ async def findings(
 async def entity(
     knowledge: KnowledgeGraphDep,
     state: StateDep,
-    id: Annotated[str, Path(description="CURIE or local id, e.g. mgkgid:hypocalcemia or hypocalcemia.")],
+    id: Annotated[
+        str,
+        Path(
+            description="Any name /why takes: label, synonym, local id, CURIE (mgkgid:hypocalcemia, "
+            "HP:0002901) or IRI."
+        ),
+    ],
 ) -> EntityResponse:
     """A node's label, kind and standard identifiers, with every link into and out of it and their
-    citations. 404 with the closest names for an unknown id."""
-    network = knowledge.network
-    iri = _to_iri(id)
-    try:
-        node = network.node(iri)
-    except KeyError:
-        raise UnknownNodeError(id, network.suggest(id), "entity") from None
+    citations. The name resolves as /why's finding does; 404 with the closest names for an unknown one."""
+    network = network_of(knowledge)
+    iri = network.resolve(id, "entity")
+    node = network.node(iri)
     definition = knowledge.asserted.graph.value(URIRef(iri), SKOS.definition)
     return EntityResponse(
         node=node,
@@ -152,7 +149,7 @@ async def link(
     id: Annotated[str, Path(description="CURIE or local id, e.g. mgkgid:link-camp-pth-secretion.")],
 ) -> LinkResponse:
     """One asserted causal link: cause, effect, sign, mechanisms, context, citations, evidence."""
-    found = state.catalog.links.get(_to_iri(id))
+    found = state.catalog.links.get(expand_id(id))
     if found is None:
         names = sorted(state.catalog.links)
         close = [n for n in names if id.rsplit(":", 1)[-1].rsplit("/", 1)[-1] in n][:5]
@@ -174,7 +171,7 @@ async def citations(state: StateDep) -> CitationsResponse:
 )
 def justify(
     knowledge: KnowledgeGraphDep,
-    subject: Annotated[str, Query(description="Name, CURIE or IRI.", examples=["hypomagnesemia"])],
+    subject: Annotated[str, Query(description=_NAME_HELP, examples=["hypomagnesemia"])],
     predicate: Annotated[
         str,
         Query(
@@ -182,9 +179,10 @@ def justify(
             examples=["mgkg:causallyUpstreamOf"],
         ),
     ],
-    object: Annotated[str, Query(description="Name, CURIE or IRI.", examples=["hypocalcemia"])],
+    object: Annotated[str, Query(description=_NAME_HELP, examples=["hypocalcemia"])],
     max_chains: Annotated[int, Query(ge=1, le=50, description="Most chains of links to return.")] = 5,
 ) -> Justification:
     """Justify an entailed causal triple by the chains of asserted, cited links it was derived from.
-    404 when a name is unknown or the triple is not entailed."""
-    return knowledge.justify(subject, predicate, object, max_chains=max_chains)
+    Names resolve as /why's do; 404 when a name is unknown or the triple is not entailed."""
+    network = network_of(knowledge)
+    return justify_triple(knowledge, subject, predicate, object, max_chains=max_chains, network=network)

@@ -1,12 +1,13 @@
-"""Build the causal network (a networkx MultiDiGraph of the asserted causal links) and resolve names."""
+"""Build the causal network (a networkx MultiDiGraph of the asserted causal links), once per graph."""
 
 from __future__ import annotations
 
-import difflib
+import logging
 import threading
+import weakref
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Final
+from typing import Final, Protocol
 
 import networkx as nx
 from rdflib import RDF, RDFS, Graph, Literal, URIRef
@@ -14,8 +15,8 @@ from rdflib.term import Node
 
 from kg.causal.consistency import Checker, ConsistencyRules, LinkFacts
 from kg.causal.search import SEVERITY, SIGN, SignedIndex, build_index, context_filter
-from kg.errors import UnknownNodeError
 from kg.graph.asserted import AssertedGraph
+from kg.model.names import NameIndex
 from kg.model.types import Citation, Context, LinkRef, MatchType, NodeRef, Ref, Severity, Xref
 from kg.model.vocab import DCTERMS, EFFECT_SIGNS, MGKG, MGKGID, OBO, SKOS, to_curie
 
@@ -24,6 +25,8 @@ DEFAULT_SOURCE: Final = str(MGKGID.hypomagnesemia)
 
 LINK: Final = "link"
 """Edge attribute holding the edge's :class:`LinkData`."""
+
+logger = logging.getLogger(__name__)
 
 _ENABLES: Final = OBO["RO_0002327"]
 _SEVERITIES: Final[dict[URIRef, Severity]] = {MGKG.mild: "mild", MGKG.severe: "severe"}
@@ -34,8 +37,6 @@ _MATCHES: Final = (
     (SKOS.narrowMatch, MatchType.NARROW),
     (SKOS.relatedMatch, MatchType.RELATED),
 )
-# Name tiers, best first: identifiers, labels, synonyms, exact then close standard identifiers.
-_TIER_ID, _TIER_LABEL, _TIER_SYNONYM, _TIER_EXACT, _TIER_CLOSE = range(5)
 
 
 @dataclass(frozen=True)
@@ -74,7 +75,7 @@ class CausalNetwork:
         self,
         graph: nx.MultiDiGraph,
         nodes: Mapping[str, NodeInfo],
-        names: Mapping[str, Mapping[str, int]],
+        names: NameIndex,
         related: Mapping[str, tuple[str, ...]],
         rules: ConsistencyRules | None = None,
     ) -> None:
@@ -120,6 +121,10 @@ class CausalNetwork:
         """The NodeRef of a known node."""
         return self._nodes[iri].ref
 
+    def nodes(self) -> list[NodeRef]:
+        """Every node the network can name (linked or not), by IRI."""
+        return [self._nodes[iri].ref for iri in sorted(self._nodes)]
+
     def is_state(self, iri: str) -> bool:
         """Whether the node is a mgkg:State (which includes every mgkg:ClinicalFinding)."""
         return str(MGKG.State) in self._nodes[iri].classes
@@ -138,32 +143,27 @@ class CausalNetwork:
         return data
 
     def resolve(self, name: str, kind: str = "finding") -> str:
-        """The IRI of the causal node a name means, or UnknownNodeError with the closest findings.
+        """The IRI of the causal node a name means, or UnknownNodeError with the closest names.
 
-        Accepts an IRI, a CURIE (mgkgid:... or a standard id such as HP:0002901 mapped by
-        skos:exactMatch / closeMatch), a local id, a label or a synonym, case-insensitively. A known
-        entity that is on no causal link resolves to the linked node that is about it (mgkg:about)
-        or that it enables (RO:0002327), findings first, then the node with most incoming links.
+        Names are those of kg.model.names (an IRI, a CURIE such as mgkgid:tetany or a standard id
+        such as HP:0002901 mapped by a skos match, a local id, a label or a synonym,
+        case-insensitively); every door of the service resolves through here. A known entity that is
+        on no causal link resolves to the linked node that is about it (mgkg:about) or that it enables
+        (RO:0002327), findings first, then the node with most incoming links.
         """
-        candidates = self._names.get(_normalize(name))
-        if not candidates:
-            raise UnknownNodeError(name, self.suggest(name), kind)
-        best_tier = min(candidates.values())
-        iri = self._best(iri for iri, tier in candidates.items() if tier == best_tier)
+        iri = self._names.resolve(name, kind, self._preference, self.graph.__contains__).iri
         if iri in self.graph:
             return iri
         related = self._related.get(iri, ())
-        return self._best(related) if related else iri
+        if not related:
+            return iri
+        stand_in = self._best(related)
+        logger.debug("%s %r is on no causal link; resolved to %s, which is about it", kind, name, stand_in)
+        return stand_in
 
     def suggest(self, name: str, limit: int = 5) -> list[str]:
-        """Labels of the known nodes whose names are closest to ``name``, findings first."""
-        keys = [key for key, iris in self._names.items() if any(iri in self.graph for iri in iris)]
-        labels: list[str] = []
-        for key in difflib.get_close_matches(_normalize(name), keys, n=limit * 3, cutoff=0.6):
-            label = self.node(self._best(self._names[key])).label
-            if label not in labels:
-                labels.append(label)
-        return labels[:limit]
+        """Labels of the linked nodes whose names are closest to ``name``, findings first."""
+        return self._names.suggest(name, self._preference, self.graph.__contains__, limit)
 
     def findings(self, source: str = DEFAULT_SOURCE, *, include_unreachable: bool = False) -> list[NodeRef]:
         """The clinical findings a causal path from ``source`` reaches (all findings with the flag)."""
@@ -174,15 +174,15 @@ class CausalNetwork:
             iris = (iri for iri in reachable if self.is_finding(iri))
         return sorted((self.node(iri) for iri in iris), key=lambda ref: (ref.label.lower(), ref.iri))
 
+    def _preference(self, iri: str) -> tuple[bool, bool, int, str]:
+        """Order among nodes one name fits: on a link first, findings, then most incoming links, then IRI."""
+        linked = iri in self.graph
+        degree = self.graph.in_degree(iri) if linked else 0
+        return (not linked, not self.is_finding(iri), -degree, iri)
+
     def _best(self, iris: Iterable[str]) -> str:
-        """Pick one of several IRIs: on a link first, findings, then most incoming links, then IRI."""
-
-        def preference(iri: str) -> tuple[bool, bool, int, str]:
-            linked = iri in self.graph
-            degree = self.graph.in_degree(iri) if linked else 0
-            return (not linked, not self.is_finding(iri), -degree, iri)
-
-        return min(iris, key=preference)
+        """Pick one of several IRIs by :meth:`_preference`."""
+        return min(iris, key=self._preference)
 
 
 def build_network(graph: Graph | AssertedGraph) -> CausalNetwork:
@@ -211,7 +211,43 @@ def build_network(graph: Graph | AssertedGraph) -> CausalNetwork:
             network.add_edge(str(cause), str(effect), key=str(link), **attributes)
         facts[str(link)] = _link_facts(rdf, link)
     rules = _rules(rdf, nodes, network, facts)
-    return CausalNetwork(network, nodes, _name_index(rdf, nodes), _related(rdf, nodes, network), rules)
+    names = NameIndex.build(rdf, {iri: info.ref.label for iri, info in nodes.items()})
+    return CausalNetwork(network, nodes, names, _related(rdf, nodes, network), rules)
+
+
+class HasAsserted(Protocol):
+    """Anything holding the asserted graph, such as a KnowledgeGraph."""
+
+    @property
+    def asserted(self) -> AssertedGraph: ...
+
+
+_networks: dict[int, tuple[weakref.ref[Graph], CausalNetwork]] = {}
+_networks_lock = threading.Lock()
+
+
+def network_of(source: HasAsserted | AssertedGraph | Graph) -> CausalNetwork:
+    """The causal network of a knowledge graph's asserted links, built on first use and then kept.
+
+    Memoised per asserted rdflib Graph object (by identity, for as long as that graph lives), and
+    thread-safe: concurrent first uses build it once. The graph is only read once loaded, so the
+    network never goes stale; a different graph object gets its own network.
+    """
+    if isinstance(source, Graph):
+        rdf = source
+    elif isinstance(source, AssertedGraph):
+        rdf = source.graph
+    else:
+        rdf = source.asserted.graph
+    key = id(rdf)
+    with _networks_lock:
+        entry = _networks.get(key)
+        if entry is not None and entry[0]() is rdf:
+            return entry[1]
+        network = build_network(rdf)
+        _networks[key] = (weakref.ref(rdf, lambda _: _networks.pop(key, None)), network)
+        logger.debug("built the causal network of %r (%d links)", rdf.identifier, network.graph.size())
+        return network
 
 
 def _link_facts(graph: Graph, link: URIRef) -> LinkFacts:
@@ -258,15 +294,6 @@ def _rules(
         caused_by=caused_by,
         labels=labels,
     )
-
-
-def _normalize(name: str) -> str:
-    """Normalize a name for lookup: case-folded, single spaces.
-
-    >>> _normalize("  Low   Calcium ")
-    'low calcium'
-    """
-    return " ".join(name.split()).casefold()
 
 
 def _text(graph: Graph, subject: Node, prop: URIRef) -> str | None:
@@ -376,28 +403,6 @@ def _link_data(graph: Graph, link: URIRef, sign: int) -> LinkData:
 
 def _citation_order(citation: Citation) -> tuple[str, str]:
     return (citation.identifier, citation.section or "")
-
-
-def _name_index(graph: Graph, nodes: Mapping[str, NodeInfo]) -> dict[str, dict[str, int]]:
-    """Map every normalized name of every node to the nodes it names, with the name's tier."""
-    index: dict[str, dict[str, int]] = {}
-
-    def add(name: str, iri: str, tier: int) -> None:
-        entry = index.setdefault(_normalize(name), {})
-        entry[iri] = min(tier, entry.get(iri, tier))
-
-    for iri, info in nodes.items():
-        subject = URIRef(iri)
-        for name in (iri, info.ref.curie, iri.removeprefix(str(MGKGID))):
-            add(name, iri, _TIER_ID)
-        add(info.ref.label, iri, _TIER_LABEL)
-        for alt in graph.objects(subject, SKOS.altLabel):
-            add(str(alt), iri, _TIER_SYNONYM)
-        for prop, tier in ((SKOS.exactMatch, _TIER_EXACT), (SKOS.closeMatch, _TIER_CLOSE)):
-            for xref in graph.objects(subject, prop):
-                add(str(xref), iri, tier)
-                add(_curie(xref), iri, tier)
-    return index
 
 
 def _related(

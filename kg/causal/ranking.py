@@ -163,18 +163,19 @@ def rank_key(
     return (0 if context_match else 1, -support, -grounded, hops, -sources, -specific)
 
 
+def path_key(path: CausalPath, context: Severity | None) -> tuple[int, int, float, int, int, int]:
+    """The :func:`rank_key` of a folded path (its support and counts set by :func:`fold_summaries`)."""
+    severities = {link.severity for step in path.steps for link in step.links}
+    match = context is not None and context in severities
+    cited = {*_citations(path.steps), *(c for s in path.corroboration for c in s.citations)}
+    specific = sum(1 for c in {c.identifier for c in cited} if c.startswith(SPECIFIC_PREFIX))
+    grounded = sum(
+        any(c.identifier.startswith(SPECIFIC_PREFIX) for c in step.citations) for step in path.steps
+    ) / max(path.hops, 1)
+    return rank_key(match, path.support, grounded, path.hops, path.source_count, specific)
+
+
 def rank_paths(paths: Sequence[CausalPath], context: Severity | None) -> list[CausalPath]:
     """Fold summaries into the paths they summarise, rank what is left (stable) and number it from 1."""
-
-    def key(path: CausalPath) -> tuple[int, int, float, int, int, int]:
-        severities = {link.severity for step in path.steps for link in step.links}
-        match = context is not None and context in severities
-        cited = {*_citations(path.steps), *(c for s in path.corroboration for c in s.citations)}
-        specific = sum(1 for c in {c.identifier for c in cited} if c.startswith(SPECIFIC_PREFIX))
-        grounded = sum(
-            any(c.identifier.startswith(SPECIFIC_PREFIX) for c in step.citations) for step in path.steps
-        ) / max(path.hops, 1)
-        return rank_key(match, path.support, grounded, path.hops, path.source_count, specific)
-
-    ordered = sorted(fold_summaries(paths), key=key)
+    ordered = sorted(fold_summaries(paths), key=lambda path: path_key(path, context))
     return [path.model_copy(update={"rank": rank}) for rank, path in enumerate(ordered, start=1)]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections import Counter
 from collections.abc import Hashable, Sequence
 from typing import Final, Literal, get_args
@@ -24,6 +25,8 @@ from kg.model.types import (
 )
 from kg.model.vocab import ECO_CURATOR_INFERENCE, MGKG, to_curie
 from kg.model.wording import step_notes
+
+logger = logging.getLogger(__name__)
 
 _CURATOR_INFERENCE: Final = to_curie(str(ECO_CURATOR_INFERENCE)) or str(ECO_CURATOR_INFERENCE)
 
@@ -392,9 +395,13 @@ def find_rejections(
     index = network.signed_index(context).unchecked()
     search = search_paths(network.graph, start, target, max_hops, max_paths, index=index, max_work=max_work)
     is_state = network.is_state(target)
-    found = (
-        check_path(network.rules, path.nodes, path.signs, path.edges)
-        for path in search.paths
-        if not is_state or path.net_sign == 1
-    )
-    return [violation for violation in found if violation is not None]
+    refused = []
+    for path in search.paths:
+        if is_state and path.net_sign != 1:
+            continue
+        violation = check_path(network.rules, path.nodes, path.signs, path.edges)
+        if violation is not None:
+            route = " -> ".join(network.node(str(n)).label for n in path.nodes)
+            logger.debug("refused the path %s: rule %s, %s", route, violation.rule.value, violation.reason)
+            refused.append(violation)
+    return refused

@@ -27,8 +27,8 @@ import pyoxigraph as ox
 from pydantic import BaseModel, ConfigDict, Field
 
 from kg.errors import MgkgError
+from kg.model.names import expand
 from kg.model.resources import queries_dir
-from kg.model.vocab import from_curie
 
 ParameterKind = Literal["iri", "node", "string", "integer"]
 
@@ -191,19 +191,8 @@ def to_iri(value: str) -> str:
     ...
     kg.sparql.named_queries.NamedQueryError: 'x> } ; DROP ALL #' is not an IRI or a known CURIE ...
     """
-    candidate = _unbracket(value)
-    expanded = None
-    if ":" in candidate and not candidate.startswith(("http://", "https://", "urn:")):
-        try:
-            expanded = from_curie(candidate)
-        except ValueError:  # curies raises for strings that are not CURIEs at all; reported below
-            expanded = None
-    iri = expanded or candidate
-    if (
-        not _IRI.match(iri)
-        or (expanded is None and not iri.startswith(("http://", "https://", "urn:")))
-        or not _engine_accepts(iri)
-    ):
+    iri = expand(_unbracket(value))
+    if iri is None or not _IRI.match(iri) or not _engine_accepts(iri):
         raise NamedQueryError(
             f"{value!r} is not an IRI or a known CURIE (e.g. mgkgid:hypocalcemia, HP:0002901, "
             "<https://w3id.org/mgkg/id/tetany>)"

@@ -16,6 +16,7 @@ import kg.graph.knowledge
 import kg.graph.reasoning
 from api.app import create_app
 from api.config import Settings
+from kg.causal.network import network_of
 from kg.causal.recommend import advise, load_recommendations
 from kg.causal.why import explain
 from kg.graph.knowledge import KnowledgeGraph
@@ -53,7 +54,7 @@ def test_oxigraph_store_reopens_without_parsing_or_reasoning(
         assert health["asserted_triples"] == len(knowledge_graph.asserted.graph)
         assert health["inferred_triples"] == len(knowledge_graph.inferred)
         answer = client.get("/why", params={"finding": "hypocalcemia"}).json()
-    network = knowledge_graph.network
+    network = network_of(knowledge_graph)
     expected = advise(
         explain(network, "hypocalcemia"), load_recommendations(knowledge_graph.asserted.graph, network)
     )
@@ -93,7 +94,7 @@ def test_why_over_an_oxigraph_store_searches_causal_links_loaded_beside_mgkg(
         assert [ref.iri for ref in step.links] == ["https://example.org/mine/link-hypokalemia-palpitations"]
     assert expand_json(by_entity.json()).finding.iri == "https://example.org/mine/palpitations"
     # mgkg's own answers are unchanged, and a plain (non-causal) edge of the loaded file is not a link
-    network = knowledge_graph.network
+    network = network_of(knowledge_graph)
     expected = advise(
         explain(network, "hypocalcemia"), load_recommendations(knowledge_graph.asserted.graph, network)
     )

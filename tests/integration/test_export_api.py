@@ -16,6 +16,7 @@ from fastapi.testclient import TestClient
 from api.app import create_app
 from api.config import Settings
 from api.routes.pages import STATIC_DIR
+from kg.causal.network import network_of
 from kg.graph.knowledge import KnowledgeGraph
 from kg.render.formats import MEDIA_TYPES
 
@@ -102,11 +103,11 @@ def test_export_whole_graph_as_graphml(client: TestClient, knowledge_graph: Know
     response = client.get("/export", params={"format": "graphml"})
     assert response.status_code == 200
     read = nx.read_graphml(io.BytesIO(response.content))
-    assert set(read) == set(knowledge_graph.network.graph)
+    assert set(read) == set(network_of(knowledge_graph).graph)
 
 
 def test_export_neighbourhood_and_explanation(client: TestClient, knowledge_graph: KnowledgeGraph) -> None:
-    network = knowledge_graph.network
+    network = network_of(knowledge_graph)
     iri = network.resolve("hypocalcemia")
     near = client.get("/export", params={"node": "hypocalcemia", "radius": 1, "format": "cyjs"})
     assert near.status_code == 200

@@ -14,6 +14,7 @@ from api.app import create_app
 from api.cli import app
 from api.config import Settings
 from kg.causal.causes import Causes, CausesStatus
+from kg.causal.ranking import path_key
 from kg.model.types import ExplanationStatus
 from kg.render.document import expand_causes_json, expand_json
 
@@ -81,6 +82,10 @@ def test_each_cause_is_what_why_explains_from_it(client: TestClient, finding: st
     assert answer.causes
     assert [c.rank for c in answer.causes] == list(range(1, len(answer.causes) + 1))
     assert [c.hops for c in answer.causes] == sorted(c.hops for c in answer.causes)
+    # within equal steps, causes follow the one path ranking key of kg.causal.ranking (as /why ranks)
+    for one, other in zip(answer.causes, answer.causes[1:], strict=False):
+        if one.hops == other.hops:
+            assert path_key(one.paths[0], None) <= path_key(other.paths[0], None)
     assert answer.recommendations
     assert all(r.citations for r in answer.recommendations)
     for cause in answer.causes:

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from kg.causal.network import CausalNetwork, build_network
+from kg.causal.network import CausalNetwork, build_network, network_of
 from kg.causal.why import explain
 from kg.errors import UnknownNodeError
 from kg.graph.asserted import load_asserted
@@ -223,5 +223,5 @@ def test_the_knowledge_graph_facade_serves_the_same_network(knowledge_graph: obj
     from kg.graph.knowledge import KnowledgeGraph
 
     assert isinstance(knowledge_graph, KnowledgeGraph)
-    answer = explain(knowledge_graph.network, "hypocalcemia")
+    answer = explain(network_of(knowledge_graph), "hypocalcemia")
     assert len(answer.mechanisms) == 3

@@ -88,7 +88,7 @@ def test_the_work_bound_stops_the_search_and_says_so() -> None:
 
 
 def test_an_answer_cut_by_the_work_bound_says_so_in_its_message(knowledge_graph: KnowledgeGraph) -> None:
-    network = knowledge_graph.network
+    network = kg.causal.network.network_of(knowledge_graph)
     full = explain(network, "hypocalcemia")
     assert "work limit" not in full.message
     offered = len(full.paths) + len(full.contradicting)

@@ -5,6 +5,7 @@ the fixture graph with rules added in Turtle only."""
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Iterator
 
 import pytest
@@ -262,10 +263,14 @@ def test_an_exclusion_in_turtle_drops_the_path_on_which_both_hold() -> None:
     assert routes(after) == [["fx_a", "fx_finding"]]
 
 
-def test_when_rules_rule_out_every_path_the_answer_names_them() -> None:
-    answer = explain(
-        fixture_network("negates-shortcut.ttl", "excludes-b.ttl"), "fixture finding", source="fx_source"
-    )
+def test_when_rules_rule_out_every_path_the_answer_names_them(caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.DEBUG, logger="kg.causal.why"):
+        answer = explain(
+            fixture_network("negates-shortcut.ttl", "excludes-b.ttl"), "fixture finding", source="fx_source"
+        )
+    refusals = [r.getMessage() for r in caplog.records if r.getMessage().startswith("refused the path")]
+    assert any("rule negated_context" in m for m in refusals), refusals  # the debug log names the rule
+    assert any("rule exclusive_states" in m for m in refusals), refusals
     assert answer.status is ExplanationStatus.INCONSISTENT
     assert not answer.paths
     assert "fixture condition" in answer.message
