@@ -110,7 +110,7 @@ def service_description(endpoint: str) -> bytes:
 
 def choose_format(form: str, fmt: str | None, accept: str | None) -> str:
     """The media type to answer a query of this form in: ``format=`` if given, else the Accept header."""
-    offered = formats_for(form)  # type: ignore[arg-type]  # CheckedQuery.form is a QueryForm
+    offered = formats_for(form)
     if fmt:
         media_type = _FORMAT_NAMES.get(fmt.strip().lower(), fmt.strip().lower())
         if media_type not in offered.values():

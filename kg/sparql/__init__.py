@@ -12,7 +12,7 @@ re-exported here.
 from __future__ import annotations
 
 from kg.sparql.answers import AnswerCache, QueryEngine, SparqlResult, dataset_of, run_checked
-from kg.sparql.formats import GRAPH_FORMATS, RESULTS_FORMATS, formats_for, negotiate
+from kg.sparql.formats import negotiate
 from kg.sparql.guard import (
     DATASET_GRAPHS,
     CheckedQuery,
@@ -33,6 +33,7 @@ from kg.sparql.guard import (
 )
 from kg.sparql.parsers import guard_query
 from kg.sparql.pool import SparqlEngine, write_nquads
+from kg.sparql.results import GRAPH_FORMATS, RESULTS_FORMATS, formats_for
 from kg.sparql.scheduler import ClientLimitError, QueryPreemptedError
 from kg.sparql.text import normalize_query
 

@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from kg.sparql._worker import Request
+from kg.sparql._wire import Request
 from kg.sparql.guard import CheckedQuery, SparqlSyntaxError
 from kg.sparql.parsers import diagnose_query
 from kg.sparql.scheduler import LOCAL_CLIENT

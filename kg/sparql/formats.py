@@ -1,32 +1,8 @@
-"""SPARQL result formats by query form, and Accept-header negotiation with q-values (RFC 9110)."""
+"""Accept-header negotiation with q-values (RFC 9110)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Final
-
-from kg.sparql.guard import QueryForm
-
-RESULTS_FORMATS: Final[dict[str, str]] = {
-    "json": "application/sparql-results+json",
-    "xml": "application/sparql-results+xml",
-    "csv": "text/csv",
-    "tsv": "text/tab-separated-values",
-}
-"""SELECT/ASK result formats: short name -> media type; the first is the default."""
-
-GRAPH_FORMATS: Final[dict[str, str]] = {
-    "turtle": "text/turtle",
-    "ntriples": "application/n-triples",
-    "jsonld": "application/ld+json",
-    "rdfxml": "application/rdf+xml",
-}
-"""CONSTRUCT/DESCRIBE result formats: short name -> media type; the first is the default."""
-
-
-def formats_for(form: QueryForm) -> dict[str, str]:
-    """The result formats (short name -> media type) a query form can be answered in."""
-    return RESULTS_FORMATS if form in ("SELECT", "ASK") else GRAPH_FORMATS
 
 
 def _media_ranges(accept: str) -> list[tuple[str, str, float, int]]:

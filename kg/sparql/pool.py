@@ -4,14 +4,20 @@ Each worker (kg/sparql/_worker.py) holds its own pyoxigraph Store: an N-Quads du
 an on-disk store opened read-only. A query that runs past the time limit has its worker killed and
 replaced, which is the only way to really stop it; one that needs more memory than a query may take
 kills its own worker (see the worker's memory limit); with two or more workers one slow query never
-blocks the others.
+blocks the others. Starts, kills and restarts are logged (logger ``mgkg.sparql``).
+
+Why a pool of our own rather than a library's (measured on this stack, issue 13): pyoxigraph 0.5 has
+no query timeout and no cancellation (oxigraph#1926), and ``oxigraph serve --timeout-s`` did not stop
+a four-way cross product, so the query must run in a process that can be killed; ``pebble``'s process
+pool, which kills, costs 262 µs per query against this pool's 42 µs, as much as the query itself; and
+``multiprocessing`` children would import the ``kg`` package (see the worker's docstring).
 
 The round trip is kept cheap: each worker has two plain pipes; a request is one length-prefixed
 ``marshal`` frame written straight to the pipe, and the reply (a status byte, a length, the body written
-by pyoxigraph's own serializers) is one frame read back with, for a lone query, a short poll and
-otherwise a callback the event loop runs when the pipe is readable (``loop.add_reader``): no stream
-objects, threads or JSON lines in between. Nothing is built per call that the common request (no
-dataset, no substitutions) does not need; the answer cache key is a plain tuple.
+by pyoxigraph's own serializers) is one frame read back (kg/sparql/_wire.py) with, for a lone query, a
+short poll and otherwise a callback the event loop runs when the pipe is readable (``loop.add_reader``):
+no stream objects, threads or JSON lines in between. Nothing is built per call that the common request
+(no dataset, no substitutions) does not need; the answer cache key is a plain tuple.
 """
 
 from __future__ import annotations
@@ -19,7 +25,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import marshal
 import os
 import signal
 import subprocess
@@ -35,15 +40,17 @@ import pyoxigraph as ox
 from rdflib import Dataset, URIRef
 from rdflib.graph import DATASET_DEFAULT_GRAPH_ID
 
-from kg.sparql._worker import (
+from kg.sparql._wire import (
     ENGINE_ERROR,
     READY,
     REPLY_HEAD,
-    REQUEST_HEAD,
+    SANDBOXED,
     SYNTAX_ERROR,
     TRUNCATED,
     Request,
+    parse_reply,
     read_exactly,
+    request_frame,
     write_all,
 )
 from kg.sparql.answers import AnswerCache, SparqlResult, cache_key, dataset_of
@@ -116,16 +123,15 @@ class _Worker:
     def send(self, request: Request) -> bool:
         """Write one request frame if it fits the pipe of an idle worker (never blocks); False if not."""
         self._buffer = b""
-        data = marshal.dumps(request)
-        if len(data) > 65_536 - REQUEST_HEAD.size:
+        frame = request_frame(request)
+        if len(frame) > 65_536:
             return False
-        write_all(self.to_worker, REQUEST_HEAD.pack(len(data)) + data)
+        write_all(self.to_worker, frame)
         return True
 
     async def send_large(self, request: Request) -> None:
         """Write a request frame too large for the pipe buffer, from a thread (the worker drains it)."""
-        data = marshal.dumps(request)
-        await asyncio.to_thread(write_all, self.to_worker, REQUEST_HEAD.pack(len(data)) + data)
+        await asyncio.to_thread(write_all, self.to_worker, request_frame(request))
 
     def poll(self, spin_s: float) -> tuple[int, bytes] | None:
         """Poll the pipe for up to ``spin_s`` for the whole reply; None if it has not come by then.
@@ -136,7 +142,7 @@ class _Worker:
         deadline = time.perf_counter() + spin_s
         while True:
             if self._read():
-                reply = self._reply()
+                reply = parse_reply(self._buffer)
                 if reply is not None:
                     return reply
             elif time.perf_counter() < deadline:
@@ -179,16 +185,6 @@ class _Worker:
         self._buffer = self._buffer + chunk if self._buffer else chunk
         return True
 
-    def _reply(self) -> tuple[int, bytes] | None:
-        """The reply (status, body), once the buffer holds all of it."""
-        buffer = self._buffer
-        if len(buffer) < REPLY_HEAD.size:
-            return None
-        status, size = REPLY_HEAD.unpack_from(buffer)
-        if len(buffer) < REPLY_HEAD.size + size:
-            return None
-        return status, buffer[REPLY_HEAD.size : REPLY_HEAD.size + size]
-
     def _on_readable(self) -> None:
         waiter = self._waiter
         if waiter is None or waiter.done():
@@ -196,7 +192,7 @@ class _Worker:
         try:
             if not self._read():
                 return
-            reply = self._reply()
+            reply = parse_reply(self._buffer)
         except OSError as error:  # ConnectionError is an OSError
             waiter.set_exception(ConnectionError(str(error)))
             return
@@ -247,7 +243,7 @@ def _start_worker(
     if body is None:
         worker.kill()
         raise EngineFailureError(f"a SPARQL worker failed to start (exit {process.returncode}); see stderr")
-    worker.sandboxed = body == b"sandbox"
+    worker.sandboxed = body == SANDBOXED
     os.set_blocking(reply_read, False)
     return worker
 

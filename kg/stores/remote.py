@@ -23,9 +23,9 @@ import httpx
 import pyoxigraph as ox
 
 from kg.graph.knowledge import KnowledgeGraph
-from kg.sparql._worker import PREFIXES, RDF_FORMATS, count_rows, serialize_solutions
 from kg.sparql.answers import AnswerCache, SparqlResult, dataset_of
 from kg.sparql.guard import CheckedQuery, EngineFailureError, QueryTimeoutError, SparqlSyntaxError
+from kg.sparql.results import PREFIXES, RDF_FORMATS, count_rows, serialize_solutions
 from kg.sparql.scheduler import LOCAL_CLIENT, ClientLimiter, deadline_after
 from kg.stores.backends import (
     COUNT_QUERY,
