@@ -113,7 +113,7 @@ def execute(store: ox.Store, request: _wire.Request) -> tuple[int, bytes]:
     return (_wire.TRUNCATED if len(triples) > limit else _wire.OK), body
 
 
-def open_store(kind: str, path: str) -> ox.Store:
+def load_worker_store(kind: str, path: str) -> ox.Store:
     """The worker's store: an N-Quads dump loaded into memory, or an on-disk store opened read-only."""
     if kind == "oxigraph":
         return ox.Store.read_only(path)
@@ -192,7 +192,7 @@ def serve(
     simple query, so back-to-back queries are answered without that wake-up.
     """
     sandboxed = install_sandbox() if sandbox else False
-    store = open_store(kind, path)
+    store = load_worker_store(kind, path)
     limit_memory(headroom)
     os.set_blocking(fd_in, False)
     poller = select.poll()

@@ -53,7 +53,7 @@ from kg.sparql._wire import (
     request_frame,
     write_all,
 )
-from kg.sparql.answers import AnswerCache, SparqlResult, cache_key, dataset_of
+from kg.sparql.answers import AnswerCache, SparqlResult, dataset_of, request_key
 from kg.sparql.guard import (
     DATASET_GRAPHS,
     CheckedQuery,
@@ -73,8 +73,10 @@ included) and the workers answering quick queries still run first."""
 DEMOTE_AFTER_S: Final = 0.5
 """How long a query runs before its worker's CPU priority is lowered by :data:`WORKER_NICE`."""
 _PIPE_CHUNK: Final = 1 << 20
-_LOG: Final = logging.getLogger("mgkg.sparql")
-StoreKind = Literal["nquads", "oxigraph"]
+_LOG: Final = logging.getLogger(__name__)
+WorkerStoreSource = Literal["nquads", "oxigraph"]
+"""What each worker opens its store from: an N-Quads dump it loads into memory, or an on-disk Oxigraph
+store it opens read-only (not the service's store kinds, kg.stores.backends.StoreKind)."""
 
 
 def write_nquads(dataset: Dataset, path: Path) -> None:
@@ -210,7 +212,7 @@ class _Worker:
 
 
 def _start_worker(
-    kind: StoreKind,
+    kind: WorkerStoreSource,
     path: str,
     spin_s: float = 0.0,
     cpus: frozenset[int] | None = None,
@@ -242,9 +244,16 @@ def _start_worker(
     body = read_exactly(reply_read, size) if status == READY and size <= 64 else None
     if body is None:
         worker.kill()
+        _LOG.error("SPARQL worker %d failed to start (exit %s)", process.pid, process.returncode)
         raise EngineFailureError(f"a SPARQL worker failed to start (exit {process.returncode}); see stderr")
     worker.sandboxed = body == SANDBOXED
     os.set_blocking(reply_read, False)
+    _LOG.info(
+        "SPARQL worker %d started (%s store, sandbox %s)",
+        process.pid,
+        kind,
+        "on" if worker.sandboxed else "off",
+    )
     return worker
 
 
@@ -287,7 +296,7 @@ class SparqlEngine:
     timeout_s: float = 10.0
     max_rows: int = 10_000
     cache_bytes: int = 32 * 2**20
-    kind: StoreKind = "nquads"
+    kind: WorkerStoreSource = "nquads"
     named_graphs: frozenset[str] = DATASET_GRAPHS
     spin_s: float = 1e-3
     pin_cpus: bool = False
@@ -394,7 +403,9 @@ class SparqlEngine:
         async def replace() -> None:
             self._live.discard(worker)
             await asyncio.to_thread(worker.kill)
-            self._scheduler.add(await self._spawn())
+            new = await self._spawn()
+            self._scheduler.add(new)
+            _LOG.info("SPARQL worker %d replaced by %d", worker.process.pid, new.process.pid)
 
         task = asyncio.get_running_loop().create_task(replace())
         self._tasks.add(task)
@@ -432,7 +443,7 @@ class SparqlEngine:
             deadline = deadline_after(self.timeout_s)
         if not self._cache.max_bytes:
             return await self._execute(request, client, deadline)
-        key = cache_key(request)
+        key = request_key(request)
         cached = self._cache.get(key)
         if cached is not None:
             return cached
@@ -477,29 +488,39 @@ class SparqlEngine:
                 finally:
                     demotion.cancel()
         except TimeoutError:
+            _LOG.info("SPARQL worker %d killed: its query ran past the deadline", worker.process.pid)
             self._retire(worker)
             raise QueryTimeoutError(
                 f"The query ran past the {self.timeout_s:g} s limit (waiting for a worker counts against "
                 "it) and was stopped. Narrow it (LIMIT, more specific patterns) and try again."
             ) from None
         except QueryPreemptedError:
+            _LOG.info(
+                "SPARQL worker %d killed: its long query was preempted for other clients", worker.process.pid
+            )
             self._retire(worker)
             raise
         except (ConnectionError, OSError, ValueError) as error:
             code = await asyncio.to_thread(_exit_code, worker.process)
             self._retire(worker)
             if code == -signal.SIGABRT and self.memory_mb:  # how Rust ends a process an allocation failed in
+                _LOG.info(
+                    "SPARQL worker %d died past its %d MiB memory limit", worker.process.pid, self.memory_mb
+                )
                 raise QueryMemoryError(
                     f"The query needed more than the {self.memory_mb} MiB of memory a query may use and was "
                     "stopped. Narrow it (LIMIT, more specific patterns, no ORDER BY over large results)."
                 ) from None
+            _LOG.warning("SPARQL worker %d died while answering (exit %s)", worker.process.pid, code)
             raise EngineFailureError(
                 f"A SPARQL worker died while answering ({error}); it was restarted."
             ) from error
         except asyncio.CancelledError:  # the client went away mid-query: stop the query
+            _LOG.info("SPARQL worker %d killed: its client went away mid-query", worker.process.pid)
             self._retire(worker)
             raise
         if worker.interrupted:  # answered in the instant it was to be stopped: replace it all the same
+            _LOG.info("SPARQL worker %d retired: it answered as it was being stopped", worker.process.pid)
             self._retire(worker)
             return reply
         if worker.demoted:

@@ -14,6 +14,7 @@ import time
 
 import pytest
 
+from api.negotiation import best_media_type
 from kg.graph.knowledge import load_knowledge_graph
 from kg.model.vocab import ASSERTED_GRAPH
 from kg.sparql import (
@@ -21,13 +22,18 @@ from kg.sparql import (
     QueryTimeoutError,
     SparqlEngine,
     SparqlSyntaxError,
-    check_graphs,
     check_query,
-    negotiate,
     run_checked,
+)
+from kg.sparql.guard import (
+    GUARD_CACHE,
+    CheckedQuery,
+    SparqlError,
+    check_graphs,
+    from_verdict,
+    read_verdict,
     screen_query,
 )
-from kg.sparql.guard import GUARD_CACHE, CheckedQuery, SparqlError, from_verdict, read_verdict
 from kg.sparql.named_queries import load_named_queries
 
 
@@ -195,7 +201,7 @@ def test_screen_is_linear_on_hostile_prologues() -> None:
     ],
 )
 def test_negotiate(accept: str | None, offered: list[str], expected: str | None) -> None:
-    assert negotiate(accept, offered) == expected
+    assert best_media_type(accept, offered) == expected
 
 
 @pytest.mark.slow
