@@ -10,6 +10,7 @@ the remote engine's time limit and refusals are covered over HTTP in test_api.py
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 
 import pytest
@@ -205,8 +206,9 @@ def test_negotiate(accept: str | None, offered: list[str], expected: str | None)
 
 
 @pytest.mark.slow
-def test_timeout_kills_the_worker_and_the_pool_recovers() -> None:
+def test_timeout_kills_the_worker_and_the_pool_recovers(caplog: pytest.LogCaptureFixture) -> None:
     graph = load_knowledge_graph()
+    caplog.set_level(logging.INFO, logger="kg.sparql.pool")
 
     async def scenario() -> tuple[float, bytes, bytes]:
         engine = await SparqlEngine.from_dataset(graph.dataset, workers=2, timeout_s=1.0)
@@ -228,6 +230,10 @@ def test_timeout_kills_the_worker_and_the_pool_recovers() -> None:
     assert elapsed < 2.5
     assert b"true" in other
     assert b"true" in again
+    lifecycle = [r.getMessage() for r in caplog.records if r.name == "kg.sparql.pool"]
+    assert sum("started" in message for message in lifecycle) == 3  # two at the start, one replacement
+    assert any("killed: its query ran past the deadline" in message for message in lifecycle)
+    assert any("replaced by" in message for message in lifecycle)
 
 
 def test_engine_errors_on_screened_queries_say_what_and_where() -> None:
