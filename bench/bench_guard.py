@@ -16,8 +16,10 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from api.config import Settings
-from kg.sparql import guard_query, normalize_query, screen_query
+from kg.sparql import guard_query
+from kg.sparql.guard import screen_query
 from kg.sparql.parsers import PARSERS
+from kg.sparql.text import normalize_query
 
 SIMPLE = (
     "PREFIX mgkg: <https://w3id.org/mgkg/vocab#> SELECT ?x WHERE { ?x mgkg:causallyUpstreamOf ?y } LIMIT 5"

@@ -102,10 +102,24 @@ def query_command(
     """
     import asyncio
 
+    from api.negotiation import NegotiationError, negotiate
     from kg.causal.network import network_of
-    from kg.sparql import check_query, formats_for, run_checked
+    from kg.sparql import QueryForm, SparqlResult, answer_query, formats_for
     from kg.sparql.named_queries import bind_parameters, get_named_query
+    from kg.sparql.results import FORMAT_ALIASES
     from kg.stores.registry import open_store, parse_store_setting
+
+    def choose_media_type(form: QueryForm) -> str:
+        """--format (csv or turtle by default, as a terminal reads best), by the service's negotiation."""
+        offered = formats_for(form)
+        chosen = fmt or ("csv" if form in ("SELECT", "ASK") else "turtle")
+        try:
+            name = negotiate(chosen, None, list(offered.items()), aliases=FORMAT_ALIASES, by_media_type=True)
+        except NegotiationError:
+            raise typer.BadParameter(
+                f"--format {chosen} cannot answer a {form}; use {', '.join(offered)}"
+            ) from None
+        return offered[name]
 
     try:
         if (text is None) == (name is None):
@@ -121,19 +135,14 @@ def query_command(
             # names, required values and literals are checked before the store is opened; node names after
             bind_parameters(named, values, lambda value, _: value)
             text = named.text
-        assert text is not None
+        query_text = text
+        assert query_text is not None
         try:
             spec = parse_store_setting(store)
         except ValueError as error:
             raise typer.BadParameter(str(error), param_hint="--store") from None
-        checked = check_query(text, None)  # FROM graphs are checked against the store's once it is open
-        offered = formats_for(checked.form)
-        chosen = fmt or ("csv" if checked.form in ("SELECT", "ASK") else "turtle")
-        if chosen not in offered:
-            choices = ", ".join(offered)
-            raise typer.BadParameter(f"--format {chosen} cannot answer a {checked.form}; use {choices}")
 
-        async def run() -> tuple[bytes, bool]:
+        async def run() -> SparqlResult:
             graph, _, engine = await open_store(
                 spec,
                 workers=1,
@@ -142,19 +151,19 @@ def query_command(
                 reasoner=reasoner.value if reasoner is not None else None,
             )
             try:
-                check_query(checked.text, engine.graphs)  # FROM graphs: those of this store
                 # node parameters (finding, source) resolve as `mgkg why` resolves them
                 bound = bind_parameters(named, values, network_of(graph).resolve) if named else None
-                result = await run_checked(engine, checked, offered[chosen], substitutions=bound)
+                # the service's own path: the guard (FROM graphs: those of this store), format, run
+                return await answer_query(engine, query_text, choose_media_type, substitutions=bound)
             finally:
                 await engine.close()
-            return result.body, result.truncated
 
-        body, truncated = asyncio.run(run())
+        result = asyncio.run(run())
     except MgkgError as error:
         raise fail(error) from None
+    body = result.body
     typer.echo(body.decode("utf-8"), nl=not body.endswith(b"\n"))
-    if truncated:
+    if result.truncated:
         err_console.print("[yellow]warning:[/] the answer was cut at the row limit")
 
 

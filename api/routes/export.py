@@ -12,6 +12,9 @@ from fastapi.responses import Response
 
 from api.deps import KnowledgeGraphDep, StateDep
 from api.errors import ProblemError, problem_response
+from api.negotiation import NegotiationError as NegotiationError  # re-exported: /why and /causes catch it
+from api.negotiation import Offers
+from api.negotiation import negotiate as negotiate_format
 from api.openapi import media_content, problems
 from kg.causal.network import DEFAULT_SOURCE, network_of
 from kg.model.types import Explanation, Severity
@@ -24,7 +27,6 @@ from kg.render.formats import (
 )
 from kg.render.graphviz import RendererUnavailableError, RenderFailedError
 from kg.render.picture import explanation_graph, neighbourhood_graph, network_graph
-from kg.sparql.formats import negotiate as negotiate_media_type
 
 router = APIRouter(tags=["export"])
 
@@ -56,39 +58,13 @@ def format_names(offers: Sequence[tuple[str, str]]) -> list[str]:
     return ["", *names, *(alias for alias, name in _ALIASES.items() if name in names)]
 
 
-class NegotiationError(Exception):
-    """The client asked for a format, by name or by Accept header, that cannot be served."""
+def negotiate(fmt: str | None, accept: str | None, offers: Offers) -> str:
+    """The export format to answer in (api.negotiation, with the export aliases such as ``gv``).
 
-    def __init__(self, status: int, detail: str) -> None:
-        self.status = status
-        self.detail = detail
-        super().__init__(detail)
-
-
-def negotiate(fmt: str | None, accept: str | None, offers: Sequence[tuple[str, str]]) -> str:
-    """Pick the format to answer in: ``fmt`` if given, else the best Accept match, else the first offer.
-
-    ``offers`` are (format, media type) pairs; a format may be offered under several media types. Ties
-    between equally acceptable types go to the offer listed first. Raises NegotiationError: 400 for an
-    unknown ``fmt``, 406 when the Accept header allows none of the offers.
-
-    >>> offers = [("json", "application/json"), ("svg", "image/svg+xml"), ("png", "image/png")]
-    >>> negotiate(None, "image/*;q=0.8, image/png, application/json;q=0.5", offers)
-    'png'
-    >>> negotiate("SVG", "application/json", offers), negotiate(None, None, offers)
-    ('svg', 'json')
+    >>> negotiate("gv", None, [("json", "application/json"), ("dot", "text/vnd.graphviz")])
+    'dot'
     """
-    names = list(dict.fromkeys(name for name, _ in offers))
-    if fmt is not None and fmt.strip():
-        name = _ALIASES.get(fmt.strip().lower(), fmt.strip().lower())
-        if name not in names:
-            raise NegotiationError(400, f"Unknown format {fmt!r}; choose one of: {', '.join(names)}.")
-        return name
-    chosen = negotiate_media_type(accept, [media for _, media in offers])
-    if chosen is None:
-        types = ", ".join(dict.fromkeys(media for _, media in offers))
-        raise NegotiationError(406, f"None of the accepted media types can be served; available: {types}.")
-    return next(name for name, media in offers if media == chosen)
+    return negotiate_format(fmt, accept, offers, aliases=_ALIASES)
 
 
 def _safe_name(text: str) -> str:

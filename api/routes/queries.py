@@ -91,7 +91,7 @@ async def _answer(
 def _openapi_parameters(query: NamedQuery) -> list[dict[str, Any]]:
     """The query's own parameters and ``format`` (the result formats of its form) as OpenAPI parameters."""
     form = _FORM.search(query.text)
-    offered = formats_for(form.group(1).upper() if form else "SELECT")  # type: ignore[arg-type]
+    offered = formats_for(form.group(1).upper() if form else "SELECT")
     formats = {
         "name": "format",
         "in": "query",

@@ -22,20 +22,11 @@ from rdflib.namespace import RDF
 from api.deps import SettingsDep, SparqlEngineDep
 from api.errors import ProblemError
 from api.fairness import client_of, deadline_of, until_disconnected
+from api.negotiation import NegotiationError, negotiate
 from api.openapi import media_content, problems
 from kg.model.vocab import ASSERTED_GRAPH, INFERRED_GRAPH
-from kg.sparql import (
-    GRAPH_FORMATS,
-    RESULTS_FORMATS,
-    CheckedQuery,
-    QueryEngine,
-    QueryRefusedError,
-    formats_for,
-    guard_query,
-    negotiate,
-    run_checked,
-    unguarded_query,
-)
+from kg.sparql import QueryEngine, QueryRefusedError, answer_query
+from kg.sparql.results import FORMAT_ALIASES, GRAPH_FORMATS, RESULTS_FORMATS, formats_for
 
 router = APIRouter(tags=["sparql"])
 
@@ -51,11 +42,9 @@ _UPDATE_REFUSAL: Final = (
 _FORMAT_NAMES: Final = {
     **RESULTS_FORMATS,
     **GRAPH_FORMATS,
-    "ttl": "text/turtle",
-    "nt": "application/n-triples",
-    "json-ld": "application/ld+json",
-    "rdf": "application/rdf+xml",
+    **{alias: GRAPH_FORMATS[name] for alias, name in FORMAT_ALIASES.items()},
 }
+"""Every ``format=`` name and alias, with its media type (for the OpenAPI enum)."""
 
 
 FORMAT_PARAMETER: Final = Query(
@@ -110,27 +99,25 @@ def service_description(endpoint: str) -> bytes:
 
 def choose_format(form: str, fmt: str | None, accept: str | None) -> str:
     """The media type to answer a query of this form in: ``format=`` if given, else the Accept header."""
-    offered = formats_for(form)  # type: ignore[arg-type]  # CheckedQuery.form is a QueryForm
-    if fmt:
-        media_type = _FORMAT_NAMES.get(fmt.strip().lower(), fmt.strip().lower())
-        if media_type not in offered.values():
+    offered = formats_for(form)
+    try:
+        name = negotiate(fmt, accept, list(offered.items()), aliases=FORMAT_ALIASES, by_media_type=True)
+    except NegotiationError as error:
+        if error.status == 400:
             raise ProblemError(
                 400,
                 "format",
                 "Unknown format",
                 f"format={fmt} cannot answer a {form} query; use one of: {', '.join(offered)}.",
-            )
-        return media_type
-    chosen = negotiate(accept, list(offered.values()))
-    if chosen is None:
+            ) from None
         raise ProblemError(
             406,
             "not-acceptable",
             "Not acceptable",
             f"A {form} answer is available as {', '.join(offered.values())}; the Accept header ({accept}) "
             "allows none of them.",
-        )
-    return chosen
+        ) from None
+    return offered[name]
 
 
 async def run_query(
@@ -147,11 +134,11 @@ async def run_query(
     substitutions: dict[str, dict[str, str]] | None = None,
     guard: bool = True,
 ) -> Response:
-    """Check, negotiate, run: the one path every SPARQL query of the service takes.
+    """Answer a query text over HTTP: the one path every SPARQL query of the service takes.
 
-    The guard (one call) normalises the text, screens or parses it (in a parser process, within
-    ``timeout_s``) and returns the normalised text, which is what the engine runs. ``guard=False`` is
-    for tests and diagnosis only (MGKG_SPARQL_GUARD): the text goes to the engine as sent.
+    The text is bounded in length here; kg.sparql.answer_query then guards it (one call), picks the
+    media type by ``format=`` / Accept (:func:`choose_format`) and runs it. ``guard=False`` is for
+    tests and diagnosis only (MGKG_SPARQL_GUARD): the text goes to the engine as sent.
 
     The query runs for the request's client by the request's deadline (its arrival plus ``timeout_s``:
     waiting counts), and is stopped if the client disconnects first (499, which nobody receives)."""
@@ -162,29 +149,19 @@ async def run_query(
             "Query too long",
             f"The query has {len(text)} characters; the limit is {max_chars}. Shorten it.",
         )
-    checked: CheckedQuery = (
-        await guard_query(
-            text,
-            engine.graphs,
-            timeout_s=timeout_s,
-            default_graphs=default_graphs,
-            named_graphs=named_graphs,
-        )
-        if guard
-        else unguarded_query(text)
-    )
-    media_type = choose_format(checked.form, fmt, accept)
     result = await until_disconnected(
         request,
-        lambda: run_checked(
+        lambda: answer_query(
             engine,
-            checked,
-            media_type,
-            default_graphs=default_graphs or None,
-            named_graphs=named_graphs or None,
+            text,
+            lambda form: choose_format(form, fmt, accept),
+            default_graphs=default_graphs,
+            named_graphs=named_graphs,
             substitutions=substitutions,
             client=client_of(request),
             deadline=deadline_of(request, timeout_s),
+            timeout_s=timeout_s,
+            guard=guard,
         ),
     )
     if result is None:  # the client went away; its query was stopped
@@ -192,7 +169,7 @@ async def run_query(
     headers = {"Vary": "Accept"}
     if result.truncated:
         headers[TRUNCATED_HEADER] = str(engine.max_rows)
-    return Response(result.body, media_type=_with_charset(media_type), headers=headers)
+    return Response(result.body, media_type=_with_charset(result.media_type), headers=headers)
 
 
 def _refuse_repeats(request: Request, *names: str) -> None:
@@ -202,6 +179,17 @@ def _refuse_repeats(request: Request, *names: str) -> None:
             raise ProblemError(
                 400, "repeated-parameter", "Repeated parameter", f"Give {name}= once, not several times."
             )
+
+
+def _is_turtle(fmt: str | None) -> bool:
+    """Whether ``format=`` is absent or names Turtle, the service description's only format."""
+    try:
+        negotiate(
+            fmt, None, [("turtle", GRAPH_FORMATS["turtle"])], aliases=FORMAT_ALIASES, by_media_type=True
+        )
+    except NegotiationError:
+        return False
+    return True
 
 
 def _with_charset(media_type: str) -> str:
@@ -248,7 +236,7 @@ async def sparql_get(
         raise QueryRefusedError("update", _UPDATE_REFUSAL)
     _refuse_repeats(request, "query", "format")
     if query is None:
-        if format and _FORMAT_NAMES.get(format.strip().lower(), format.strip().lower()) != "text/turtle":
+        if not _is_turtle(format):
             raise ProblemError(
                 400,
                 "format",

@@ -1,40 +1,78 @@
-"""The SPARQL layer's public surface: a read-only, bounded engine behind the guard.
+"""The SPARQL layer's public surface: a read-only, bounded engine behind the guard (lazy re-exports).
 
 The guard (kg.sparql.guard, its text normalisation in kg.sparql.text, its bounded parser processes in
 kg.sparql.parsers) normalises, then screens or parses every query and refuses what writes or reaches
-outside; the SPARQL workers cannot open network sockets anyway (kg.sparql.sandbox);
-the formats and Accept negotiation live in kg.sparql.formats; what every engine shares (the answer type,
-the QueryEngine protocol, the dataset rule, the answer cache, run_checked) in kg.sparql.answers; the
-local engine, a pool of killable pyoxigraph worker processes, in kg.sparql.pool. All of it is
-re-exported here.
+outside, in one check: :func:`check_query` in this process, :func:`guard_query` with the parse in a
+killable parser process; the SPARQL workers cannot open network sockets anyway (kg.sparql.sandbox).
+The result formats live in kg.sparql.results; what every engine shares (the answer type, the
+QueryEngine protocol, the dataset rule, the answer cache, :func:`answer_query`: guard, format, run) in
+kg.sparql.answers; the local engine, a pool of killable pyoxigraph worker processes, in kg.sparql.pool
+(its private wire format in _wire.py, the worker script in _worker.py). Names are imported on first use
+(PEP 562), so ``import kg.sparql`` loads neither rdflib nor pyoxigraph.
 """
 
 from __future__ import annotations
 
-from kg.sparql.answers import AnswerCache, QueryEngine, SparqlResult, dataset_of, run_checked
-from kg.sparql.formats import GRAPH_FORMATS, RESULTS_FORMATS, formats_for, negotiate
-from kg.sparql.guard import (
-    DATASET_GRAPHS,
-    CheckedQuery,
-    EngineBusyError,
-    EngineFailureError,
-    QueryForm,
-    QueryMemoryError,
-    QueryRefusedError,
-    QueryTimeoutError,
-    QueryUnreadableError,
-    SparqlError,
-    SparqlSyntaxError,
-    check_graphs,
-    check_query,
-    diagnose,
-    screen_query,
-    unguarded_query,
-)
-from kg.sparql.parsers import guard_query
-from kg.sparql.pool import SparqlEngine, write_nquads
-from kg.sparql.scheduler import ClientLimitError, QueryPreemptedError
-from kg.sparql.text import normalize_query
+from importlib import import_module
+from typing import TYPE_CHECKING, Any, Final
+
+if TYPE_CHECKING:
+    from kg.sparql.answers import (
+        AnswerCache,
+        QueryEngine,
+        SparqlResult,
+        answer_query,
+        dataset_of,
+        run_checked,
+    )
+    from kg.sparql.guard import (
+        DATASET_GRAPHS,
+        CheckedQuery,
+        EngineBusyError,
+        EngineFailureError,
+        QueryForm,
+        QueryMemoryError,
+        QueryRefusedError,
+        QueryTimeoutError,
+        QueryUnreadableError,
+        SparqlError,
+        SparqlSyntaxError,
+        check_query,
+    )
+    from kg.sparql.parsers import guard_query
+    from kg.sparql.pool import SparqlEngine, write_nquads
+    from kg.sparql.results import GRAPH_FORMATS, RESULTS_FORMATS, formats_for
+    from kg.sparql.scheduler import ClientLimitError, QueryPreemptedError
+
+_SOURCES: Final[dict[str, tuple[str, ...]]] = {
+    "kg.sparql.answers": (
+        "AnswerCache",
+        "QueryEngine",
+        "SparqlResult",
+        "answer_query",
+        "dataset_of",
+        "run_checked",
+    ),
+    "kg.sparql.guard": (
+        "DATASET_GRAPHS",
+        "CheckedQuery",
+        "EngineBusyError",
+        "EngineFailureError",
+        "QueryForm",
+        "QueryMemoryError",
+        "QueryRefusedError",
+        "QueryTimeoutError",
+        "QueryUnreadableError",
+        "SparqlError",
+        "SparqlSyntaxError",
+        "check_query",
+    ),
+    "kg.sparql.parsers": ("guard_query",),
+    "kg.sparql.pool": ("SparqlEngine", "write_nquads"),
+    "kg.sparql.results": ("GRAPH_FORMATS", "RESULTS_FORMATS", "formats_for"),
+    "kg.sparql.scheduler": ("ClientLimitError", "QueryPreemptedError"),
+}
+_MODULE_OF: Final = {name: module for module, names in _SOURCES.items() for name in names}
 
 __all__ = [
     "DATASET_GRAPHS",
@@ -56,16 +94,26 @@ __all__ = [
     "SparqlError",
     "SparqlResult",
     "SparqlSyntaxError",
-    "check_graphs",
+    "answer_query",
     "check_query",
     "dataset_of",
-    "diagnose",
     "formats_for",
     "guard_query",
-    "negotiate",
-    "normalize_query",
     "run_checked",
-    "screen_query",
-    "unguarded_query",
     "write_nquads",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    """Import a public name from its module on first use, and keep it here (PEP 562)."""
+    module = _MODULE_OF.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    """The public names, as ``dir()`` should list them."""
+    return sorted(__all__)

@@ -1,20 +1,22 @@
 """What every SPARQL engine shares: the answer type, the engine protocol, the dataset rule, the answer cache.
 
-The local worker pool (kg.sparql.pool) and the remote store (kg.stores.remote) both implement
-:class:`QueryEngine`; :func:`run_checked` is how the service and the command line run a checked query on
-either, so that a syntax error the engine finds in a screened text is reported as the guard would.
+The local worker pool (kg.sparql.pool) and the remote store (kg.stores.remote_engine) both implement
+:class:`QueryEngine`; :func:`answer_query` is how the service and the command line answer a query text
+on either (the guard, once, then :func:`run_checked`, which reports a syntax error the engine finds in a
+screened text as the guard would).
 """
 
 from __future__ import annotations
 
-from collections import OrderedDict
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from kg.sparql._worker import Request
-from kg.sparql.guard import CheckedQuery, SparqlSyntaxError
-from kg.sparql.parsers import diagnose_query
+from cachetools import LRUCache
+
+from kg.sparql._wire import Request
+from kg.sparql.guard import CheckedQuery, QueryForm, SparqlSyntaxError, unguarded_query
+from kg.sparql.parsers import diagnose_query, guard_query
 from kg.sparql.scheduler import LOCAL_CLIENT
 
 CacheKey = tuple[object, ...]
@@ -101,6 +103,48 @@ async def run_checked(
         raise await diagnose_query(query.text, error, engine.timeout_s) from None
 
 
+async def answer_query(
+    engine: QueryEngine,
+    text: str,
+    choose_media_type: Callable[[QueryForm], str],
+    *,
+    default_graphs: Sequence[str] = (),
+    named_graphs: Sequence[str] = (),
+    substitutions: Mapping[str, Mapping[str, str]] | None = None,
+    client: str = LOCAL_CLIENT,
+    deadline: float | None = None,
+    timeout_s: float | None = None,
+    guard: bool = True,
+) -> SparqlResult:
+    """Check, choose a format, run: the one way the service and the command line answer a query text.
+
+    The guard (:func:`~kg.sparql.parsers.guard_query`, one call) normalises the text, screens or parses
+    it (in a parser process, within ``timeout_s``, default the engine's time limit), refuses what writes
+    or reaches outside (the protocol's graph parameters and FROM against ``engine.graphs``) and returns
+    the normalised text, which is what the engine runs. ``choose_media_type`` picks the answer's media
+    type from the query's form (it raises the caller's own error when nothing fits). ``guard=False`` is
+    for tests and diagnosis only (MGKG_SPARQL_GUARD): the text goes to the engine as sent.
+    """
+    limit = engine.timeout_s if timeout_s is None else timeout_s
+    checked = (
+        await guard_query(
+            text, engine.graphs, timeout_s=limit, default_graphs=default_graphs, named_graphs=named_graphs
+        )
+        if guard
+        else unguarded_query(text)
+    )
+    return await run_checked(
+        engine,
+        checked,
+        choose_media_type(checked.form),
+        default_graphs=default_graphs or None,
+        named_graphs=named_graphs or None,
+        substitutions=substitutions,
+        client=client,
+        deadline=deadline,
+    )
+
+
 def dataset_of(
     query: CheckedQuery, default_graphs: Sequence[str] | None, named_graphs: Sequence[str] | None
 ) -> tuple[list[str] | None, list[str] | None]:
@@ -130,41 +174,39 @@ def _unique(iris: Sequence[str]) -> list[str]:
     return list(dict.fromkeys(iris))
 
 
+def _answer_size(result: SparqlResult) -> int:
+    return len(result.body)
+
+
 class AnswerCache:
     """Serialized answers by request key, bounded in bytes (LRU; answers over 1 MiB are not kept).
 
     The store never changes while an engine runs, so a cached answer stays right and a repeated query
-    costs a dict lookup. ``max_bytes=0`` turns it off.
+    costs a dict lookup. ``max_bytes=0`` turns it off. A ``cachetools.LRUCache`` whose sizes are the
+    answers' bytes keeps the bound.
     """
 
     def __init__(self, max_bytes: int) -> None:
         self.max_bytes = max_bytes
-        self._entries: OrderedDict[CacheKey, SparqlResult] = OrderedDict()
-        self._bytes = 0
+        self._entries: LRUCache[CacheKey, SparqlResult] = LRUCache(maxsize=max_bytes, getsizeof=_answer_size)
 
     def get(self, key: CacheKey) -> SparqlResult | None:
         """The cached answer, marked recently used, or None."""
-        found = self._entries.get(key)
-        if found is not None:
-            self._entries.move_to_end(key)
-        return found
+        return self._entries.get(key)
 
     def put(self, key: CacheKey, result: SparqlResult) -> None:
         """Keep an answer if it fits, evicting the least recently used."""
         if len(result.body) > min(2**20, self.max_bytes):
             return
         self._entries[key] = result
-        self._bytes += len(result.body)
-        while self._bytes > self.max_bytes:
-            self._bytes -= len(self._entries.popitem(last=False)[1].body)
 
 
-def cache_key(request: Request) -> CacheKey:
+def request_key(request: Request) -> CacheKey:
     """A hashable answer-cache key for a request: the request itself, with lists and dicts as tuples.
 
-    >>> cache_key(("ASK {}", "text/csv", 10, None, None, None))
+    >>> request_key(("ASK {}", "text/csv", 10, None, None, None))
     ('ASK {}', 'text/csv', 10, None, None, None)
-    >>> cache_key(("ASK {}", "text/csv", 10, ["urn:g"], [], {"x": {"type": "iri", "value": "urn:x"}}))
+    >>> request_key(("ASK {}", "text/csv", 10, ["urn:g"], [], {"x": {"type": "iri", "value": "urn:x"}}))
     ('ASK {}', 'text/csv', 10, ('urn:g',), (), (('x', (('type', 'iri'), ('value', 'urn:x'))),))
     """
     text, media_type, limit, default, named, bound = request

@@ -29,13 +29,14 @@ check in killable parser processes with a time limit (kg.sparql.parsers).
 
 from __future__ import annotations
 
+import logging
 import re
 import threading
-from collections import OrderedDict
 from collections.abc import Iterable, Set
 from dataclasses import dataclass
 from typing import Final, Literal
 
+from cachetools import LRUCache
 from pyparsing import ParseException, ParseResults
 from rdflib.plugins.sparql.algebra import translateQuery
 from rdflib.plugins.sparql.parser import parseQuery, parseUpdate
@@ -46,6 +47,8 @@ from kg.model.vocab import ASSERTED_GRAPH, INFERRED_GRAPH
 from kg.sparql.text import UnreadableTextError, normalize_query
 
 QueryForm = Literal["SELECT", "ASK", "CONSTRUCT", "DESCRIBE"]
+
+_LOG: Final = logging.getLogger(__name__)
 
 DATASET_GRAPHS: Final = frozenset({str(ASSERTED_GRAPH), str(INFERRED_GRAPH)})
 """The graphs of the embedded store: the only IRIs FROM / FROM NAMED or graph parameters may name there."""
@@ -296,40 +299,11 @@ def from_verdict(text: str, verdict: Verdict) -> CheckedQuery | SparqlError:
     return QueryUnreadableError(str(verdict[1]))
 
 
-class _GuardCache:
-    """A thread-safe LRU of guard verdicts by normalised text (refusals too: they are verdicts)."""
-
-    def __init__(self, size: int) -> None:
-        self._size = size
-        self._entries: OrderedDict[str, CheckedQuery | SparqlError] = OrderedDict()
-        self._lock = threading.Lock()
-        self._parse_lock = threading.Lock()  # pyparsing's packrat cache is not thread-safe
-
-    def get(self, text: str) -> CheckedQuery | SparqlError | None:
-        with self._lock:
-            entry = self._entries.get(text)
-            if entry is not None:
-                self._entries.move_to_end(text)
-            return entry
-
-    def put(self, text: str, entry: CheckedQuery | SparqlError) -> None:
-        with self._lock:
-            self._entries[text] = entry
-            while len(self._entries) > self._size:
-                self._entries.popitem(last=False)
-
-    def read(self, text: str) -> CheckedQuery | SparqlError:
-        """The cached verdict, else rdflib's, read in this process (unbounded in time)."""
-        entry = self.get(text)
-        if entry is None:
-            with self._parse_lock:
-                entry = from_verdict(text, read_verdict(text))
-            self.put(text, entry)
-        return entry
-
-
-GUARD_CACHE: Final = _GuardCache(1024)
-"""The verdicts of this process, by normalised text; the parser processes' verdicts land here too."""
+GUARD_CACHE: Final[LRUCache[str, CheckedQuery | SparqlError]] = LRUCache(maxsize=1024)
+"""The verdicts of this process by normalised text, refusals too (they are verdicts); the parser
+processes' verdicts land here too. Read and written under :data:`_CACHE_LOCK`."""
+_CACHE_LOCK: Final = threading.Lock()
+_PARSE_LOCK: Final = threading.Lock()  # pyparsing's packrat cache is not thread-safe
 
 
 def normalize(text: str) -> str:
@@ -337,12 +311,14 @@ def normalize(text: str) -> str:
     try:
         return normalize_query(text)
     except UnreadableTextError as error:
+        _LOG.debug("guard refused an unreadable text: %s", error.message)
         raise SparqlSyntaxError(error.message, error.line, error.column) from None
 
 
 def admit(verdict: CheckedQuery | SparqlError, graphs: Set[str] | None) -> CheckedQuery:
     """Raise a refusing verdict; refuse FROM graphs outside ``graphs`` (None: any); return the query."""
     if isinstance(verdict, SparqlError):
+        _LOG.debug("guard refused a query: %s", verdict)
         raise verdict
     if graphs is not None:
         check_graphs(verdict.from_graphs, "FROM", graphs)
@@ -350,12 +326,67 @@ def admit(verdict: CheckedQuery | SparqlError, graphs: Set[str] | None) -> Check
     return verdict
 
 
-def check_query(text: str, graphs: Set[str] | None = DATASET_GRAPHS) -> CheckedQuery:
-    """The guard: normalise, then screen or parse, and refuse updates, SERVICE and FROM graphs outside
-    ``graphs`` (None: any). The returned query's text is the normalised one: run exactly that.
+def recall(text: str) -> CheckedQuery | SparqlError | None:
+    """The cached verdict on a normalised text, or None."""
+    with _CACHE_LOCK:
+        return GUARD_CACHE.get(text)
 
-    Parses in this process, unbounded in time (the command line; the service uses
-    kg.sparql.parsers.guard_query, the same check with a time limit in a killable process). A screened
+
+def remember(text: str, verdict: CheckedQuery | SparqlError) -> None:
+    """Cache the verdict on a normalised text."""
+    with _CACHE_LOCK:
+        GUARD_CACHE[text] = verdict
+
+
+@dataclass(frozen=True)
+class PendingCheck:
+    """A check the screen and the verdict cache could not finish: rdflib must read :attr:`text` (the
+    normalised one), in this process (:func:`check_query`) or a parser process (kg.sparql.parsers)."""
+
+    text: str
+    graphs: Set[str] | None
+
+    def finish(self, verdict: Verdict) -> CheckedQuery:
+        """Keep rdflib's verdict (:func:`read_verdict`) and admit or refuse the query by it."""
+        judged = from_verdict(self.text, verdict)
+        remember(self.text, judged)
+        return admit(judged, self.graphs)
+
+
+def start_check(
+    text: str,
+    graphs: Set[str] | None,
+    default_graphs: Iterable[str] = (),
+    named_graphs: Iterable[str] = (),
+) -> CheckedQuery | PendingCheck:
+    """The guard up to rdflib's parse: the protocol graphs checked, the text normalised, then screened
+    or its verdict recalled; what is left for rdflib to read comes back as a :class:`PendingCheck`."""
+    if graphs is not None:
+        check_graphs(default_graphs, "default-graph-uri", graphs)
+        check_graphs(named_graphs, "named-graph-uri", graphs)
+    normalized = normalize(text)
+    screened = screen_query(normalized)
+    if screened is not None:
+        return admit(screened, graphs)
+    cached = recall(normalized)
+    if cached is not None:
+        return admit(cached, graphs)
+    return PendingCheck(normalized, graphs)
+
+
+def check_query(
+    text: str,
+    graphs: Set[str] | None = DATASET_GRAPHS,
+    *,
+    default_graphs: Iterable[str] = (),
+    named_graphs: Iterable[str] = (),
+) -> CheckedQuery:
+    """The guard: normalise, then screen or parse, and refuse updates, SERVICE and graphs outside
+    ``graphs`` (None: any) named by FROM, FROM NAMED or the protocol's ``default_graphs`` and
+    ``named_graphs``. The returned query's text is the normalised one: run exactly that.
+
+    Parses in this process, unbounded in time (the library; the service and the command line run the
+    same check with the parse in a killable parser process, kg.sparql.parsers.guard_query). A screened
     query (see :func:`screen_query`) is not parsed: its syntax errors come from the engine, through
     :func:`diagnose` (kg.sparql.answers.run_checked).
 
@@ -368,8 +399,12 @@ def check_query(text: str, graphs: Set[str] | None = DATASET_GRAPHS) -> CheckedQ
     ...
     kg.sparql.guard.QueryRefusedError: SERVICE <http://example.org/sparql> is refused: ...
     """
-    normalized = normalize(text)
-    return admit(screen_query(normalized) or GUARD_CACHE.read(normalized), graphs)
+    started = start_check(text, graphs, default_graphs, named_graphs)
+    if isinstance(started, CheckedQuery):
+        return started
+    with _PARSE_LOCK:
+        verdict = read_verdict(started.text)
+    return started.finish(verdict)
 
 
 def unguarded_query(text: str) -> CheckedQuery:
@@ -400,6 +435,7 @@ def check_graphs(iris: Iterable[str], parameter: str, graphs: Set[str] = DATASET
     """Refuse graph IRIs (FROM, FROM NAMED, default-graph-uri, named-graph-uri) outside ``graphs``."""
     for iri in iris:
         if iri not in graphs:
+            _LOG.debug("guard refused %s <%s>: not one of this store's graphs", parameter, iri)
             raise QueryRefusedError(
                 "dataset",
                 f"{parameter} <{iri}> is refused: only this endpoint's graphs may be named "

@@ -24,20 +24,18 @@ from typing import IO, Any, Final
 
 from kg.sparql.guard import (
     DATASET_GRAPHS,
-    GUARD_CACHE,
     CheckedQuery,
     EngineFailureError,
     QueryTimeoutError,
     SparqlError,
     SparqlSyntaxError,
     Verdict,
-    admit,
-    check_graphs,
     diagnose,
     from_verdict,
-    normalize,
     read_verdict,
-    screen_query,
+    recall,
+    remember,
+    start_check,
 )
 
 _HEAD: Final = struct.Struct("!I")
@@ -167,34 +165,27 @@ async def guard_query(
     default_graphs: Iterable[str] = (),
     named_graphs: Iterable[str] = (),
 ) -> CheckedQuery:
-    """The service's one guard call: :func:`kg.sparql.guard.check_query` with the parse in a parser
-    process, bounded by ``timeout_s``, and the protocol's ``default-graph-uri``/``named-graph-uri``
-    checked against ``graphs`` too. The returned query's text is the normalised one: run exactly that.
+    """The guard (:func:`kg.sparql.guard.check_query`) with rdflib's parse, when one is needed, in a
+    parser process bounded by ``timeout_s``: the check the service and the command line make, once per
+    text (through kg.sparql.answers.answer_query). The returned query's text is the normalised one: run
+    exactly that.
     """
-    if graphs is not None:
-        check_graphs(default_graphs, "default-graph-uri", graphs)
-        check_graphs(named_graphs, "named-graph-uri", graphs)
-    normalized = normalize(text)
-    screened = screen_query(normalized)
-    if screened is not None:
-        return admit(screened, graphs)
-    verdict = GUARD_CACHE.get(normalized)
-    if verdict is None:
-        verdict = from_verdict(normalized, await PARSERS.read(normalized, timeout_s))
-        GUARD_CACHE.put(normalized, verdict)
-    return admit(verdict, graphs)
+    started = start_check(text, graphs, default_graphs, named_graphs)
+    if isinstance(started, CheckedQuery):
+        return started
+    return started.finish(await PARSERS.read(started.text, timeout_s))
 
 
 async def diagnose_query(text: str, engine_error: SparqlSyntaxError, timeout_s: float) -> SparqlError:
     """What to report for a screened query the engine could not parse (:func:`diagnose`), with rdflib's
     verdict read in a parser process; past the time limit, the engine's own error."""
-    verdict = GUARD_CACHE.get(text)
+    verdict = recall(text)
     if verdict is None:
         try:
             verdict = from_verdict(text, await PARSERS.read(text, timeout_s))
         except QueryTimeoutError:
             return engine_error
-        GUARD_CACHE.put(text, verdict)
+        remember(text, verdict)
     return diagnose(verdict, engine_error)
 
 

@@ -4,14 +4,21 @@ Each worker (kg/sparql/_worker.py) holds its own pyoxigraph Store: an N-Quads du
 an on-disk store opened read-only. A query that runs past the time limit has its worker killed and
 replaced, which is the only way to really stop it; one that needs more memory than a query may take
 kills its own worker (see the worker's memory limit); with two or more workers one slow query never
-blocks the others.
+blocks the others. Starts, kills and restarts are logged. One process, seen from here (start, send,
+poll, wait, kill), is a :class:`~kg.sparql.workers.WorkerProcess`.
+
+Why a pool of our own rather than a library's (measured on this stack, issue 13): pyoxigraph 0.5 has
+no query timeout and no cancellation (oxigraph#1926), and ``oxigraph serve --timeout-s`` did not stop
+a four-way cross product, so the query must run in a process that can be killed; ``pebble``'s process
+pool, which kills, costs 262 µs per query against this pool's 42 µs, as much as the query itself; and
+``multiprocessing`` children would import the ``kg`` package (see the worker's docstring).
 
 The round trip is kept cheap: each worker has two plain pipes; a request is one length-prefixed
 ``marshal`` frame written straight to the pipe, and the reply (a status byte, a length, the body written
-by pyoxigraph's own serializers) is one frame read back with, for a lone query, a short poll and
-otherwise a callback the event loop runs when the pipe is readable (``loop.add_reader``): no stream
-objects, threads or JSON lines in between. Nothing is built per call that the common request (no
-dataset, no substitutions) does not need; the answer cache key is a plain tuple.
+by pyoxigraph's own serializers) is one frame read back (kg/sparql/_wire.py) with, for a lone query, a
+short poll and otherwise a callback the event loop runs when the pipe is readable (``loop.add_reader``):
+no stream objects, threads or JSON lines in between. Nothing is built per call that the common request
+(no dataset, no substitutions) does not need; the answer cache key is a plain tuple.
 """
 
 from __future__ import annotations
@@ -19,34 +26,20 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import marshal
 import os
 import signal
-import subprocess
-import sys
 import tempfile
-import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Final, Literal
+from typing import Final
 
 import pyoxigraph as ox
 from rdflib import Dataset, URIRef
 from rdflib.graph import DATASET_DEFAULT_GRAPH_ID
 
-from kg.sparql._worker import (
-    ENGINE_ERROR,
-    READY,
-    REPLY_HEAD,
-    REQUEST_HEAD,
-    SYNTAX_ERROR,
-    TRUNCATED,
-    Request,
-    read_exactly,
-    write_all,
-)
-from kg.sparql.answers import AnswerCache, SparqlResult, cache_key, dataset_of
+from kg.sparql._wire import ENGINE_ERROR, SYNTAX_ERROR, TRUNCATED, Request
+from kg.sparql.answers import AnswerCache, SparqlResult, dataset_of, request_key
 from kg.sparql.guard import (
     DATASET_GRAPHS,
     CheckedQuery,
@@ -57,17 +50,11 @@ from kg.sparql.guard import (
     SparqlSyntaxError,
 )
 from kg.sparql.scheduler import LOCAL_CLIENT, ClientLimiter, QueryPreemptedError, Scheduler, deadline_after
+from kg.sparql.workers import WorkerProcess, WorkerStoreSource, exit_code, start_worker
 
-_WORKER_SCRIPT: Final = Path(__file__).with_name("_worker.py")
-WORKER_NICE: Final = 10
-"""How much lower than the server's a worker's CPU priority is while it runs a long query: when runaway
-queries keep every CPU busy, the server process (its event loop answers every request, /health
-included) and the workers answering quick queries still run first."""
 DEMOTE_AFTER_S: Final = 0.5
 """How long a query runs before its worker's CPU priority is lowered by :data:`WORKER_NICE`."""
-_PIPE_CHUNK: Final = 1 << 20
-_LOG: Final = logging.getLogger("mgkg.sparql")
-StoreKind = Literal["nquads", "oxigraph"]
+_LOG: Final = logging.getLogger(__name__)
 
 
 def write_nquads(dataset: Dataset, path: Path) -> None:
@@ -82,182 +69,6 @@ def write_nquads(dataset: Dataset, path: Path) -> None:
             data = graph.serialize(format="nt", encoding="utf-8")
             store.bulk_load(data, format=ox.RdfFormat.N_TRIPLES, to_graph=ox.NamedNode(str(graph.identifier)))
     store.dump(str(path), format=ox.RdfFormat.N_QUADS)
-
-
-@dataclass(eq=False)
-class _Worker:
-    """One worker process and its two pipe ends: requests go to ``to_worker``, replies come from
-    ``from_worker`` (non-blocking: polled, or read by an event-loop reader callback)."""
-
-    process: subprocess.Popen[bytes]
-    to_worker: int
-    from_worker: int
-    sandboxed: bool = False
-    _buffer: bytes = b""
-    _waiter: asyncio.Future[tuple[int, bytes]] | None = None
-    _interrupt: BaseException | None = None
-    demoted: bool = False
-    """Whether the worker runs at a lower CPU priority (a long query), see :meth:`demote`."""
-
-    def demote(self) -> None:
-        """Lower the worker's CPU priority by :data:`WORKER_NICE` (always allowed) while a long query runs."""
-        with contextlib.suppress(OSError):
-            base = os.getpriority(os.PRIO_PROCESS, 0)
-            os.setpriority(os.PRIO_PROCESS, self.process.pid, min(base + WORKER_NICE, 19))
-            self.demoted = True
-
-    def restore(self) -> None:
-        """Give the worker the server's CPU priority back, if this process may raise it (CAP_SYS_NICE);
-        otherwise it keeps the lower one (it still answers, only behind the server under contention)."""
-        with contextlib.suppress(OSError):
-            os.setpriority(os.PRIO_PROCESS, self.process.pid, os.getpriority(os.PRIO_PROCESS, 0))
-            self.demoted = False
-
-    def send(self, request: Request) -> bool:
-        """Write one request frame if it fits the pipe of an idle worker (never blocks); False if not."""
-        self._buffer = b""
-        data = marshal.dumps(request)
-        if len(data) > 65_536 - REQUEST_HEAD.size:
-            return False
-        write_all(self.to_worker, REQUEST_HEAD.pack(len(data)) + data)
-        return True
-
-    async def send_large(self, request: Request) -> None:
-        """Write a request frame too large for the pipe buffer, from a thread (the worker drains it)."""
-        data = marshal.dumps(request)
-        await asyncio.to_thread(write_all, self.to_worker, REQUEST_HEAD.pack(len(data)) + data)
-
-    def poll(self, spin_s: float) -> tuple[int, bytes] | None:
-        """Poll the pipe for up to ``spin_s`` for the whole reply; None if it has not come by then.
-
-        A simple query is answered in tens of microseconds, less than it costs to put the event loop
-        to sleep and wake it again, so a short poll spares the common case that round trip.
-        """
-        deadline = time.perf_counter() + spin_s
-        while True:
-            if self._read():
-                reply = self._reply()
-                if reply is not None:
-                    return reply
-            elif time.perf_counter() < deadline:
-                os.sched_yield()  # a polite poll: any other runnable process goes first
-            else:
-                return None
-
-    async def wait(self) -> tuple[int, bytes]:
-        """Wait, in the event loop, for the rest of the reply (status, body)."""
-        loop = asyncio.get_running_loop()
-        self._waiter = loop.create_future()
-        if self._interrupt is not None:
-            self._waiter.set_exception(self._interrupt)
-        loop.add_reader(self.from_worker, self._on_readable)
-        try:
-            return await self._waiter
-        finally:
-            loop.remove_reader(self.from_worker)
-            self._waiter = None
-
-    @property
-    def interrupted(self) -> bool:
-        """Whether :meth:`interrupt` was called: the worker must not serve another query."""
-        return self._interrupt is not None
-
-    def interrupt(self, error: BaseException) -> None:
-        """End the wait for this worker's reply with ``error`` (now, or as soon as the wait begins)."""
-        self._interrupt = error
-        if self._waiter is not None and not self._waiter.done():
-            self._waiter.set_exception(error)
-
-    def _read(self) -> bool:
-        """Append what the pipe holds to the buffer; False when it holds nothing yet."""
-        try:
-            chunk = os.read(self.from_worker, _PIPE_CHUNK)
-        except BlockingIOError:
-            return False
-        if not chunk:
-            raise ConnectionError("the worker closed its pipe")
-        self._buffer = self._buffer + chunk if self._buffer else chunk
-        return True
-
-    def _reply(self) -> tuple[int, bytes] | None:
-        """The reply (status, body), once the buffer holds all of it."""
-        buffer = self._buffer
-        if len(buffer) < REPLY_HEAD.size:
-            return None
-        status, size = REPLY_HEAD.unpack_from(buffer)
-        if len(buffer) < REPLY_HEAD.size + size:
-            return None
-        return status, buffer[REPLY_HEAD.size : REPLY_HEAD.size + size]
-
-    def _on_readable(self) -> None:
-        waiter = self._waiter
-        if waiter is None or waiter.done():
-            return
-        try:
-            if not self._read():
-                return
-            reply = self._reply()
-        except OSError as error:  # ConnectionError is an OSError
-            waiter.set_exception(ConnectionError(str(error)))
-            return
-        if reply is not None:
-            waiter.set_result(reply)
-
-    def kill(self) -> None:
-        """Kill the process (it may already have exited), reap it and close the pipes."""
-        with contextlib.suppress(ProcessLookupError):
-            self.process.kill()
-        self.process.wait()
-        for fd in (self.to_worker, self.from_worker):
-            with contextlib.suppress(OSError):
-                os.close(fd)
-
-
-def _start_worker(
-    kind: StoreKind,
-    path: str,
-    spin_s: float = 0.0,
-    cpus: frozenset[int] | None = None,
-    memory_mb: int = 0,
-    sandbox: bool = True,
-) -> _Worker:
-    """Start a worker process (on ``cpus`` if given, allowed ``memory_mb`` MiB per query, 0: no limit,
-    denied network sockets if ``sandbox``) and wait (blocking: run it in a thread) until its store is
-    open; the worker's ready frame says whether its sandbox is on."""
-    request_read, request_write = os.pipe()
-    reply_read, reply_write = os.pipe()
-    fds = (str(request_read), str(reply_write))
-    process = subprocess.Popen(
-        # -P: do not put kg/ on sys.path, its module names must not shadow the standard library
-        [
-            *(sys.executable, "-P", str(_WORKER_SCRIPT), kind, path, *fds),
-            *(str(spin_s), str(memory_mb * 2**20), "sandbox" if sandbox else "nosandbox"),
-        ],
-        pass_fds=(request_read, reply_write),
-        stdin=subprocess.DEVNULL,
-    )
-    os.close(request_read)
-    os.close(reply_write)
-    worker = _Worker(process, request_write, reply_read)
-    if cpus:
-        os.sched_setaffinity(process.pid, cpus)
-    head = read_exactly(reply_read, REPLY_HEAD.size)
-    status, size = REPLY_HEAD.unpack(head) if head is not None else (None, 0)
-    body = read_exactly(reply_read, size) if status == READY and size <= 64 else None
-    if body is None:
-        worker.kill()
-        raise EngineFailureError(f"a SPARQL worker failed to start (exit {process.returncode}); see stderr")
-    worker.sandboxed = body == b"sandbox"
-    os.set_blocking(reply_read, False)
-    return worker
-
-
-def _exit_code(process: subprocess.Popen[bytes], wait_s: float = 1.0) -> int | None:
-    """The exit code of a worker whose pipe just closed (it may take a moment to exit); None if it lives."""
-    try:
-        return process.wait(timeout=wait_s)
-    except subprocess.TimeoutExpired:
-        return None
 
 
 @dataclass
@@ -291,7 +102,7 @@ class SparqlEngine:
     timeout_s: float = 10.0
     max_rows: int = 10_000
     cache_bytes: int = 32 * 2**20
-    kind: StoreKind = "nquads"
+    kind: WorkerStoreSource = "nquads"
     named_graphs: frozenset[str] = DATASET_GRAPHS
     spin_s: float = 1e-3
     pin_cpus: bool = False
@@ -301,10 +112,10 @@ class SparqlEngine:
     preempt_after_s: float = 2.0
     _cache: AnswerCache = field(init=False, repr=False)
     _worker_cpus: frozenset[int] | None = field(default=None, init=False, repr=False)
-    _scheduler: Scheduler[_Worker] = field(init=False, repr=False)
+    _scheduler: Scheduler[WorkerProcess] = field(init=False, repr=False)
     _limiter: ClientLimiter = field(init=False, repr=False)
     _tasks: set[asyncio.Task[None]] = field(default_factory=set, init=False, repr=False)
-    _live: set[_Worker] = field(default_factory=set, init=False, repr=False)
+    _live: set[WorkerProcess] = field(default_factory=set, init=False, repr=False)
     _tmp: tempfile.TemporaryDirectory[str] | None = field(default=None, init=False, repr=False)
     _unsandboxed: int = field(default=-1, init=False, repr=False)
 
@@ -380,9 +191,9 @@ class SparqlEngine:
                 "turned off by setting" if not self.sandbox else "this platform offers no seccomp filter",
             )
 
-    async def _spawn(self) -> _Worker:
+    async def _spawn(self) -> WorkerProcess:
         worker = await asyncio.to_thread(
-            _start_worker,
+            start_worker,
             self.kind,
             str(self.dump),
             self.spin_s,
@@ -394,17 +205,19 @@ class SparqlEngine:
         self._live.add(worker)
         return worker
 
-    def _replace(self, worker: _Worker) -> None:
+    def _replace(self, worker: WorkerProcess) -> None:
         async def replace() -> None:
             self._live.discard(worker)
             await asyncio.to_thread(worker.kill)
-            self._scheduler.add(await self._spawn())
+            new = await self._spawn()
+            self._scheduler.add(new)
+            _LOG.info("SPARQL worker %d replaced by %d", worker.process.pid, new.process.pid)
 
         task = asyncio.get_running_loop().create_task(replace())
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    def _preempt(self, worker: _Worker) -> None:
+    def _preempt(self, worker: WorkerProcess) -> None:
         worker.interrupt(
             QueryPreemptedError(
                 f"The query ran {self.preempt_after_s:g} s or more while every SPARQL worker was busy with "
@@ -436,7 +249,7 @@ class SparqlEngine:
             deadline = deadline_after(self.timeout_s)
         if not self._cache.max_bytes:
             return await self._execute(request, client, deadline)
-        key = cache_key(request)
+        key = request_key(request)
         cached = self._cache.get(key)
         if cached is not None:
             return cached
@@ -462,7 +275,7 @@ class SparqlEngine:
             raise EngineFailureError(f"The query could not be evaluated: {body.decode()}")
         return SparqlResult(request[1], body, status == TRUNCATED)
 
-    async def _ask(self, worker: _Worker, request: Request, deadline: float) -> tuple[int, bytes]:
+    async def _ask(self, worker: WorkerProcess, request: Request, deadline: float) -> tuple[int, bytes]:
         """Send the request to the worker and wait for its reply until the deadline; hand the worker back
         to the scheduler (or replace it, when its state is unknown or its query must stop)."""
         try:
@@ -481,29 +294,39 @@ class SparqlEngine:
                 finally:
                     demotion.cancel()
         except TimeoutError:
+            _LOG.info("SPARQL worker %d killed: its query ran past the deadline", worker.process.pid)
             self._retire(worker)
             raise QueryTimeoutError(
                 f"The query ran past the {self.timeout_s:g} s limit (waiting for a worker counts against "
                 "it) and was stopped. Narrow it (LIMIT, more specific patterns) and try again."
             ) from None
         except QueryPreemptedError:
+            _LOG.info(
+                "SPARQL worker %d killed: its long query was preempted for other clients", worker.process.pid
+            )
             self._retire(worker)
             raise
         except (ConnectionError, OSError, ValueError) as error:
-            code = await asyncio.to_thread(_exit_code, worker.process)
+            code = await asyncio.to_thread(exit_code, worker.process)
             self._retire(worker)
             if code == -signal.SIGABRT and self.memory_mb:  # how Rust ends a process an allocation failed in
+                _LOG.info(
+                    "SPARQL worker %d died past its %d MiB memory limit", worker.process.pid, self.memory_mb
+                )
                 raise QueryMemoryError(
                     f"The query needed more than the {self.memory_mb} MiB of memory a query may use and was "
                     "stopped. Narrow it (LIMIT, more specific patterns, no ORDER BY over large results)."
                 ) from None
+            _LOG.warning("SPARQL worker %d died while answering (exit %s)", worker.process.pid, code)
             raise EngineFailureError(
                 f"A SPARQL worker died while answering ({error}); it was restarted."
             ) from error
         except asyncio.CancelledError:  # the client went away mid-query: stop the query
+            _LOG.info("SPARQL worker %d killed: its client went away mid-query", worker.process.pid)
             self._retire(worker)
             raise
         if worker.interrupted:  # answered in the instant it was to be stopped: replace it all the same
+            _LOG.info("SPARQL worker %d retired: it answered as it was being stopped", worker.process.pid)
             self._retire(worker)
             return reply
         if worker.demoted:
@@ -511,7 +334,7 @@ class SparqlEngine:
         self._scheduler.finish(worker, reuse=True)
         return reply
 
-    def _retire(self, worker: _Worker) -> None:
+    def _retire(self, worker: WorkerProcess) -> None:
         """Take a worker whose query must stop (or whose state is unknown) out of service and replace it."""
         self._scheduler.finish(worker, reuse=False)
         self._replace(worker)

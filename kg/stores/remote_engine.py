@@ -22,9 +22,9 @@ from urllib.parse import urlencode
 import httpx
 import pyoxigraph as ox
 
-from kg.sparql._worker import PREFIXES, RDF_FORMATS, count_rows, serialize_solutions
 from kg.sparql.answers import AnswerCache, SparqlResult, dataset_of
 from kg.sparql.guard import CheckedQuery, EngineFailureError, QueryTimeoutError, SparqlSyntaxError
+from kg.sparql.results import PREFIXES, RDF_FORMATS, count_rows, serialize_solutions
 from kg.sparql.scheduler import LOCAL_CLIENT, ClientLimiter, deadline_after
 from kg.stores.base import MGKG_GRAPHS
 

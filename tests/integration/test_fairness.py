@@ -209,6 +209,18 @@ def test_a_cross_product_is_cut_at_the_row_limit(client: TestClient, fmt: str) -
         assert len(response.text.strip().splitlines()) == 41
 
 
+@pytest.mark.parametrize("fmt", ["json", "xml", "csv", "tsv"])
+def test_a_cut_answer_is_written_as_the_uncut_answer_of_its_rows(client: TestClient, fmt: str) -> None:
+    """The rows kept at the row limit come back byte for byte as pyoxigraph writes the same rows uncut
+    (languages, datatypes and blank nodes survive the way a cut answer is written)."""
+    query = "SELECT * WHERE { ?s ?p ?o }"
+    cut = client.get("/sparql", params={"query": query, "format": fmt})
+    uncut = client.get("/sparql", params={"query": query + " LIMIT 40", "format": fmt})
+    assert cut.headers["MGKG-Results-Truncated"] == "40"
+    assert "MGKG-Results-Truncated" not in uncut.headers
+    assert cut.content == uncut.content
+
+
 def test_an_answer_of_exactly_the_limit_is_not_marked_cut(client: TestClient) -> None:
     exact = client.get("/sparql", params={"query": "SELECT * WHERE { ?s ?p ?o } LIMIT 40"})
     assert len(exact.json()["results"]["bindings"]) == 40

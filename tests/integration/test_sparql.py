@@ -10,10 +10,12 @@ the remote engine's time limit and refusals are covered over HTTP in test_api.py
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 
 import pytest
 
+from api.negotiation import best_media_type
 from kg.graph.knowledge import load_knowledge_graph
 from kg.model.vocab import ASSERTED_GRAPH
 from kg.sparql import (
@@ -21,13 +23,18 @@ from kg.sparql import (
     QueryTimeoutError,
     SparqlEngine,
     SparqlSyntaxError,
-    check_graphs,
     check_query,
-    negotiate,
     run_checked,
+)
+from kg.sparql.guard import (
+    GUARD_CACHE,
+    CheckedQuery,
+    SparqlError,
+    check_graphs,
+    from_verdict,
+    read_verdict,
     screen_query,
 )
-from kg.sparql.guard import GUARD_CACHE, CheckedQuery, SparqlError, from_verdict, read_verdict
 from kg.sparql.named_queries import load_named_queries
 
 
@@ -195,12 +202,13 @@ def test_screen_is_linear_on_hostile_prologues() -> None:
     ],
 )
 def test_negotiate(accept: str | None, offered: list[str], expected: str | None) -> None:
-    assert negotiate(accept, offered) == expected
+    assert best_media_type(accept, offered) == expected
 
 
 @pytest.mark.slow
-def test_timeout_kills_the_worker_and_the_pool_recovers() -> None:
+def test_timeout_kills_the_worker_and_the_pool_recovers(caplog: pytest.LogCaptureFixture) -> None:
     graph = load_knowledge_graph()
+    caplog.set_level(logging.INFO, logger="kg.sparql")
 
     async def scenario() -> tuple[float, bytes, bytes]:
         engine = await SparqlEngine.from_dataset(graph.dataset, workers=2, timeout_s=1.0)
@@ -222,6 +230,10 @@ def test_timeout_kills_the_worker_and_the_pool_recovers() -> None:
     assert elapsed < 2.5
     assert b"true" in other
     assert b"true" in again
+    lifecycle = [r.getMessage() for r in caplog.records if r.name.startswith("kg.sparql.")]
+    assert sum("started" in message for message in lifecycle) == 3  # two at the start, one replacement
+    assert any("killed: its query ran past the deadline" in message for message in lifecycle)
+    assert any("replaced by" in message for message in lifecycle)
 
 
 def test_engine_errors_on_screened_queries_say_what_and_where() -> None:
