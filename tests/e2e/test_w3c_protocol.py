@@ -21,7 +21,7 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pyoxigraph as ox
 import pytest
-from rdflib import RDF, RDFS, Graph, Namespace
+from rdflib import RDF, RDFS, Graph, Literal, Namespace
 from rdflib.collection import Collection
 from rdflib.term import Node
 
@@ -94,8 +94,13 @@ def _exchange(manifest: Graph, request: Node) -> Exchange:
         body=body,
         statuses=statuses,
         result_format=None if result_format is None else str(result_format),
-        boolean=None if boolean is None else bool(boolean.toPython()),
+        boolean=boolean.toPython() if isinstance(boolean, Literal) else None,
     )
+
+
+def _required(node: Node | None) -> Node:
+    assert node is not None, "the manifest lacks a list it must have"
+    return node
 
 
 def read_manifest() -> list[ProtocolTest]:
@@ -103,9 +108,9 @@ def read_manifest() -> list[ProtocolTest]:
     manifest = Graph().parse(MANIFEST, format="turtle")
     root = next(manifest.subjects(RDF.type, MF.Manifest))
     tests = []
-    for test in Collection(manifest, manifest.value(root, MF.entries)):
+    for test in Collection(manifest, _required(manifest.value(root, MF.entries))):
         action = manifest.value(test, MF.action)
-        requests = Collection(manifest, manifest.value(action, HT.requests))
+        requests = Collection(manifest, _required(manifest.value(action, HT.requests)))
         graphs = tuple(
             (SUITE / Path(str(manifest.value(data, UT.graph))).name, str(manifest.value(data, RDFS.label)))
             for data in manifest.objects(test, UT.graphData)
