@@ -162,6 +162,7 @@ async def run_query(
             deadline=deadline_of(request, timeout_s),
             timeout_s=timeout_s,
             guard=guard,
+            base_iri=str(request.url.replace(query="", fragment="")),
         ),
     )
     if result is None:  # the client went away; its query was stopped

@@ -27,15 +27,18 @@ message, UTF-8), and the worker's first frame once its store is open."""
 SANDBOXED: Final = b"sandbox"
 """The body of a ready frame from a worker whose egress sandbox is on."""
 
-Request = tuple[str, str, int, "list[str] | None", "list[str] | None", "dict[str, dict[str, str]] | None"]
+Request = tuple[
+    str, str, int, "list[str] | None", "list[str] | None", "dict[str, dict[str, str]] | None", "str | None"
+]
 """What the parent sends: query, media type, row limit, default graphs, named graphs, substitutions
-(the last three None when the request has none)."""
+(those three None when the request has none), and the base IRI relative IRIs resolve against (None:
+none, a relative IRI is then a syntax error)."""
 
 
 def request_frame(request: Request) -> bytes:
     """One request frame: its length, then the marshalled request.
 
-    >>> frame = request_frame(("ASK {}", "text/csv", 10, None, None, None))
+    >>> frame = request_frame(("ASK {}", "text/csv", 10, None, None, None, None))
     >>> REQUEST_HEAD.unpack_from(frame)[0] == len(frame) - REQUEST_HEAD.size
     True
     """

@@ -81,14 +81,15 @@ def execute(store: ox.Store, request: _wire.Request) -> tuple[int, bytes]:
     A request without dataset or substitutions (the common case) goes to the store with no argument to
     build.
     """
-    text, media_type, limit, default_iris, named_iris, bound = request
+    text, media_type, limit, default_iris, named_iris, bound, base = request
 
     def run() -> ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples:
         if default_iris is None and named_iris is None and not bound:
-            return store.query(text, use_default_graph_as_union=True)
+            return store.query(text, base_iri=base, use_default_graph_as_union=True)
         default_graphs = _graphs(default_iris)
         return store.query(
             text,
+            base_iri=base,
             use_default_graph_as_union=default_graphs is None,
             default_graph=default_graphs,  # type: ignore[arg-type]  # list[NamedNode] is accepted
             named_graphs=_graphs(named_iris),  # type: ignore[arg-type]

@@ -45,7 +45,15 @@ class QueryEngine(Protocol):
 
     @property
     def graphs(self) -> frozenset[str]:
-        """The named graphs a query may name (FROM, FROM NAMED, graph parameters)."""
+        """The named graphs the store holds."""
+        ...
+
+    @property
+    def names_any_graph(self) -> bool:
+        """Whether a query may name graphs the store does not hold (FROM, FROM NAMED, the protocol's
+        graph parameters), read as empty graphs as the SPARQL Protocol and Oxigraph read them: true for an
+        engine that reads only its own store and fetches nothing; false where the engine might fetch a
+        graph it does not hold (a remote store), so that only :attr:`graphs` may be named."""
         ...
 
     async def run(
@@ -58,9 +66,12 @@ class QueryEngine(Protocol):
         substitutions: Mapping[str, Mapping[str, str]] | None = None,
         client: str = LOCAL_CLIENT,
         deadline: float | None = None,
+        base_iri: str | None = None,
     ) -> SparqlResult:
         """Run a checked query by ``deadline`` (monotonic seconds; default: the time limit from now) and
-        return its serialized answer; ``client`` names who asks (for the per-client bound)."""
+        return its serialized answer; ``client`` names who asks (for the per-client bound); relative IRIs
+        in the query resolve against ``base_iri`` (the endpoint's own IRI, as the SPARQL Protocol
+        service's request IRI)."""
         ...
 
     async def close(self) -> None:
@@ -78,6 +89,7 @@ async def run_checked(
     substitutions: Mapping[str, Mapping[str, str]] | None = None,
     client: str = LOCAL_CLIENT,
     deadline: float | None = None,
+    base_iri: str | None = None,
 ) -> SparqlResult:
     """Run a checked query on an engine; when the engine cannot parse a screened query, say why exactly.
 
@@ -96,6 +108,7 @@ async def run_checked(
             substitutions=substitutions,
             client=client,
             deadline=deadline,
+            base_iri=base_iri,
         )
     except SparqlSyntaxError as error:
         if query.parsed:
@@ -115,12 +128,14 @@ async def answer_query(
     deadline: float | None = None,
     timeout_s: float | None = None,
     guard: bool = True,
+    base_iri: str | None = None,
 ) -> SparqlResult:
     """Check, choose a format, run: the one way the service and the command line answer a query text.
 
     The guard (:func:`~kg.sparql.parsers.guard_query`, one call) normalises the text, screens or parses
     it (in a parser process, within ``timeout_s``, default the engine's time limit), refuses what writes
-    or reaches outside (the protocol's graph parameters and FROM against ``engine.graphs``) and returns
+    or reaches outside (the protocol's graph parameters and FROM against ``engine.graphs``, unless
+    ``engine.names_any_graph``) and returns
     the normalised text, which is what the engine runs. ``choose_media_type`` picks the answer's media
     type from the query's form (it raises the caller's own error when nothing fits). ``guard=False`` is
     for tests and diagnosis only (MGKG_SPARQL_GUARD): the text goes to the engine as sent.
@@ -128,7 +143,11 @@ async def answer_query(
     limit = engine.timeout_s if timeout_s is None else timeout_s
     checked = (
         await guard_query(
-            text, engine.graphs, timeout_s=limit, default_graphs=default_graphs, named_graphs=named_graphs
+            text,
+            None if engine.names_any_graph else engine.graphs,
+            timeout_s=limit,
+            default_graphs=default_graphs,
+            named_graphs=named_graphs,
         )
         if guard
         else unguarded_query(text)
@@ -142,6 +161,7 @@ async def answer_query(
         substitutions=substitutions,
         client=client,
         deadline=deadline,
+        base_iri=base_iri,
     )
 
 
@@ -204,12 +224,13 @@ class AnswerCache:
 def request_key(request: Request) -> CacheKey:
     """A hashable answer-cache key for a request: the request itself, with lists and dicts as tuples.
 
-    >>> request_key(("ASK {}", "text/csv", 10, None, None, None))
-    ('ASK {}', 'text/csv', 10, None, None, None)
-    >>> request_key(("ASK {}", "text/csv", 10, ["urn:g"], [], {"x": {"type": "iri", "value": "urn:x"}}))
-    ('ASK {}', 'text/csv', 10, ('urn:g',), (), (('x', (('type', 'iri'), ('value', 'urn:x'))),))
+    >>> request_key(("ASK {}", "text/csv", 10, None, None, None, None))
+    ('ASK {}', 'text/csv', 10, None, None, None, None)
+    >>> bound = {"x": {"type": "iri", "value": "urn:x"}}
+    >>> request_key(("ASK {}", "text/csv", 10, ["urn:g"], [], bound, None))
+    ('ASK {}', 'text/csv', 10, ('urn:g',), (), (('x', (('type', 'iri'), ('value', 'urn:x'))),), None)
     """
-    text, media_type, limit, default, named, bound = request
+    text, media_type, limit, default, named, bound, base = request
     if default is None and named is None and bound is None:
         return request
     return (
@@ -219,4 +240,5 @@ def request_key(request: Request) -> CacheKey:
         None if default is None else tuple(default),
         None if named is None else tuple(named),
         None if bound is None else tuple(sorted((k, tuple(sorted(v.items()))) for k, v in bound.items())),
+        base,
     )

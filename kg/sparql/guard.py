@@ -243,8 +243,12 @@ def _parse(text: str) -> CheckedQuery:
     from_graphs: list[str] = []
     from_named: list[str] = []
     for clause in query.algebra.get("datasetClause") or ():
-        iri = str(clause.get("default") or clause.get("named"))
-        (from_graphs if clause.get("default") is not None else from_named).append(iri)
+        # membership, not CompValue.get: its get() answers a missing key with the key's own name, which
+        # read every FROM NAMED <g> as FROM <default>
+        if "default" in clause:
+            from_graphs.append(str(clause["default"]))
+        else:
+            from_named.append(str(clause["named"]))
     return CheckedQuery(text, _FORM_NAMES[query.algebra.name], tuple(from_graphs), tuple(from_named))
 
 

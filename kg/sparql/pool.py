@@ -128,8 +128,14 @@ class SparqlEngine:
 
     @property
     def graphs(self) -> frozenset[str]:
-        """The named graphs of the store: the only ones a query may name."""
+        """The named graphs of the store."""
         return self.named_graphs
+
+    @property
+    def names_any_graph(self) -> bool:
+        """True: the workers read only their own store, where a graph it does not hold is an empty one
+        (Oxigraph fetches no FROM graph, and the egress sandbox denies them the network anyway)."""
+        return True
 
     @property
     def egress_sandbox(self) -> bool:
@@ -236,15 +242,17 @@ class SparqlEngine:
         substitutions: Mapping[str, Mapping[str, str]] | None = None,
         client: str = LOCAL_CLIENT,
         deadline: float | None = None,
+        base_iri: str | None = None,
     ) -> SparqlResult:
         """Run a checked query on a free worker by ``deadline`` (monotonic; default: the time limit from
-        now) and return its serialized answer; ``client`` is who asks (for the per-client bound)."""
+        now) and return its serialized answer; ``client`` is who asks (for the per-client bound);
+        relative IRIs resolve against ``base_iri``."""
         if default_graphs or named_graphs or query.from_graphs or query.from_named or substitutions:
             default, named = dataset_of(query, default_graphs, named_graphs)
             bound = {k: dict(v) for k, v in (substitutions or {}).items()} or None
         else:  # the common case: the union default graph, nothing bound
             default = named = bound = None
-        request: Request = (query.text, media_type, self.max_rows, default, named, bound)
+        request: Request = (query.text, media_type, self.max_rows, default, named, bound, base_iri)
         if deadline is None:
             deadline = deadline_after(self.timeout_s)
         if not self._cache.max_bytes:

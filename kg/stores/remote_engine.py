@@ -159,8 +159,14 @@ class RemoteEngine:
 
     @property
     def graphs(self) -> frozenset[str]:
-        """The store's named graphs: the only ones a query may name."""
+        """The store's named graphs: the only ones a query may name (see :attr:`names_any_graph`)."""
         return self.named_graphs
+
+    @property
+    def names_any_graph(self) -> bool:
+        """False: the remote engine might fetch a graph it does not hold (Virtuoso can, when told to),
+        and no sandbox stands between it and the network, so only the store's own graphs may be named."""
+        return False
 
     @property
     def egress_sandbox(self) -> bool:
@@ -177,9 +183,11 @@ class RemoteEngine:
         substitutions: Mapping[str, Mapping[str, str]] | None = None,
         client: str = LOCAL_CLIENT,
         deadline: float | None = None,
+        base_iri: str | None = None,
     ) -> SparqlResult:
         """Send the checked query to the endpoint by ``deadline`` (waiting for a connection counts); cut the
-        answer at the row limit. ``client`` is bounded as the local pool bounds it."""
+        answer at the row limit. ``client`` is bounded as the local pool bounds it. ``base_iri`` is not
+        sent: the remote endpoint resolves relative IRIs against its own IRI."""
         default, named = dataset_of(query, default_graphs, named_graphs)
         if default is None:
             default = named = sorted(self.named_graphs)

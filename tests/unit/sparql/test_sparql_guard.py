@@ -86,8 +86,6 @@ def test_comment_ended_by_cr_does_not_hide_service(client: TestClient, listener:
         "SELECT * WHERE {{ # \\u000D SERVICE <{url}/x> {{ ?a ?b ?c }} \n }}",
         "SELECT * WHERE {{ \\u0053ERVICE <{url}/x> {{ ?a ?b ?c }} }}",
         "SELECT * WHERE {{ \\U00000053eRvIcE SILENT <{url}/x> {{ ?a ?b ?c }} }}",
-        "SELECT * FROM <{url}/g> WHERE {{ ?a ?b ?c }}",
-        "SELECT * FROM NAMED <{url}/g> WHERE {{ GRAPH ?g {{ ?a ?b ?c }} }}",
         "LOAD <{url}/g>",
     ],
 )
@@ -95,6 +93,26 @@ def test_variants_are_refused_and_fetch_nothing(
     client: TestClient, listener: Listener, template: str
 ) -> None:
     assert_problem(_send(client, "get", template.format(url=listener.url)), 400, 403)
+    assert listener.connections == []
+
+
+@pytest.mark.parametrize("how", ["get", "form", "direct"])
+@pytest.mark.parametrize(
+    "template",
+    [
+        "SELECT * FROM <{url}/g> WHERE {{ ?a ?b ?c }}",
+        "SELECT * FROM NAMED <{url}/g> WHERE {{ GRAPH ?g {{ ?a ?b ?c }} }}",
+        "SELECT * FROM <{url}/g> FROM NAMED <{url}/h> WHERE "
+        "{{ {{ ?a ?b ?c }} UNION {{ GRAPH ?g {{ ?a ?b ?c }} }} }}",
+    ],
+)
+def test_a_graph_named_by_url_is_an_empty_graph_never_fetched(
+    client: TestClient, listener: Listener, template: str, how: str
+) -> None:
+    """As the SPARQL Protocol reads it (and Oxigraph): a graph the store does not hold is empty."""
+    response = _send(client, how, template.format(url=listener.url))
+    assert response.status_code == 200, response.text
+    assert response.json()["results"]["bindings"] == []
     assert listener.connections == []
 
 
