@@ -12,18 +12,25 @@ from api.deps import StateDep
 from api.errors import ProblemError
 from api.fairness import cpu_limiter
 from api.openapi import media_content, problems
-from api.routes.export import NegotiationError, format_names, negotiate
+from api.routes.export import NegotiationError, format_names, graph_response, negotiate
 from kg.causal.case import explain_case
 from kg.causal.case_model import Case, CaseInputError
 from kg.causal.case_text import format_case
 from kg.causal.case_types import CaseExplanation
 from kg.causal.recommend import load_recommendations
 from kg.graph.knowledge import KnowledgeGraph
+from kg.render.case_picture import case_graph
+from kg.render.formats import EXPORT_FORMATS, MEDIA_TYPES
 
 router = APIRouter(tags=["case"])
 
-CASE_OFFERS: Final[tuple[tuple[str, str], ...]] = (("json", "application/json"), ("text", "text/plain"))
-"""(format, media type) pairs /case serves: its JSON first (the default), then plain text."""
+CASE_OFFERS: Final[tuple[tuple[str, str], ...]] = (
+    ("json", "application/json"),
+    ("text", "text/plain"),
+    *MEDIA_TYPES.items(),
+)
+"""(format, media type) pairs /case serves: its JSON first (the default), plain text, then the picture of
+the whole case in every export format."""
 
 EXAMPLES: Final[dict[str, dict[str, Any]]] = {
     "renal-cisplatin": {
@@ -66,10 +73,10 @@ def answer_case(knowledge: KnowledgeGraph, case: Case) -> CaseExplanation:
     response_model=CaseExplanation,
     responses={
         200: {
-            "description": "The case explanation as JSON or plain text.",
+            "description": "The case explanation as JSON, plain text, or the picture of the whole case.",
             "content": media_content(m for _, m in CASE_OFFERS),
         },
-        **problems(400, 406, 413, 422, 500),
+        **problems(400, 406, 413, 422, 500, 503),
     },
 )
 async def case(
@@ -78,7 +85,7 @@ async def case(
     format: Annotated[
         str | None,
         Query(
-            description="json (default) or text; else Accept decides.",
+            description="json (default), text, svg, dot, graphml, cyjs, mermaid...; else Accept decides.",
             json_schema_extra={"enum": format_names(CASE_OFFERS)},
         ),
     ] = None,
@@ -104,6 +111,10 @@ async def case(
             field=error.field,
             accepted=list(error.accepted),
         ) from None
+    for export_format in EXPORT_FORMATS:
+        if export_format == fmt:  # drawing may run Graphviz (a subprocess): off the event loop
+            graph = case_graph(answer)
+            return await anyio.to_thread.run_sync(graph_response, graph, export_format, "case")
     if fmt == "text":
         return Response(
             format_case(answer), media_type="text/plain; charset=utf-8", headers={"Vary": "Accept"}

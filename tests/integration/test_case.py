@@ -278,3 +278,15 @@ def test_cli_case_refuses_a_bad_value_on_one_line() -> None:
     assert result.exit_code == 2
     assert "fe_mg_percent" in result.output
     assert len(result.output.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("fmt", ["dot", "graphml", "cyjs", "mermaid", "svg"])
+def test_the_whole_case_is_one_picture_in_every_export_format(client: TestClient, fmt: str) -> None:
+    case = VIGNETTES["renal-cisplatin"]
+    answer = client.post("/case", json=case).json()
+    picture = client.post("/case", params={"format": fmt}, json=case)
+    assert picture.status_code == 200, picture.text
+    for entry in answer["explained"]:
+        assert entry["finding"]["label"] in picture.text
+    for shared in answer["shared"]:
+        assert shared["node"]["label"] in picture.text
