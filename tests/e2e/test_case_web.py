@@ -1,4 +1,4 @@
-"""The case form of the page in headless Chromium on a real server: fill it, get the explanation and picture."""
+"""The case form in headless Chromium on a real server: fill it, get the explanation and the picture."""
 
 from __future__ import annotations
 
