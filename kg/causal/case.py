@@ -134,7 +134,7 @@ def _findings(
             continue
         message = f"Not explained: {answer.message}"
         if severity is not None:
-            any_phase = explain(network, iri, source=read.source, max_paths=1, max_hops=max_hops)
+            any_phase = explain(network, iri, source=read.source, max_paths=max_paths, max_hops=max_hops)
             if any_phase.status == ExplanationStatus.EXPLAINED:
                 phases = sorted(
                     {p.context.severity for p in any_phase.paths if p.context.severity} - {severity}
@@ -146,7 +146,12 @@ def _findings(
                 )
                 against.append(
                     Contradiction(
-                        observation=f"{implied}; {', '.join(origins)}", rule="phase", message=message
+                        observation=f"{implied}; {', '.join(origins)}",
+                        rule="phase",
+                        message=message,
+                        mechanisms=tuple(
+                            dict.fromkeys(p.mechanism for p in any_phase.paths if p.mechanism is not None)
+                        ),
                     )
                 )
         not_explained.append(
@@ -254,7 +259,8 @@ def _shared(network: CausalNetwork, explained: list[CaseFinding]) -> tuple[Share
 
 
 def _hypotheses(explained: list[CaseFinding], against: list[Contradiction]) -> tuple[HypothesisRank, ...]:
-    """Mechanisms ranked: more observed findings explained, fewer contradictions, more citations."""
+    """Mechanisms ranked: more observed findings explained, fewer contradictions, more citations. A
+    mechanism only a contradiction names (a path of the other phase) is ranked too, explaining nothing."""
     explains: dict[str, list[NodeRef]] = {}
     refs: dict[str, Ref] = {}
     citations: dict[str, set[str]] = {}
@@ -268,17 +274,27 @@ def _hypotheses(explained: list[CaseFinding], against: list[Contradiction]) -> t
             citations.setdefault(path.mechanism.iri, set()).update(
                 c.identifier for step in path.steps for c in step.citations
             )
-    contra = {
-        iri: tuple(c.message for c in against if refs[iri].label.lower() in c.message.lower()) for iri in refs
-    }
-    order = sorted(refs, key=lambda i: (-len(explains[i]), len(contra[i]), -len(citations[i]), refs[i].label))
+    contra: dict[str, list[str]] = {}
+    for contradiction in against:
+        for mechanism in contradiction.mechanisms:
+            refs.setdefault(mechanism.iri, mechanism)
+            contra.setdefault(mechanism.iri, []).append(contradiction.message)
+    order = sorted(
+        refs,
+        key=lambda i: (
+            -len(explains.get(i, ())),
+            len(contra.get(i, ())),
+            -len(citations.get(i, ())),
+            refs[i].label,
+        ),
+    )
     return tuple(
         HypothesisRank(
             rank=rank,
             mechanism=refs[i],
-            explains=tuple(explains[i]),
-            contradicted_by=contra[i],
-            citation_count=len(citations[i]),
+            explains=tuple(explains.get(i, ())),
+            contradicted_by=tuple(contra.get(i, ())),
+            citation_count=len(citations.get(i, ())),
         )
         for rank, i in enumerate(order, start=1)
     )

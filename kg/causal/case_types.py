@@ -83,6 +83,7 @@ class Contradiction(_Value):
     observation: str = Field(description="The case field(s) at issue.")
     rule: str = Field(description="phase, exclusive_states, negated_context, cause or response.")
     message: str
+    mechanisms: tuple[Ref, ...] = Field(default=(), description="The mechanisms it argues against.")
 
 
 class WhatIf(_Value):

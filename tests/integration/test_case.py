@@ -162,6 +162,11 @@ def test_a_high_pth_implies_the_mild_phase_and_says_what_it_does_not_explain(
     assert "hypocalcemia refractory to calcium alone" in _labels(answer["not_explained"])
     assert any(c["rule"] == "phase" for c in answer["against"])
     assert "tremor" in _labels(answer["explained"])
+    ranked = {h["mechanism"]["label"]: h for h in answer["hypotheses"]}
+    resistance = ranked["End-organ PTH resistance"]  # a severe-phase mechanism, against a high PTH
+    assert resistance["contradicted_by"]
+    assert not resistance["explains"]
+    assert resistance["rank"] > ranked["NMDA receptor hyperexcitability"]["rank"]
 
 
 def test_alkalosis_is_explained_through_the_ionized_fraction(answers: dict[str, dict[str, Any]]) -> None:
