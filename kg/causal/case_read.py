@@ -102,7 +102,8 @@ def _apply(network: CausalNetwork, result: CaseReading, where: str, value: str, 
     for iri in reading.absent:
         result.absent.setdefault(iri, []).append(where)
     if reading.severity is not None:
-        result.severity.setdefault(reading.severity, []).append(where)
+        given = "".join(f" with labs.{k}={v}" for k, v in reading.when)  # PTH is read against the calcium
+        result.severity.setdefault(reading.severity, []).append(where + given)
     if reading.loss is not None:
         result.loss.append((where, reading))
     if reading.source is not None:
