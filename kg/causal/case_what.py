@@ -47,7 +47,12 @@ def expect_interventions(
             response = tried.get(intervention)
             answer = (
                 explain(
-                    network, finding.finding.iri, source=intervention, context=severity, max_hops=max_hops
+                    network,
+                    finding.finding.iri,
+                    source=intervention,
+                    context=severity,
+                    max_paths=2,
+                    max_hops=max_hops,
                 )
                 if linked
                 else None
