@@ -15,6 +15,7 @@ from api.openapi import media_content, problems
 from api.routes.export import NegotiationError, format_names, graph_response, negotiate
 from kg.causal.case import explain_case
 from kg.causal.case_model import Case, CaseInputError
+from kg.causal.case_proof import proof_graph, prove_case
 from kg.causal.case_text import format_case
 from kg.causal.case_types import CaseExplanation
 from kg.causal.recommend import load_recommendations
@@ -27,10 +28,12 @@ router = APIRouter(tags=["case"])
 CASE_OFFERS: Final[tuple[tuple[str, str], ...]] = (
     ("json", "application/json"),
     ("text", "text/plain"),
+    ("turtle", "text/turtle"),
+    ("jsonld", "application/ld+json"),
     *MEDIA_TYPES.items(),
 )
-"""(format, media type) pairs /case serves: its JSON first (the default), plain text, then the picture of
-the whole case in every export format."""
+"""(format, media type) pairs /case serves: its JSON first (the default), plain text, the proofs as PROV-O
+(Turtle, JSON-LD), then the picture of the whole case in every export format."""
 
 EXAMPLES: Final[dict[str, dict[str, Any]]] = {
     "renal-cisplatin": {
@@ -62,9 +65,11 @@ EXAMPLES: Final[dict[str, dict[str, Any]]] = {
 
 
 def answer_case(knowledge: KnowledgeGraph, case: Case) -> CaseExplanation:
-    """Explain the case on the start-up graph; the recommendations are read from it (milliseconds)."""
+    """Explain the case on the start-up graph (the recommendations are read from it, in milliseconds),
+    with a proof per explained finding from the asserted and inferred graphs."""
     network = knowledge.network
-    return explain_case(network, case, load_recommendations(knowledge.asserted.graph, network))
+    answer = explain_case(network, case, load_recommendations(knowledge.asserted.graph, network))
+    return answer.model_copy(update={"proofs": prove_case(knowledge, answer)})
 
 
 @router.post(
@@ -85,7 +90,8 @@ async def case(
     format: Annotated[
         str | None,
         Query(
-            description="json (default), text, svg, dot, graphml, cyjs, mermaid...; else Accept decides.",
+            description="json (default), text, turtle or jsonld (the proofs as PROV-O), svg, dot, graphml, "
+            "cyjs, mermaid...; else Accept decides.",
             json_schema_extra={"enum": format_names(CASE_OFFERS)},
         ),
     ] = None,
@@ -115,6 +121,10 @@ async def case(
         if export_format == fmt:  # drawing may run Graphviz (a subprocess): off the event loop
             graph = case_graph(answer)
             return await anyio.to_thread.run_sync(graph_response, graph, export_format, "case")
+    if fmt in ("turtle", "jsonld"):
+        rdf = proof_graph(answer, answer.proofs).serialize(format="json-ld" if fmt == "jsonld" else "turtle")
+        media = "application/ld+json" if fmt == "jsonld" else "text/turtle; charset=utf-8"
+        return Response(rdf, media_type=media, headers={"Vary": "Accept"})
     if fmt == "text":
         return Response(
             format_case(answer), media_type="text/plain; charset=utf-8", headers={"Vary": "Accept"}

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from kg.causal.case_model import Case, Loss
-from kg.model.types import CausalPath, Citation, NodeRef, Recommendation, Ref, Severity
+from kg.causal.justify import Justification
+from kg.model.types import CausalPath, Citation, LinkRef, NodeRef, Recommendation, Ref, Severity
 
 DISCLAIMER = (
     "Educational only: an explanation generated from a knowledge graph of two sources (a textbook-style"
@@ -116,6 +117,36 @@ class CaseRecommendation(_Value):
     findings: tuple[NodeRef, ...]
 
 
+INFERENCE_RULES: Final = (
+    "prp-spo2 (mgkg:causes is the property chain mgkg:causeOf / mgkg:effect of an asserted link)",
+    "prp-spo1 (mgkg:causes is a sub-property of mgkg:causallyUpstreamOf)",
+    "prp-trp (mgkg:causallyUpstreamOf is transitive)",
+)
+"""The OWL 2 RL rules (and the ontology axioms they apply) that entail source causallyUpstreamOf finding."""
+
+
+class Proof(_Value):
+    """Why the case explanation concludes that its source explains one observed finding."""
+
+    conclusion: str = Field(description="The conclusion in words.")
+    finding: str = Field(description="The finding's IRI.")
+    source: str = Field(description="The IRI of the start of its paths.")
+    readings: tuple[Observation, ...] = Field(
+        description="The reading rules that show the finding or set the phase."
+    )
+    consistency: tuple[str, ...] = Field(
+        description="The consistency and context rules the paths were kept by."
+    )
+    links: tuple[LinkRef, ...] = Field(description="Every asserted causal link of its paths.")
+    citations: tuple[Citation, ...] = Field(description="Every citation of those links.")
+    inferred: Justification | None = Field(
+        description="The entailed upstream triple, justified; None if not entailed."
+    )
+    inference_rules: tuple[str, ...] = Field(
+        default=INFERENCE_RULES, description="The OWL 2 RL rules applied."
+    )
+
+
 class CaseExplanation(_Value):
     """One explanation of a whole case."""
 
@@ -134,6 +165,9 @@ class CaseExplanation(_Value):
     what_if: tuple[WhatIf, ...]
     hypotheses: tuple[HypothesisRank, ...]
     recommendations: tuple[CaseRecommendation, ...]
+    proofs: tuple[Proof, ...] = Field(
+        default=(), description="A proof per explained finding (kg.causal.case_proof.prove_case)."
+    )
     ranking: str = Field(
         default=(
             "Mechanisms rank by how many observed findings their paths explain (more first), then by how many"

@@ -296,3 +296,45 @@ def test_the_whole_case_is_one_picture_in_every_export_format(client: TestClient
         assert entry["finding"][key] in picture.text
     for shared in answer["shared"]:
         assert shared["node"][key] in picture.text
+
+
+def test_every_conclusion_has_a_proof(answers: dict[str, dict[str, Any]]) -> None:
+    assert any(p["inferred"] for answer in answers.values() for p in answer["proofs"])
+    for name, answer in answers.items():
+        proofs = {p["finding"]: p for p in answer["proofs"]}
+        assert set(proofs) == {e["finding"]["iri"] for e in answer["explained"]}, name
+        for entry in answer["explained"]:
+            proof = proofs[entry["finding"]["iri"]]
+            used = {
+                link["iri"] for path in entry["paths"] for step in path["steps"] for link in step["links"]
+            }
+            assert {link["iri"] for link in proof["links"]} == used
+            assert proof["citations"]
+            assert set(proof["readings"][i]["field"] for i in range(len(proof["readings"]))) >= (
+                set(entry["origins"]) - {"findings"}
+            )
+            if proof["inferred"] is not None:  # the entailed upstream triple rests on asserted links
+                assert proof["inferred"]["chains"]
+                assert proof["inference_rules"]
+
+
+def test_the_proofs_as_prov_o_answer_sparql(client: TestClient) -> None:
+    from rdflib import Graph
+    from rdflib.query import ResultRow
+
+    case = VIGNETTES["renal-cisplatin"]
+    answer = client.post("/case", json=case).json()
+    turtle = client.post("/case", params={"format": "turtle"}, json=case)
+    assert turtle.headers["content-type"].startswith("text/turtle")
+    graph = Graph().parse(data=turtle.text, format="turtle")
+    result = graph.query(
+        "PREFIX prov: <http://www.w3.org/ns/prov#> SELECT DISTINCT ?c WHERE { ?c prov:wasGeneratedBy ?a ;"
+        " prov:wasDerivedFrom ?x }"
+    )
+    conclusions = {str(row[0]) for row in result if isinstance(row, ResultRow)}
+    assert len(conclusions) == len(answer["explained"])
+    jsonld = client.post("/case", params={"format": "jsonld"}, json=case)
+    assert jsonld.headers["content-type"].startswith("application/ld+json")
+    nodes = json.loads(jsonld.text)
+    ids = {node["@id"] for node in (nodes if isinstance(nodes, list) else nodes["@graph"])}
+    assert conclusions <= ids
