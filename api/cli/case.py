@@ -75,6 +75,16 @@ def case_command(
     file: Annotated[
         Path | None, typer.Option("--file", help="A case as JSON or YAML; flags add to it.")
     ] = None,
+    proof: Annotated[
+        bool,
+        typer.Option("--proof", help="Add a proof per conclusion (reasons once for the inferred graph)."),
+    ] = False,
+    cache_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--cache-dir", file_okay=False, help="Inference cache folder for --proof [env: MGKG_CACHE_DIR]."
+        ),
+    ] = None,
     as_json: JsonOption = False,
 ) -> None:
     """Explain a whole case: which findings hypomagnesemia explains (cited paths, under the severity the
@@ -111,9 +121,18 @@ def case_command(
         )
         raise fail(detail, code=2) from None
     try:
-        graph = load_asserted().graph
-        network = build_network(graph)
+        if proof:
+            from kg.causal.case_proof import prove_case
+            from kg.graph.knowledge import load_knowledge_graph
+
+            knowledge = load_knowledge_graph(cache_dir=cache_dir)
+            graph, network = knowledge.asserted.graph, knowledge.network
+        else:
+            graph = load_asserted().graph
+            network = build_network(graph)
         answer = explain_case(network, case, load_recommendations(graph, network))
+        if proof:
+            answer = answer.model_copy(update={"proofs": prove_case(knowledge, answer)})
     except CaseInputError as error:
         raise fail(error, code=2) from error
     except SourceSyntaxError as error:

@@ -55,5 +55,21 @@ def format_case(answer: CaseExplanation) -> str:
     if answer.recommendations:
         lines += ["", "What the sources advise:"]
         lines += [f"- {describe(r.recommendation)}" for r in answer.recommendations]
+    if answer.proofs:
+        lines += ["", "Proofs:"]
+        for proof in answer.proofs:
+            lines.append(
+                f"* {proof.conclusion}: {len(proof.links)} asserted link(s),"
+                f" {len(proof.citations)} citation(s)"
+            )
+            lines += [f"    reading {o.field} = {o.value}" for o in proof.readings]
+            lines += [f"    rule: {rule}" for rule in proof.consistency]
+            if proof.inferred is not None:
+                lines.append(
+                    f"    inferred {proof.inferred.subject.curie} {proof.inferred.predicate}"
+                    f" {proof.inferred.object.curie}: {len(proof.inferred.chains)} chain(s) of asserted"
+                    " links,"
+                    f" by OWL 2 RL {', '.join(r.split(' ', 1)[0] for r in proof.inference_rules)}"
+                )
     lines += ["", answer.disclaimer]
     return "\n".join(lines) + "\n"

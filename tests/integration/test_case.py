@@ -338,3 +338,16 @@ def test_the_proofs_as_prov_o_answer_sparql(client: TestClient) -> None:
     nodes = json.loads(jsonld.text)
     ids = {node["@id"] for node in (nodes if isinstance(nodes, list) else nodes["@graph"])}
     assert conclusions <= ids
+
+
+def test_cli_case_with_proofs(tmp_path: Path) -> None:
+    """--proof reasons once (into the cache folder given) and adds a proof per conclusion."""
+    args = ["case", "-f", "tetany", "--lab", "urinary_mg=low", "--proof", "--cache-dir", str(tmp_path)]
+    result = runner.invoke(cli, [*args, "--json"])
+    assert result.exit_code == 0, result.output
+    answer = json.loads(result.output)
+    assert {p["finding"] for p in answer["proofs"]} == {e["finding"]["iri"] for e in answer["explained"]}
+    assert all(p["inferred"]["chains"] for p in answer["proofs"])
+    text = runner.invoke(cli, args)
+    assert "Proofs:" in text.output
+    assert "prp-trp" in text.output
