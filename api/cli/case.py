@@ -23,6 +23,20 @@ def _pairs(values: list[str], flag: str) -> dict[str, str]:
     return found
 
 
+def _lab_value(key: str, value: str) -> object:
+    """A --lab value as the case model types it: a number for fe_mg_percent, a boolean for alkalosis."""
+    if key == "fe_mg_percent":
+        try:
+            return float(value)
+        except ValueError:
+            raise fail(f"--lab fe_mg_percent takes a number (a percentage), not {value!r}.", code=2) from None
+    if key == "alkalosis":
+        if value.lower() not in ("true", "false", "yes", "no"):
+            raise fail(f"--lab alkalosis takes true or false, not {value!r}.", code=2)
+        return value.lower() in ("true", "yes")
+    return value
+
+
 def _read_file(path: Path) -> dict[str, Any]:
     """A case from a .json file, or from .yaml/.yml when PyYAML is installed; exit 2 when unreadable."""
     try:
@@ -109,7 +123,8 @@ def case_command(
     data["absent"] = [*data.get("absent", ()), *(absent or ())]
     data["exposures"] = [*data.get("exposures", ()), *(exposure or ())]
     labs = data.get("labs", {})
-    data["labs"] = {**labs, **_pairs(lab or [], "--lab")} if isinstance(labs, dict) else labs
+    given = {key: _lab_value(key, value) for key, value in _pairs(lab or [], "--lab").items()}
+    data["labs"] = {**labs, **given} if isinstance(labs, dict) else labs
     tried = [{"intervention": k, "response": v} for k, v in _pairs(treatment or [], "--treatment").items()]
     data["treatments"] = [*data.get("treatments", ()), *tried]
     try:

@@ -81,7 +81,7 @@ def answer_case(knowledge: KnowledgeGraph, case: Case) -> CaseExplanation:
             "description": "The case explanation as JSON, plain text, or the picture of the whole case.",
             "content": media_content(m for _, m in CASE_OFFERS),
         },
-        **problems(400, 406, 413, 422, 500, 503),
+        **problems(400, 404, 406, 413, 422, 500, 503),
     },
 )
 async def case(
@@ -100,7 +100,8 @@ async def case(
     """Which observed findings hypomagnesemia explains (cited paths under the severity the observations
     imply), which it does not, the steps they share, renal or extra-renal loss and the candidate causes,
     what argues against it, what each intervention is expected to do, and what the sources advise.
-    Anything the case names that cannot be interpreted is a 422 naming the field and what it accepts.
+    A value the case cannot take is a 422 naming the field and what it accepts; a name no node of the
+    graph has is a 404 naming the field and the closest names (as /why).
     Educational, from two sources: not a clinical decision."""
     try:
         fmt = negotiate(format, accept, CASE_OFFERS)
@@ -109,10 +110,11 @@ async def case(
     try:
         answer = await anyio.to_thread.run_sync(answer_case, state.knowledge, body, limiter=cpu_limiter())
     except CaseInputError as error:
+        # a name no node has is a 404, as /why answers it; a known node of the wrong kind is a 422
         raise ProblemError(
-            422,
-            "invalid-case",
-            "Cannot interpret the case",
+            404 if error.unknown else 422,
+            "unknown-node" if error.unknown else "invalid-case",
+            "Unknown name in the case" if error.unknown else "Cannot interpret the case",
             str(error),
             field=error.field,
             accepted=list(error.accepted),

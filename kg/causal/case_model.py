@@ -55,14 +55,16 @@ class Labs(_Input):
     serum_mg: Literal["low", "normal"] | None = Field(default=None, description="Serum (total) magnesium.")
     ionized_mg: Literal["low", "normal"] | None = Field(default=None, description="Ionized magnesium.")
     urinary_mg: Literal["low", "high"] | None = Field(default=None, description="Urinary magnesium.")
-    fe_mg_percent: float | None = Field(
-        default=None, description="Fractional excretion of magnesium, in percent of the filtered load."
+    fe_mg_percent: float | None = Field(  # strict: "5" is refused, not coerced (nor 0 for false below)
+        default=None,
+        strict=True,
+        description="Fractional excretion of magnesium, in percent of the filtered load.",
     )
     urine_mg_24h: Literal["low", "high"] | None = Field(default=None, description="24-hour urine magnesium.")
     pth: Literal["low", "normal", "high"] | None = Field(default=None, description="Parathyroid hormone.")
     serum_ca: Literal["low", "normal", "high"] | None = Field(default=None, description="Serum calcium.")
     serum_k: Literal["low", "normal", "high"] | None = Field(default=None, description="Serum potassium.")
-    alkalosis: bool | None = Field(default=None, description="Whether the patient is alkalotic.")
+    alkalosis: bool | None = Field(default=None, strict=True, description="Whether the patient is alkalotic.")
 
     @field_validator("fe_mg_percent")
     @classmethod
@@ -113,8 +115,12 @@ class Case(_Input):
 class CaseInputError(MgkgError):
     """A case names something the explainer cannot interpret: which field, and what it accepts."""
 
-    def __init__(self, field: str, detail: str, accepted: tuple[str, ...] = ()) -> None:
+    def __init__(
+        self, field: str, detail: str, accepted: tuple[str, ...] = (), *, unknown: bool = False
+    ) -> None:
         self.field, self.accepted = field, accepted
+        self.unknown = unknown
+        """The name matches no node (404, as /why), rather than a node of the wrong kind (422)."""
         hint = f" Accepted: {', '.join(accepted)}." if accepted else ""
         super().__init__(f"{field}: {detail}.{hint}")
 

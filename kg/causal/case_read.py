@@ -130,7 +130,9 @@ def _finding(network: CausalNetwork, where: str, name: str) -> str:
     try:
         return network.resolve(name, "finding")
     except UnknownNodeError as error:
-        raise CaseInputError(where, f"unknown finding {name!r}", tuple(error.suggestions)) from None
+        raise CaseInputError(
+            where, f"unknown finding {name!r}", tuple(error.suggestions), unknown=True
+        ) from None
 
 
 def _exposure(network: CausalNetwork, where: str, name: str) -> str:
@@ -138,7 +140,7 @@ def _exposure(network: CausalNetwork, where: str, name: str) -> str:
     try:
         iri = network.resolve(name, "exposure")
     except UnknownNodeError:
-        raise CaseInputError(where, f"unknown exposure {name!r}", accepted) from None
+        raise CaseInputError(where, f"unknown exposure {name!r}", accepted, unknown=True) from None
     if cause_kind(network, iri) is None:
         raise CaseInputError(where, f"{network.node(iri).label!r} is not an exposure or cause", accepted)
     return iri
@@ -151,7 +153,7 @@ def _intervention(network: CausalNetwork, where: str, name: str) -> str:
     try:
         iri = network.resolve(name, "intervention")
     except UnknownNodeError:
-        raise CaseInputError(where, f"unknown intervention {name!r}", accepted) from None
+        raise CaseInputError(where, f"unknown intervention {name!r}", accepted, unknown=True) from None
     if not network.is_a(iri, cls):
         raise CaseInputError(where, f"{network.node(iri).label!r} is not an intervention", accepted)
     return iri

@@ -203,12 +203,32 @@ def test_fe_mg_band_edges_come_from_the_data(client: TestClient, where: str) -> 
 @pytest.mark.parametrize(
     ("body", "field", "says"),
     [
+        ({"exposures": ["aspirin"]}, "exposures[0]", "cisplatin"),
+        ({"findings": ["not a finding"]}, "findings[0]", "unknown finding"),
+        (
+            {"treatments": [{"intervention": "a cup of tea", "response": "corrected"}]},
+            "treatments[0]",
+            "magnesium",
+        ),
+    ],
+)
+def test_a_name_no_node_has_is_a_404_naming_the_field(
+    client: TestClient, body: dict[str, Any], field: str, says: str
+) -> None:
+    response = client.post("/case", json=body)
+    assert response.status_code == 404, response.text
+    assert response.headers["content-type"].startswith(PROBLEM)
+    assert response.json()["field"].startswith(field)
+    assert says in response.json()["detail"]
+
+
+@pytest.mark.parametrize(
+    ("body", "field", "says"),
+    [
         ({"labs": {"potassium": "low"}}, "labs", "serum_k"),
         ({"labs": {"pth": "very high"}}, "labs.pth", "'high'"),
         ({"labs": {"fe_mg_percent": 140}}, "labs.fe_mg_percent", "0-100"),
         ({"labs": {"fe_mg_percent": -1}}, "labs.fe_mg_percent", "0-100"),
-        ({"exposures": ["aspirin"]}, "exposures[0]", "cisplatin"),
-        ({"findings": ["not a finding"]}, "findings[0]", "unknown finding"),
         (
             {"treatments": [{"intervention": "cisplatin", "response": "no_response"}]},
             "treatments[0]",
