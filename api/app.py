@@ -23,7 +23,7 @@ from api.deps import STATE_KEY, ServiceState
 from api.errors import PROBLEM_JSON, install_error_handlers
 from api.fairness import ArrivalMiddleware
 from api.protocol import long_target_detail, problem_bytes
-from api.routes import causes, export, health, pages, queries, rest, sparql, why
+from api.routes import case, causes, export, health, pages, queries, rest, sparql, why
 from kg.causal.network import network_of
 from kg.causal.recommend import load_recommendations
 from kg.model.vocab import VERSION
@@ -35,6 +35,7 @@ DESCRIPTION = """Why does magnesium deficiency produce its findings? Every causa
   sources advise (recommendations).
 * `GET /causes?finding=high urinary magnesium`: the etiologies, drugs, disorders and loss routes a
   finding can come from, each with its cited paths.
+* `POST /case`: a patient's findings, labs, exposures and treatments tried, explained as one cited picture.
 * `GET /findings`, `/entities/{id}`, `/links/{id}`, `/citations`, `/justify`: the graph as resources.
 * `/sparql`: SPARQL 1.1 Protocol, read-only, over the asserted and inferred named graphs.
 * `GET /queries`: named SPARQL queries, run with bound parameters.
@@ -186,7 +187,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     install_error_handlers(app)
-    for module in (health, why, causes, rest, sparql, queries, export, pages):
+    for module in (health, why, causes, case, rest, sparql, queries, export, pages):
         app.include_router(module.router)
     app.add_middleware(BodyLimitMiddleware, limit=config.max_request_bytes)
     app.add_middleware(UrlLimitMiddleware, limit=config.max_url_bytes)

@@ -7,7 +7,7 @@ from api.cli._app import app
 __all__ = ["app", "main"]
 
 # Importing a module registers its commands on `app`; this order is the order of `mgkg --help`.
-for _area in ("why", "causes", "knowledge", "export", "service"):
+for _area in ("why", "causes", "case", "knowledge", "export", "service"):
     import_module(f"api.cli.{_area}")
 
 

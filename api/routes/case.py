@@ -1,0 +1,135 @@
+"""POST /case: one cited explanation of a patient's findings, labs, exposures and treatments tried."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Final
+
+import anyio.to_thread
+from fastapi import APIRouter, Body, Header, Query
+from fastapi.responses import Response
+
+from api.deps import StateDep
+from api.errors import ProblemError
+from api.fairness import cpu_limiter
+from api.openapi import media_content, problems
+from api.routes.export import NegotiationError, format_names, graph_response, negotiate
+from kg.causal.case import explain_case
+from kg.causal.case_model import Case, CaseInputError
+from kg.causal.case_proof import proof_graph, prove_case
+from kg.causal.case_text import format_case
+from kg.causal.case_types import CaseExplanation
+from kg.causal.network import network_of
+from kg.causal.recommend import load_recommendations
+from kg.graph.knowledge import KnowledgeGraph
+from kg.render.case_picture import case_graph
+from kg.render.formats import EXPORT_FORMATS, MEDIA_TYPES
+
+router = APIRouter(tags=["case"])
+
+CASE_OFFERS: Final[tuple[tuple[str, str], ...]] = (
+    ("json", "application/json"),
+    ("text", "text/plain"),
+    ("turtle", "text/turtle"),
+    ("jsonld", "application/ld+json"),
+    *MEDIA_TYPES.items(),
+)
+"""(format, media type) pairs /case serves: its JSON first (the default), plain text, the proofs as PROV-O
+(Turtle, JSON-LD), then the picture of the whole case in every export format."""
+
+EXAMPLES: Final[dict[str, dict[str, Any]]] = {
+    "renal-cisplatin": {
+        "summary": "Renal wasting on cisplatin, FE_Mg above 4%",
+        "value": {
+            "findings": ["refractory hypokalemia", "cramps"],
+            "labs": {"serum_mg": "low", "fe_mg_percent": 5, "serum_ca": "low", "pth": "normal"},
+            "exposures": ["cisplatin"],
+            "treatments": [{"intervention": "calcium infusion", "response": "no_response"}],
+        },
+    },
+    "extra-renal": {
+        "summary": "Extra-renal loss with low urinary magnesium",
+        "value": {
+            "findings": ["tetany"],
+            "labs": {"serum_mg": "low", "urinary_mg": "low"},
+            "exposures": ["chronic diarrhea"],
+        },
+    },
+    "masked": {
+        "summary": "Refractory hypokalemia with a normal serum magnesium",
+        "value": {
+            "findings": ["hypokalemia"],
+            "labs": {"serum_mg": "normal"},
+            "treatments": [{"intervention": "potassium replacement", "response": "no_response"}],
+        },
+    },
+}
+
+
+def answer_case(knowledge: KnowledgeGraph, case: Case) -> CaseExplanation:
+    """Explain the case on the start-up graph (the recommendations are read from it, in milliseconds),
+    with a proof per explained finding from the asserted and inferred graphs."""
+    network = network_of(knowledge)
+    answer = explain_case(network, case, load_recommendations(knowledge.asserted.graph, network))
+    return answer.model_copy(update={"proofs": prove_case(knowledge, answer)})
+
+
+@router.post(
+    "/case",
+    summary="Explain a whole case: findings, labs, exposures, treatments tried",
+    response_model=CaseExplanation,
+    responses={
+        200: {
+            "description": "The case explanation as JSON, plain text, or the picture of the whole case.",
+            "content": media_content(m for _, m in CASE_OFFERS),
+        },
+        **problems(400, 404, 406, 413, 422, 500, 503),
+    },
+)
+async def case(
+    state: StateDep,
+    body: Annotated[Case, Body(openapi_examples=EXAMPLES)],
+    format: Annotated[
+        str | None,
+        Query(
+            description="json (default), text, turtle or jsonld (the proofs as PROV-O), svg, dot, graphml, "
+            "cyjs, mermaid...; else Accept decides.",
+            json_schema_extra={"enum": format_names(CASE_OFFERS)},
+        ),
+    ] = None,
+    accept: Annotated[str | None, Header(include_in_schema=False)] = None,
+) -> Response:
+    """Which observed findings hypomagnesemia explains (cited paths under the severity the observations
+    imply), which it does not, the steps they share, renal or extra-renal loss and the candidate causes,
+    what argues against it, what each intervention is expected to do, and what the sources advise.
+    A value the case cannot take is a 422 naming the field and what it accepts; a name no node of the
+    graph has is a 404 naming the field and the closest names (as /why).
+    Educational, from two sources: not a clinical decision."""
+    try:
+        fmt = negotiate(format, accept, CASE_OFFERS)
+    except NegotiationError as error:
+        raise ProblemError(error.status, "format", "Cannot serve that format", error.detail) from None
+    try:
+        answer = await anyio.to_thread.run_sync(answer_case, state.knowledge, body, limiter=cpu_limiter())
+    except CaseInputError as error:
+        # a name no node has is a 404, as /why answers it; a known node of the wrong kind is a 422
+        raise ProblemError(
+            404 if error.unknown else 422,
+            "unknown-node" if error.unknown else "invalid-case",
+            "Unknown name in the case" if error.unknown else "Cannot interpret the case",
+            str(error),
+            field=error.field,
+            accepted=list(error.accepted),
+        ) from None
+    for export_format in EXPORT_FORMATS:
+        if export_format == fmt:  # drawing may run Graphviz (a subprocess): off the event loop
+            graph = case_graph(answer)
+            return await anyio.to_thread.run_sync(graph_response, graph, export_format, "case")
+    if fmt in ("turtle", "jsonld"):
+        rdf = proof_graph(answer, answer.proofs).serialize(format="json-ld" if fmt == "jsonld" else "turtle")
+        media = "application/ld+json" if fmt == "jsonld" else "text/turtle; charset=utf-8"
+        return Response(rdf, media_type=media, headers={"Vary": "Accept"})
+    if fmt == "text":
+        return Response(
+            format_case(answer), media_type="text/plain; charset=utf-8", headers={"Vary": "Accept"}
+        )
+    return Response(answer.model_dump_json(), media_type="application/json", headers={"Vary": "Accept"})
