@@ -19,11 +19,11 @@ from fastapi_offline import FastAPIOffline
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.config import Settings
-from api.deps import STATE_KEY, ServiceState
 from api.errors import PROBLEM_JSON, install_error_handlers
 from api.fairness import ArrivalMiddleware
 from api.protocol import long_target_detail, problem_bytes
 from api.routes import causes, export, health, pages, queries, rest, sparql, why
+from api.state import STATE_KEY, CausesCache, ServiceState, WhyCache, build_catalog
 from kg.causal.recommend import load_recommendations
 from kg.model.vocab import VERSION
 from kg.stores.backends import StoreSpec, open_store
@@ -152,9 +152,9 @@ async def build_state(settings: Settings) -> ServiceState:
         knowledge=knowledge,
         sparql=engine,
         store=info,
-        catalog=rest.build_catalog(network),
-        why_cache=why.WhyCache(network, settings.why_cache_size, advice),
-        causes_cache=causes.CausesCache(network, advice, settings.why_cache_size),
+        catalog=build_catalog(network),
+        why_cache=WhyCache(network, settings.why_cache_size, advice),
+        causes_cache=CausesCache(network, advice, settings.why_cache_size),
     )
     # The graph is hundreds of thousands of long-lived objects that never become garbage; moving them
     # out of the collector's reach keeps full collections (tens of ms each) out of request latency.

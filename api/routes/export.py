@@ -1,38 +1,25 @@
-"""Picture and file exports over HTTP: content negotiation, GET /export, and the renderers /why uses."""
+"""GET /export: an explanation, a neighbourhood or the whole causal graph as a picture or a graph file;
+and the content negotiation the picture routes share."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
-from typing import Annotated, Final, Literal
+from typing import Annotated, Final
 
-import networkx as nx
 from fastapi import APIRouter, Header, Query
 from fastapi.responses import Response
 
 from api.deps import KnowledgeGraphDep, StateDep
-from api.errors import ProblemError, problem_response
+from api.errors import ProblemError
 from api.openapi import media_content, problems
+from api.pictures import explanation_response, graph_response
 from kg.causal.network import DEFAULT_SOURCE
-from kg.model.types import Explanation, Severity
-from kg.render.formats import (
-    EXPORT_FORMATS,
-    MEDIA_TYPES,
-    SUFFIXES,
-    ExportFormat,
-    export,
-)
-from kg.render.graphviz import RendererUnavailableError, RenderFailedError
-from kg.render.picture import explanation_graph, neighbourhood_graph, network_graph
+from kg.model.types import Severity
+from kg.render.formats import EXPORT_FORMATS, MEDIA_TYPES, ExportFormat
+from kg.render.picture import neighbourhood_graph, network_graph
 from kg.sparql.formats import negotiate as negotiate_media_type
 
 router = APIRouter(tags=["export"])
-
-WhyFormat = Literal["json", "dot", "svg", "png", "graphml", "cyjs", "mermaid", "nodelink"]
-"""The formats GET /why answers in: its own JSON, or any export format of the explanation's graph."""
-
-WHY_OFFERS: Final[tuple[tuple[str, str], ...]] = (("json", "application/json"), *MEDIA_TYPES.items())
-"""(format, media type) pairs /why serves, JSON first: the default when the client states no preference."""
 
 EXPORT_OFFERS: Final[tuple[tuple[str, str], ...]] = (("nodelink", "application/json"), *MEDIA_TYPES.items())
 """(format, media type) pairs GET /export serves; plain JSON there means node-link JSON, the default."""
@@ -89,42 +76,6 @@ def negotiate(fmt: str | None, accept: str | None, offers: Sequence[tuple[str, s
         types = ", ".join(dict.fromkeys(media for _, media in offers))
         raise NegotiationError(406, f"None of the accepted media types can be served; available: {types}.")
     return next(name for name, media in offers if media == chosen)
-
-
-def _safe_name(text: str) -> str:
-    """A file name stem from a finding or node name.
-
-    >>> _safe_name("HP:0002901 / low Ca")
-    'HP_0002901_low_Ca'
-    """
-    return re.sub(r"[^A-Za-z0-9._-]+", "_", text).strip("_") or "mgkg"
-
-
-def graph_response(graph: nx.MultiDiGraph, fmt: ExportFormat, stem: str) -> Response:
-    """Serve a picture graph in one export format, or a problem+json saying why it cannot be drawn."""
-    try:
-        body = export(graph, fmt)
-    except RendererUnavailableError as error:
-        return problem_response(503, "renderer-unavailable", "No Graphviz renderer", str(error), format=fmt)
-    except RenderFailedError as error:
-        return problem_response(500, "render-failed", "Rendering failed", str(error), format=fmt)
-    filename = f"{_safe_name(stem)}{SUFFIXES[fmt]}"
-    media = MEDIA_TYPES[fmt] + ("; charset=utf-8" if fmt not in ("png",) else "")
-    headers = {"Content-Disposition": f'inline; filename="{filename}"', "Vary": "Accept"}
-    return Response(body, media_type=media, headers=headers)
-
-
-def explanation_response(explanation: Explanation, fmt: ExportFormat) -> Response:
-    """Serve an explanation's mechanism graph as DOT, SVG, PNG, GraphML, Cytoscape.js, Mermaid or node-link.
-
-    GET /why calls this for every ``format=`` other than its own JSON.
-    """
-    return graph_response(explanation_graph(explanation), fmt, explanation.finding.label)
-
-
-def why_format(fmt: str | None, accept: str | None) -> str:
-    """The format GET /why answers in ('json' or an export format); raises NegotiationError."""
-    return negotiate(fmt, accept, WHY_OFFERS)
 
 
 @router.get(
