@@ -26,6 +26,7 @@ from api.routes import causes, export, health, pages, queries, rest, sparql, why
 from api.state import STATE_KEY, CausesCache, ServiceState, WhyCache, build_catalog
 from kg.causal.recommend import load_recommendations
 from kg.model.vocab import VERSION
+from kg.render.graphviz import Renderer
 from kg.stores.backends import StoreSpec, open_store
 
 DESCRIPTION = """Why does magnesium deficiency produce its findings? Every causal step carries its source.
@@ -155,6 +156,7 @@ async def build_state(settings: Settings) -> ServiceState:
         catalog=build_catalog(network),
         why_cache=WhyCache(network, settings.why_cache_size, advice),
         causes_cache=CausesCache(network, advice, settings.why_cache_size),
+        renderer=Renderer(settings.renderer, settings.dot),
     )
     # The graph is hundreds of thousands of long-lived objects that never become garbage; moving them
     # out of the collector's reach keeps full collections (tens of ms each) out of request latency.

@@ -10,7 +10,7 @@ from fastapi.responses import Response
 from api.errors import problem_response
 from kg.model.types import Explanation
 from kg.render.formats import MEDIA_TYPES, SUFFIXES, ExportFormat, export
-from kg.render.graphviz import RendererUnavailableError, RenderFailedError
+from kg.render.graphviz import Renderer, RendererUnavailableError, RenderFailedError
 from kg.render.picture import explanation_graph
 
 
@@ -23,10 +23,11 @@ def safe_name(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "_", text).strip("_") or "mgkg"
 
 
-def graph_response(graph: nx.MultiDiGraph, fmt: ExportFormat, stem: str) -> Response:
-    """Serve a picture graph in one export format, or a problem+json saying why it cannot be drawn."""
+def graph_response(graph: nx.MultiDiGraph, fmt: ExportFormat, stem: str, renderer: Renderer) -> Response:
+    """Serve a picture graph in one export format, or a problem+json saying why it cannot be drawn
+    (``renderer``, the service's setting, draws SVG and PNG)."""
     try:
-        body = export(graph, fmt)
+        body = export(graph, fmt, renderer)
     except RendererUnavailableError as error:
         return problem_response(503, "renderer-unavailable", "No Graphviz renderer", str(error), format=fmt)
     except RenderFailedError as error:
@@ -37,9 +38,9 @@ def graph_response(graph: nx.MultiDiGraph, fmt: ExportFormat, stem: str) -> Resp
     return Response(body, media_type=media, headers=headers)
 
 
-def explanation_response(explanation: Explanation, fmt: ExportFormat) -> Response:
+def explanation_response(explanation: Explanation, fmt: ExportFormat, renderer: Renderer) -> Response:
     """Serve an explanation's mechanism graph as DOT, SVG, PNG, GraphML, Cytoscape.js, Mermaid or node-link.
 
     GET /why and GET /export?finding= call this for every format other than /why's own JSON.
     """
-    return graph_response(explanation_graph(explanation), fmt, explanation.finding.label)
+    return graph_response(explanation_graph(explanation), fmt, explanation.finding.label, renderer)

@@ -25,6 +25,7 @@ from kg.causal.why import explain
 from kg.graph.knowledge import KnowledgeGraph
 from kg.model.types import Citation, Explanation, LinkRef, Severity
 from kg.render.document import compact, compact_causes
+from kg.render.graphviz import Renderer
 from kg.sparql import QueryEngine
 from kg.stores.backends import StoreInfo
 
@@ -212,3 +213,4 @@ class ServiceState:
     catalog: Catalog
     why_cache: WhyCache
     causes_cache: CausesCache
+    renderer: Renderer

@@ -10,7 +10,16 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from api.cli._app import ContextOption, JsonOption, MaxHopsOption, app, console, fail, severity_of
+from api.cli._app import (
+    ContextOption,
+    JsonOption,
+    MaxHopsOption,
+    app,
+    build_settings,
+    console,
+    fail,
+    severity_of,
+)
 from kg.errors import SourceSyntaxError
 from kg.graph.asserted import load_asserted
 
@@ -192,7 +201,11 @@ def justify_command(
     max_chains: Annotated[int, typer.Option("--max-chains", min=1, help="Most chains of links to show.")] = 5,
     cache_dir: Annotated[
         Path | None,
-        typer.Option("--cache-dir", file_okay=False, help="Inference cache folder [env: MGKG_CACHE_DIR]."),
+        typer.Option(
+            "--cache-dir",
+            file_okay=False,
+            help="Inference cache folder [default: MGKG_CACHE_DIR, else the user cache].",
+        ),
     ] = None,
 ) -> None:
     """Show the asserted causal links (with citations) an inferred causal triple rests on.
@@ -205,8 +218,9 @@ def justify_command(
     from kg.errors import NotEntailedError, UnknownNodeError
     from kg.graph.knowledge import load_knowledge_graph
 
+    settings = build_settings(cache_dir=cache_dir)
     try:
-        knowledge_graph = load_knowledge_graph(cache_dir=cache_dir)
+        knowledge_graph = load_knowledge_graph(cache_dir=settings.cache_dir, engine=settings.reasoner)
         answer = knowledge_graph.justify(subject, predicate, obj, max_chains=max_chains)
     except UnknownNodeError as error:
         raise fail(error, code=2) from error

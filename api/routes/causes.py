@@ -85,6 +85,6 @@ async def causes(
         if export_format == fmt:
             graph = causes_graph(answer)
             return await anyio.to_thread.run_sync(
-                graph_response, graph, export_format, f"causes-{answer.finding.label}"
+                graph_response, graph, export_format, f"causes-{answer.finding.label}", state.renderer
             )
     return Response(body, media_type="application/json", headers={"Vary": "Accept"})

@@ -126,12 +126,12 @@ def get_export(
     if finding is not None:  # an unknown name raises UnknownNodeError: api.errors makes it a 404
         key = (finding, source or DEFAULT_SOURCE, context, 20, 10)  # /why's defaults, so its cache serves
         entry = state.why_cache.answer(key)  # with the recommendations
-        return explanation_response(entry[0], fmt)
+        return explanation_response(entry[0], fmt, state.renderer)
     if node is not None:
         iri = network.resolve(node, kind="node")
         graph = neighbourhood_graph(network, iri, radius, context=context)
-        return graph_response(graph, fmt, f"{network.node(iri).label}-r{radius}")
-    return graph_response(network_graph(network, context=context), fmt, "mgkg")
+        return graph_response(graph, fmt, f"{network.node(iri).label}-r{radius}", state.renderer)
+    return graph_response(network_graph(network, context=context), fmt, "mgkg", state.renderer)
 
 
 def _as_export_format(name: str) -> ExportFormat:

@@ -79,5 +79,7 @@ async def why(
     for export_format in EXPORT_FORMATS:
         if export_format == fmt:
             # drawing runs Graphviz (a subprocess, up to seconds): off the event loop too
-            return await anyio.to_thread.run_sync(explanation_response, explanation, export_format)
+            return await anyio.to_thread.run_sync(
+                explanation_response, explanation, export_format, state.renderer
+            )
     return Response(body, media_type="application/json", headers={"Vary": "Accept"})

@@ -132,19 +132,21 @@ def test_export_problems(client: TestClient) -> None:
 
 
 def test_missing_renderer_is_a_503_that_says_how_to_install_it(
-    client: TestClient, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("PATH", str(tmp_path))
-    monkeypatch.setenv("MGKG_RENDERER", "dot")
-    for url, params in (
-        ("/why", {"finding": "hypocalcemia", "format": "svg"}),
-        ("/export", {"format": "png"}),
-    ):
-        response = client.get(url, params=params)
-        assert response.status_code == 503
-        assert response.headers["content-type"].startswith("application/problem+json")
-        assert "apt-get install graphviz" in response.json()["detail"]
-    assert client.get("/why", params={"finding": "hypocalcemia", "format": "dot"}).status_code == 200
+    monkeypatch.setenv("MGKG_RENDERER", "dot")  # read once, by the Settings the app is created with
+    with TestClient(create_app(Settings(cache_dir=tmp_path / "cache"))) as client:
+        for url, params in (
+            ("/why", {"finding": "hypocalcemia", "format": "svg"}),
+            ("/causes", {"finding": "high urinary magnesium", "format": "svg"}),
+            ("/export", {"format": "png"}),
+        ):
+            response = client.get(url, params=params)
+            assert response.status_code == 503
+            assert response.headers["content-type"].startswith("application/problem+json")
+            assert "apt-get install graphviz" in response.json()["detail"]
+        assert client.get("/why", params={"finding": "hypocalcemia", "format": "dot"}).status_code == 200
 
 
 def test_page_and_its_assets_come_from_the_app(client: TestClient) -> None:
