@@ -159,11 +159,18 @@ def test_page_and_its_assets_come_from_the_app(client: TestClient) -> None:
     for reference in references:
         assert not re.match(r"^(?:[a-z]+:)?//", reference), f"{reference} is on another host"
         if reference.startswith("/static/"):
-            assert client.get(reference).status_code == 200
+            asset = client.get(reference)
+            assert asset.status_code == 200
+            assert asset.headers["content-security-policy"] == page.headers["content-security-policy"]
+            suffix = reference.rpartition(".")[2]
+            media = {"js": "text/javascript", "css": "text/css", "svg": "image/svg+xml", "png": "image/png"}
+            assert asset.headers["content-type"].startswith(media[suffix])
     for asset in STATIC_DIR.iterdir():
         text = asset.read_text(encoding="utf-8")
         assert not re.search(
             r"""(?:url\(|from |import\(|src=|href=|fetch\()\s*["']?(?:https?:)?//""", text
         ), asset
-    assert client.get("/static/..%2Fapp.py").status_code == 404
-    assert client.get("/static/nothing.js").status_code == 404
+    for missing in ("/static/..%2Fapp.py", "/static/../app.py", "/static/nothing.js"):
+        response = client.get(missing)
+        assert response.status_code == 404
+        assert response.headers["content-type"].startswith("application/problem+json")
