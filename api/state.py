@@ -1,9 +1,4 @@
-"""Per-process state of the service: ServiceState, the /why and /causes answer caches, the link catalog.
-
-The lifespan (api/app.py) builds one ServiceState per server process and every request reads it through
-api/deps.py. Nothing here is rebuilt or mutated per request, except that the answer caches remember
-answers of the graph, which does not change while the service runs.
-"""
+"""Per-process state of the service (built by the lifespan, read through api/deps): state, caches, catalog."""
 
 from __future__ import annotations
 
