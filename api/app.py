@@ -19,15 +19,18 @@ from fastapi_offline import FastAPIOffline
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.config import Settings
-from api.deps import STATE_KEY, ServiceState
-from api.errors import PROBLEM_JSON, install_error_handlers
+from api.errors import install_error_handlers, problem_response
 from api.fairness import ArrivalMiddleware
-from api.protocol import long_target_detail, problem_bytes
+from api.protocol import long_target_detail
 from api.routes import case, causes, export, health, pages, queries, rest, sparql, why
+from api.state import STATE_KEY, CausesCache, ServiceState, WhyCache, build_catalog
 from kg.causal.network import network_of
 from kg.causal.recommend import load_recommendations
 from kg.model.vocab import VERSION
+from kg.render.graphviz import Renderer
 from kg.stores.registry import open_store, parse_store_setting
+
+logger = logging.getLogger(__name__)
 
 DESCRIPTION = """Why does magnesium deficiency produce its findings? Every causal step carries its source.
 
@@ -55,15 +58,10 @@ class UrlLimitMiddleware:
         if scope["type"] == "http":
             size = len(scope.get("raw_path") or scope["path"].encode()) + len(scope["query_string"]) + 1
             if size > self.limit:
-                body = problem_bytes(
-                    414, "uri-too-long", "Request target too long", long_target_detail(size, self.limit)
-                )
-                headers = [
-                    (b"content-type", PROBLEM_JSON.encode()),
-                    (b"content-length", str(len(body)).encode()),
-                ]
-                await send({"type": "http.response.start", "status": 414, "headers": headers})
-                await send({"type": "http.response.body", "body": body})
+                detail = long_target_detail(size, self.limit)
+                logger.debug("414: request target of %d bytes over the %d accepted", size, self.limit)
+                response = problem_response(414, "uri-too-long", "Request target too long", detail)
+                await response(scope, receive, send)
                 return
         await self.app(scope, receive, send)
 
@@ -80,7 +78,7 @@ class BodyLimitMiddleware:
             return
         declared = dict(scope["headers"]).get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > self.limit:
-            await self._refuse(send)
+            await self._refuse(scope, receive, send)
             return
         seen = 0
         too_large = False
@@ -98,23 +96,16 @@ class BodyLimitMiddleware:
             await self.app(scope, limited_receive, send)
         except _BodyTooLargeError:
             if too_large:
-                await self._refuse(send)
+                await self._refuse(scope, receive, send)
 
-    async def _refuse(self, send: Send) -> None:
-        import json
-
-        body = json.dumps(
-            {
-                "type": "https://w3id.org/mgkg/problems/body-too-large",
-                "title": "Request body too large",
-                "status": 413,
-                "detail": f"The request body is over {self.limit} bytes. Send a shorter query, or raise "
-                "MGKG_MAX_REQUEST_BYTES.",
-            }
-        ).encode()
-        headers = [(b"content-type", PROBLEM_JSON.encode()), (b"content-length", str(len(body)).encode())]
-        await send({"type": "http.response.start", "status": 413, "headers": headers})
-        await send({"type": "http.response.body", "body": body})
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
+        logger.debug("413: request body over the %d bytes accepted", self.limit)
+        detail = (
+            f"The request body is over {self.limit} bytes. Send a shorter query, or raise "
+            "MGKG_MAX_REQUEST_BYTES."
+        )
+        response = problem_response(413, "body-too-large", "Request body too large", detail)
+        await response(scope, receive, send)
 
 
 class _BodyTooLargeError(Exception):
@@ -154,9 +145,10 @@ async def build_state(settings: Settings) -> ServiceState:
         knowledge=knowledge,
         sparql=engine,
         store=info,
-        catalog=rest.build_catalog(network),
-        why_cache=why.WhyCache(network, settings.why_cache_size, advice),
-        causes_cache=causes.CausesCache(network, advice, settings.why_cache_size),
+        catalog=build_catalog(network),
+        why_cache=WhyCache(network, settings.why_cache_size, advice),
+        causes_cache=CausesCache(network, advice, settings.why_cache_size),
+        renderer=Renderer(settings.renderer, settings.dot),
     )
     # The graph is hundreds of thousands of long-lived objects that never become garbage; moving them
     # out of the collector's reach keeps full collections (tens of ms each) out of request latency.
@@ -189,6 +181,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     for module in (health, why, causes, case, rest, sparql, queries, export, pages):
         app.include_router(module.router)
+    app.mount(pages.STATIC_PATH, pages.static_files(), name="static")
     app.add_middleware(BodyLimitMiddleware, limit=config.max_request_bytes)
     app.add_middleware(UrlLimitMiddleware, limit=config.max_url_bytes)
     app.add_middleware(ArrivalMiddleware)  # outermost: the arrival time is the first thing stamped

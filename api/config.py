@@ -1,4 +1,9 @@
-"""Settings of the web service, from arguments or MGKG_* environment variables (pydantic-settings)."""
+"""The only Settings of mgkg: from arguments or MGKG_* environment variables (pydantic-settings).
+
+The CLI (api/cli) builds one Settings per command, its flags given as arguments over the environment,
+and passes it down: to create_app(settings), to uvicorn's worker processes (pickled, not through
+os.environ), and as plain arguments to the kg functions. Nothing below the CLI reads os.environ.
+"""
 
 from __future__ import annotations
 
@@ -8,11 +13,10 @@ from typing import Literal
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from kg.stores.registry import parse_store_setting
-
 
 class Settings(BaseSettings):
-    """Everything the service can be told; every field may be set as MGKG_<FIELD> (e.g. MGKG_PORT=9000).
+    """Everything mgkg can be told; every field may be set as MGKG_<FIELD> (e.g. MGKG_PORT=9000), and a
+    command-line flag of the same name beats the variable.
 
     The limits exist so that no single request can take the service down: queries are bounded in
     length, time and result rows, request bodies in bytes, and /why answers are cached per question.
@@ -23,6 +27,10 @@ class Settings(BaseSettings):
     @field_validator("store")
     @classmethod
     def _known_store(cls, value: str) -> str:
+        from kg.stores.registry import (
+            parse_store_setting,  # here, not at import: uvicorn workers unpickle Settings
+        )
+
         parse_store_setting(value)  # raises ValueError saying what is accepted
         return value
 
@@ -98,6 +106,19 @@ class Settings(BaseSettings):
         default=10.0,
         gt=0,
         description="Seconds a connection may take to send a request's line and headers before it is closed.",
+    )
+    renderer: Literal["auto", "dot", "wasm"] = Field(
+        default="auto",
+        description="Graphviz renderer for SVG/PNG: auto (the dot binary, else the bundled WebAssembly "
+        "build), dot (the binary only) or wasm.",
+    )
+    dot: str = Field(default="dot", description="The Graphviz dot executable: a name on PATH or a path.")
+    store_gsp_url: str | None = Field(
+        default=None, description="Graph Store Protocol URL of a sparql: store (mgkg load writes there)."
+    )
+    store_update_url: str | None = Field(
+        default=None,
+        description="SPARQL Update URL of a sparql: store (mgkg load writes there without a GSP URL).",
     )
     max_request_bytes: int = Field(default=256_000, ge=1_000, description="Largest request body accepted.")
     why_cache_size: int = Field(default=2048, ge=0, description="Cached /why answers (0 disables the cache).")

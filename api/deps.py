@@ -1,40 +1,15 @@
-"""The service's per-process state and the ``Annotated`` dependency aliases routes ask for."""
+"""The ``Annotated`` dependency aliases routes ask for, over the per-process state of api/state.py."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 from fastapi import Depends, Request
 
 from api.config import Settings
+from api.state import STATE_KEY, ServiceState
 from kg.graph.knowledge import KnowledgeGraph
 from kg.sparql import QueryEngine
-from kg.stores.base import StoreInfo
-
-if TYPE_CHECKING:
-    from api.routes.causes import CausesCache
-    from api.routes.rest import Catalog
-    from api.routes.why import WhyCache
-
-
-@dataclass(frozen=True)
-class ServiceState:
-    """What the lifespan builds once and every request reads: never rebuilt, never mutated per request
-    (the /why and /causes caches are the exception, and they only memoize answers of an immutable graph)."""
-
-    settings: Settings
-    knowledge: KnowledgeGraph
-    sparql: QueryEngine
-    store: StoreInfo
-    catalog: Catalog
-    why_cache: WhyCache
-    causes_cache: CausesCache
-
-
-STATE_KEY = "mgkg"
-"""The key of the ServiceState in the lifespan state (request.state)."""
-
 
 # The dependencies are ``async def`` although they never wait: FastAPI runs a plain ``def`` dependency
 # in its thread pool, a thread hop per dependency per request that halved /sparql's throughput.

@@ -6,6 +6,7 @@ problem so that clients can branch on it without parsing prose.
 
 from __future__ import annotations
 
+import logging
 from typing import Any, Final
 
 from fastapi import FastAPI, Request
@@ -14,6 +15,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
+from api.fairness import client_of
 from api.models import ProblemResponse
 from kg.errors import MgkgError, NotEntailedError, UnknownNodeError
 from kg.sparql import (
@@ -26,6 +28,8 @@ from kg.sparql import (
     SparqlSyntaxError,
 )
 from kg.sparql.named_queries import NamedQueryError, UnknownQueryError
+
+logger = logging.getLogger(__name__)
 
 PROBLEM_JSON: Final = "application/problem+json"
 _TYPE_BASE: Final = "https://w3id.org/mgkg/problems/"
@@ -94,7 +98,18 @@ def _for_domain_error(error: MgkgError) -> JSONResponse:
 
 async def _on_domain_error(request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, MgkgError)
-    return _for_domain_error(error)
+    response = _for_domain_error(error)
+    # the decisions a client may ask about (404 with suggestions, 429 for its share, 503 busy, ...)
+    logger.debug(
+        "%s %s from %s: %d (%s: %s)",
+        request.method,
+        request.url.path,
+        client_of(request),
+        response.status_code,
+        type(error).__name__,
+        error,
+    )
+    return response
 
 
 async def _on_api_problem(request: Request, error: Exception) -> JSONResponse:

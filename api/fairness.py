@@ -12,6 +12,7 @@ at a time, because every such thread competes with the event loop for the GIL.
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 import weakref
 from collections.abc import Awaitable, Callable
@@ -20,6 +21,8 @@ from typing import Final, TypeVar
 import anyio
 from fastapi import Request
 from starlette.types import ASGIApp, Receive, Scope, Send
+
+logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
 ARRIVED_KEY: Final = "mgkg_arrived"
@@ -86,6 +89,9 @@ async def until_disconnected(request: Request, work: Callable[[], Awaitable[T]])
         while True:
             message = await request.receive()
             if message["type"] == "http.disconnect":
+                logger.debug(
+                    "%s disconnected from %s: its work is cancelled", client_of(request), request.url.path
+                )
                 gone = True
                 current.cancel()
                 return

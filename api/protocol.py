@@ -13,18 +13,21 @@ Here:
   (from its first byte, or from the connection's start) gets 408 and is closed;
 - a request the parser cannot read gets 400 problem+json.
 
-uvicorn builds the protocol itself (``uvicorn.run(http=ProblemHttpToolsProtocol)``); the limits are
-read from the MGKG_* environment, as each uvicorn worker reads its Settings.
+uvicorn builds the protocol itself (``uvicorn.Config(http=ProblemHttpToolsProtocol)``), after the app's
+lifespan has run; the limits come from the Settings in that lifespan state (the ServiceState), so that
+every worker process uses the settings `mgkg serve` was given, and nothing reads the environment.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
-from functools import lru_cache
+from collections.abc import Mapping
 from typing import Any, Final
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+from api.config import Settings
 
 PROBLEM_JSON: Final = "application/problem+json"
 HEADER_ALLOWANCE: Final = 64 * 1024
@@ -60,13 +63,18 @@ def long_target_detail(size: int, limit: int) -> str:
     )
 
 
-@lru_cache(maxsize=1)
-def _limits() -> tuple[int, float]:
-    """(longest request target the app is shown, header timeout in seconds), from the MGKG_* settings."""
-    from api.config import Settings
+def _limits(app_state: Mapping[str, Any]) -> tuple[int, float]:
+    """(longest request target the app is shown, header timeout in seconds), from the settings in the
+    lifespan state; the Settings defaults for an app without mgkg's lifespan."""
+    # imported here: uvicorn's worker processes import this module (unpickling their Config) before they
+    # start answering the supervisor's health checks, so it must import quickly
+    from api.state import STATE_KEY, ServiceState
 
-    settings = Settings()
-    return settings.max_url_bytes, settings.header_timeout_s
+    state = app_state.get(STATE_KEY)
+    if isinstance(state, ServiceState):
+        return state.settings.max_url_bytes, state.settings.header_timeout_s
+    fields = Settings.model_fields
+    return fields["max_url_bytes"].default, fields["header_timeout_s"].default
 
 
 class ProblemHttpToolsProtocol(HttpToolsProtocol):
@@ -74,7 +82,7 @@ class ProblemHttpToolsProtocol(HttpToolsProtocol):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._max_url, self._header_timeout_s = _limits()
+        self._max_url, self._header_timeout_s = _limits(self.app_state)
         self._url_bytes = 0
         self._header_bytes = 0
         self._refusal: tuple[int, str, str, str] | None = None

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -12,6 +12,7 @@ from kg.errors import MgkgError
 from kg.model.vocab import VERSION
 
 if TYPE_CHECKING:
+    from api.config import Settings
     from kg.model.types import Severity
 
 app = typer.Typer(
@@ -43,6 +44,25 @@ def fail(error: MgkgError | str, code: int = 1) -> typer.Exit:
     """Print an error for a person at a terminal, on one line (not wrapped), and return the Exit to raise."""
     err_console.print(f"[bold red]error:[/] {escape(str(error))}", highlight=False, soft_wrap=True)
     return typer.Exit(code)
+
+
+def build_settings(**flags: Any) -> Settings:
+    """The one Settings of this command: the flags given on the command line (those not None) over the
+    MGKG_* environment variables, which Settings reads once, over the defaults. Exit 2 on a bad value,
+    naming the flag's variable (api/config.py), on one line."""
+    from pydantic import ValidationError
+
+    from api.config import Settings
+
+    try:
+        return Settings(**{name: value for name, value in flags.items() if value is not None})
+    except ValidationError as error:
+        problems = "; ".join(
+            f"{'.'.join(str(part) for part in item['loc'])} (MGKG_"
+            f"{'_'.join(str(part) for part in item['loc']).upper()}): {item['msg']}"
+            for item in error.errors()
+        )
+        raise fail(f"invalid setting: {problems}", code=2) from None
 
 
 ContextOption = Annotated[

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
-from api.cli._app import app, err_console, fail, severity_of
+from api.cli._app import app, build_settings, err_console, fail, severity_of
 from kg.errors import SourceSyntaxError
 from kg.graph.asserted import load_asserted
 
@@ -60,12 +60,14 @@ def export_command(
         export,
         parse_format,
     )
-    from kg.render.graphviz import RendererUnavailableError, RenderFailedError
+    from kg.render.graphviz import Renderer, RendererUnavailableError, RenderFailedError
     from kg.render.picture import explanation_graph, neighbourhood_graph, network_graph
 
     if sum((finding is not None, node is not None, whole)) != 1:
         raise fail("Give exactly one of --finding, --node or --all.", code=2)
     severity = severity_of(context)
+    settings = build_settings()  # MGKG_RENDERER, MGKG_DOT
+    renderer = Renderer(settings.renderer, settings.dot)
     suffixes = {suffix: name for name, suffix in SUFFIXES.items()}
     name = fmt or (suffixes.get(output.suffix.lower()) if output is not None else None) or "dot"
     try:
@@ -80,7 +82,7 @@ def export_command(
             graph = neighbourhood_graph(network, network.resolve(node, "node"), radius, context=severity)
         else:
             graph = network_graph(network, context=severity)
-        data = export(graph, chosen)
+        data = export(graph, chosen, renderer)
     except (UnknownNodeError, SourceSyntaxError) as error:
         raise fail(error, code=2) from error
     except RendererUnavailableError as error:

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from api.cli._app import app, err_console, fail
+from api.cli._app import app, build_settings, err_console, fail
 from kg.errors import MgkgError
 
 # --- Service: serve the REST + SPARQL app, and run SPARQL from the terminal (api/, kg/sparql/__init__.py) ---
@@ -23,54 +23,64 @@ class Reasoner(StrEnum):
 
 @app.command("serve", rich_help_panel="Service and stores")
 def serve_command(
-    host: Annotated[str, typer.Option(envvar="MGKG_HOST", help="Interface to listen on.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(envvar="MGKG_PORT", help="TCP port.")] = 8000,
-    workers: Annotated[int, typer.Option(envvar="MGKG_WORKERS", min=1, help="uvicorn worker processes.")] = 1,
+    host: Annotated[
+        str | None, typer.Option(help="Interface to listen on [default: 127.0.0.1, or MGKG_HOST].")
+    ] = None,
+    port: Annotated[int | None, typer.Option(help="TCP port [default: 8000, or MGKG_PORT].")] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            min=1, help="uvicorn worker processes, each with its own graph [default: 1, or MGKG_WORKERS]."
+        ),
+    ] = None,
     log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "info",
     store: Annotated[
-        str, typer.Option(envvar="MGKG_STORE", help="memory, oxigraph:PATH or sparql:URL.")
-    ] = "memory",
+        str | None,
+        typer.Option(help="memory, oxigraph:PATH or sparql:URL [default: memory, or MGKG_STORE]."),
+    ] = None,
     reasoner: Annotated[
         Reasoner | None,
-        typer.Option(envvar="MGKG_REASONER", help="Inference engine of the memory store: owlrl or fast."),
+        typer.Option(
+            help="Inference engine of the memory store: owlrl or fast [default: MGKG_REASONER, else owlrl]."
+        ),
+    ] = None,
+    cache_dir: Annotated[
+        Path | None,
+        typer.Option(
+            file_okay=False, help="Inference cache folder [default: MGKG_CACHE_DIR, else the user cache]."
+        ),
+    ] = None,
+    sparql_workers: Annotated[
+        int | None,
+        typer.Option(
+            min=1, help="SPARQL worker processes per uvicorn worker [default: 2, or MGKG_SPARQL_WORKERS]."
+        ),
     ] = None,
 ) -> None:
     """Serve the REST API and the SPARQL endpoint (graph loaded once, from the inference cache).
 
-    Other settings come from MGKG_* environment variables (see api/config.py): MGKG_CACHE_DIR,
-    MGKG_SPARQL_TIMEOUT_S, MGKG_SPARQL_MAX_ROWS, MGKG_SPARQL_WORKERS, MGKG_SPARQL_PER_CLIENT,
-    MGKG_MAX_REQUEST_BYTES, MGKG_MAX_URL_BYTES, MGKG_HEADER_TIMEOUT_S, ...
+    Every setting can come from an MGKG_* environment variable (see api/config.py and the README), e.g.
+    MGKG_SPARQL_TIMEOUT_S, MGKG_SPARQL_MAX_ROWS, MGKG_SPARQL_PER_CLIENT, MGKG_MAX_REQUEST_BYTES,
+    MGKG_MAX_URL_BYTES, MGKG_HEADER_TIMEOUT_S; a flag given here beats its variable.
     """
-    import os
     import sys
 
-    import uvicorn  # deferred: only this command needs the server
+    from api.server import serve
 
-    from kg.stores.registry import parse_store_setting
-
-    try:
-        parse_store_setting(store)
-    except ValueError as error:
-        raise typer.BadParameter(str(error), param_hint="--store") from None
-    os.environ["MGKG_STORE"] = store  # read by each worker's Settings
-    # The event loop shares the GIL with the thread that searches paths (api/fairness.py: cpu_limiter);
-    # a 1 ms switch interval (5 ms by default) hands it back to the loop sooner when both want it.
-    sys.setswitchinterval(0.001)
-    if reasoner is not None:
-        os.environ["MGKG_REASONER"] = reasoner.value  # read by each worker's Settings
-    from api.protocol import ProblemHttpToolsProtocol
-
-    # An import string and factory=True: each uvicorn worker process builds its own app and graph. The
-    # protocol bounds the request head, times out unfinished headers and answers in problem+json.
-    uvicorn.run(
-        "api.app:create_app",
-        factory=True,
+    settings = build_settings(
         host=host,
         port=port,
         workers=workers,
-        log_level=log_level,
-        http=ProblemHttpToolsProtocol,
+        store=store,
+        reasoner=reasoner.value if reasoner is not None else None,
+        cache_dir=cache_dir,
+        sparql_workers=sparql_workers,
     )
+    # The event loop shares the GIL with the thread that searches paths (api/fairness.py: cpu_limiter);
+    # a 1 ms switch interval (5 ms by default) hands it back to the loop sooner when both want it.
+    sys.setswitchinterval(0.001)
+    if not serve(settings, log_level):
+        raise typer.Exit(3)  # what uvicorn.run exits with when the app does not start
 
 
 @app.command("query", rich_help_panel="Service and stores")
@@ -86,14 +96,15 @@ def query_command(
     ] = None,
     timeout: Annotated[float, typer.Option(help="Time limit, seconds.", min=0.1)] = 10.0,
     cache_dir: Annotated[
-        Path | None, typer.Option(envvar="MGKG_CACHE_DIR", help="Inference cache folder.")
+        Path | None, typer.Option(help="Inference cache folder [default: MGKG_CACHE_DIR, else the user's].")
     ] = None,
     store: Annotated[
-        str, typer.Option(envvar="MGKG_STORE", help="memory, oxigraph:PATH or sparql:URL.")
-    ] = "memory",
+        str | None,
+        typer.Option(help="memory, oxigraph:PATH or sparql:URL [default: MGKG_STORE, else memory]."),
+    ] = None,
     reasoner: Annotated[
         Reasoner | None,
-        typer.Option(envvar="MGKG_REASONER", help="Inference engine of the memory store: owlrl or fast."),
+        typer.Option(help="Inference engine of the memory store: owlrl or fast [default: MGKG_REASONER]."),
     ] = None,
 ) -> None:
     """Run a SPARQL query (or a named one) over the asserted + inferred graph and print the answer.
@@ -137,18 +148,18 @@ def query_command(
             text = named.text
         query_text = text
         assert query_text is not None
-        try:
-            spec = parse_store_setting(store)
-        except ValueError as error:
-            raise typer.BadParameter(str(error), param_hint="--store") from None
+        settings = build_settings(
+            store=store, cache_dir=cache_dir, reasoner=reasoner.value if reasoner is not None else None
+        )
 
         async def run() -> SparqlResult:
             graph, _, engine = await open_store(
-                spec,
+                parse_store_setting(settings.store),
                 workers=1,
                 timeout_s=timeout,
-                cache_dir=cache_dir,
-                reasoner=reasoner.value if reasoner is not None else None,
+                cache_dir=settings.cache_dir,
+                reasoner=settings.reasoner,
+                sandbox=settings.sparql_egress_sandbox,
             )
             try:
                 # node parameters (finding, source) resolve as `mgkg why` resolves them
@@ -177,26 +188,29 @@ def load_command(
         typer.Argument(help="RDF files: .ttl .nt .nq .trig .rdf/.owl .jsonld, optionally .gz.", exists=True),
     ] = None,
     store: Annotated[
-        str, typer.Option(envvar="MGKG_STORE", help="oxigraph:PATH or sparql:URL (the query endpoint).")
-    ] = "memory",
+        str | None,
+        typer.Option(help="oxigraph:PATH or sparql:URL (the query endpoint) [default: MGKG_STORE]."),
+    ] = None,
     graph: Annotated[
         str, typer.Option(help="The named graph the files go into.")
     ] = "https://w3id.org/mgkg/graph/external",
     gsp_url: Annotated[
-        str | None, typer.Option(envvar="MGKG_STORE_GSP_URL", help="Graph Store Protocol URL (sparql:).")
+        str | None,
+        typer.Option(help="Graph Store Protocol URL (sparql:) [default: MGKG_STORE_GSP_URL]."),
     ] = None,
     update_url: Annotated[
-        str | None, typer.Option(envvar="MGKG_STORE_UPDATE_URL", help="SPARQL Update URL (sparql:).")
+        str | None, typer.Option(help="SPARQL Update URL (sparql:) [default: MGKG_STORE_UPDATE_URL].")
     ] = None,
     skip_mgkg: Annotated[
         bool, typer.Option("--skip-mgkg", help="Do not (re)write the asserted and inferred mgkg graphs.")
     ] = False,
     cache_dir: Annotated[
-        Path | None, typer.Option(envvar="MGKG_CACHE_DIR", help="Inference cache folder.")
+        Path | None,
+        typer.Option(help="Inference cache folder [default: MGKG_CACHE_DIR, else the user cache]."),
     ] = None,
     reasoner: Annotated[
         Reasoner | None,
-        typer.Option(envvar="MGKG_REASONER", help="Inference engine for the mgkg graphs: owlrl or fast."),
+        typer.Option(help="Inference engine for the mgkg graphs: owlrl or fast [default: MGKG_REASONER]."),
     ] = None,
 ) -> None:
     """Write the mgkg graphs (asserted + inferred) and any external RDF files into a store, streaming.
@@ -210,17 +224,26 @@ def load_command(
     from kg.stores.base import WriteOptions
     from kg.stores.registry import loader_for, parse_store_setting
 
-    try:
-        spec = parse_store_setting(store)
-    except ValueError as error:
-        raise typer.BadParameter(str(error), param_hint="--store") from None
+    settings = build_settings(
+        store=store,
+        store_gsp_url=gsp_url,
+        store_update_url=update_url,
+        cache_dir=cache_dir,
+        reasoner=reasoner.value if reasoner is not None else None,
+    )
+    spec = parse_store_setting(settings.store)
     paths = list(files or [])
     columns = (TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TransferSpeedColumn())
     try:
         # a store that cannot be written (memory, no write URL) says so before any reasoning
-        load = loader_for(spec, WriteOptions(gsp_url=gsp_url, update_url=update_url))
-        engine = reasoner.value if reasoner is not None else None
-        knowledge_graph = None if skip_mgkg else load_knowledge_graph(cache_dir=cache_dir, engine=engine)
+        load = loader_for(
+            spec, WriteOptions(gsp_url=settings.store_gsp_url, update_url=settings.store_update_url)
+        )
+        knowledge_graph = (
+            None
+            if skip_mgkg
+            else load_knowledge_graph(cache_dir=settings.cache_dir, engine=settings.reasoner)
+        )
         with Progress(*columns, console=err_console, transient=False) as bar:
 
             def progress(path: Path) -> ProgressCallback:

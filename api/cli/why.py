@@ -10,7 +10,16 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from api.cli._app import ContextOption, JsonOption, MaxHopsOption, app, console, fail, severity_of
+from api.cli._app import (
+    ContextOption,
+    JsonOption,
+    MaxHopsOption,
+    app,
+    build_settings,
+    console,
+    fail,
+    severity_of,
+)
 from api.cli.service import Reasoner
 from kg.errors import SourceSyntaxError
 from kg.graph.asserted import load_asserted
@@ -193,11 +202,15 @@ def justify_command(
     max_chains: Annotated[int, typer.Option("--max-chains", min=1, help="Most chains of links to show.")] = 5,
     cache_dir: Annotated[
         Path | None,
-        typer.Option("--cache-dir", envvar="MGKG_CACHE_DIR", file_okay=False, help="Inference cache folder."),
+        typer.Option(
+            "--cache-dir",
+            file_okay=False,
+            help="Inference cache folder [default: MGKG_CACHE_DIR, else the user cache].",
+        ),
     ] = None,
     reasoner: Annotated[
         Reasoner | None,
-        typer.Option(envvar="MGKG_REASONER", help="Inference engine: owlrl (the default) or fast."),
+        typer.Option(help="Inference engine: owlrl or fast [default: MGKG_REASONER, else owlrl]."),
     ] = None,
 ) -> None:
     """Show the asserted causal links (with citations) an inferred causal triple rests on.
@@ -211,10 +224,9 @@ def justify_command(
     from kg.errors import NotEntailedError, UnknownNodeError
     from kg.graph.knowledge import load_knowledge_graph
 
+    settings = build_settings(cache_dir=cache_dir, reasoner=reasoner.value if reasoner is not None else None)
     try:
-        knowledge_graph = load_knowledge_graph(
-            cache_dir=cache_dir, engine=reasoner.value if reasoner is not None else None
-        )
+        knowledge_graph = load_knowledge_graph(cache_dir=settings.cache_dir, engine=settings.reasoner)
         answer = justify(knowledge_graph, subject, predicate, obj, max_chains=max_chains)
     except UnknownNodeError as error:
         raise fail(error, code=2) from error

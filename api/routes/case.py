@@ -12,7 +12,8 @@ from api.deps import StateDep
 from api.errors import ProblemError
 from api.fairness import cpu_limiter
 from api.openapi import media_content, problems
-from api.routes.export import NegotiationError, format_names, graph_response, negotiate
+from api.pictures import graph_response
+from api.routes.export import NegotiationError, format_names, negotiate
 from kg.causal.case import explain_case
 from kg.causal.case_model import Case, CaseInputError
 from kg.causal.case_proof import proof_graph, prove_case
@@ -123,7 +124,10 @@ async def case(
     for export_format in EXPORT_FORMATS:
         if export_format == fmt:  # drawing may run Graphviz (a subprocess): off the event loop
             graph = case_graph(answer)
-            return await anyio.to_thread.run_sync(graph_response, graph, export_format, "case")
+            draw = (graph, export_format, "case", state.renderer)
+            return await anyio.to_thread.run_sync(graph_response, *draw)
+                graph_response, graph, export_format, "case", state.renderer
+            )
     if fmt in ("turtle", "jsonld"):
         rdf = proof_graph(answer, answer.proofs).serialize(format="json-ld" if fmt == "jsonld" else "turtle")
         media = "application/ld+json" if fmt == "jsonld" else "text/turtle; charset=utf-8"

@@ -8,18 +8,16 @@ import anyio.to_thread
 from fastapi import APIRouter, Header, Query
 from fastapi.responses import Response
 
-from api.answer_cache import LruAnswers
 from api.deps import StateDep
 from api.errors import ProblemError
 from api.fairness import cpu_limiter
 from api.models import CausesResponse
 from api.openapi import media_content, problems
-from api.routes.export import NegotiationError, format_names, graph_response, negotiate
-from kg.causal.causes import Causes, find_causes, format_causes
-from kg.causal.network import CausalNetwork
-from kg.causal.recommend import RecommendationCatalog
+from api.pictures import graph_response
+from api.routes.export import NegotiationError, format_names, negotiate
+from api.state import CausesKey
+from kg.causal.causes import format_causes
 from kg.model.types import Severity
-from kg.render.document import compact_causes
 from kg.render.formats import EXPORT_FORMATS, MEDIA_TYPES
 from kg.render.picture import causes_graph
 
@@ -36,30 +34,6 @@ CAUSES_OFFERS: Final[tuple[tuple[str, str], ...]] = (
     *MEDIA_TYPES.items(),
 )
 """(format, media type) pairs /causes serves: its JSON first (the default), plain text, then the pictures."""
-
-CausesKey = tuple[str, Severity | None, int, int]
-
-
-class CausesCache(LruAnswers[CausesKey, tuple[Causes, bytes]]):
-    """Answers of /causes by (finding, context, max_paths, max_hops), as Causes and their JSON bytes;
-    unknown names are not cached (their 404 raises before storing)."""
-
-    def __init__(self, network: CausalNetwork, recommendations: RecommendationCatalog, size: int) -> None:
-        super().__init__(size)
-        self._network, self._recommendations = network, recommendations
-
-    def _compute(self, key: CausesKey) -> tuple[Causes, bytes]:
-        """Find the causes (raising UnknownNodeError for an unknown name), with the recommendations."""
-        finding, context, max_paths, max_hops = key
-        causes = find_causes(
-            self._network,
-            finding,
-            context=context,
-            max_paths=max_paths,
-            max_hops=max_hops,
-            recommendations=self._recommendations,
-        )
-        return causes, compact_causes(causes).model_dump_json().encode()
 
 
 @router.get(
@@ -111,6 +85,6 @@ async def causes(
         if export_format == fmt:
             graph = causes_graph(answer)
             return await anyio.to_thread.run_sync(
-                graph_response, graph, export_format, f"causes-{answer.finding.label}"
+                graph_response, graph, export_format, f"causes-{answer.finding.label}", state.renderer
             )
     return Response(body, media_type="application/json", headers={"Vary": "Accept"})

@@ -1,40 +1,27 @@
-"""Picture and file exports over HTTP: content negotiation, GET /export, and the renderers /why uses."""
+"""GET /export: an explanation, a neighbourhood or the whole causal graph as a picture or a graph file;
+and the content negotiation the picture routes share."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
-from typing import Annotated, Final, Literal
+from typing import Annotated, Final
 
-import networkx as nx
 from fastapi import APIRouter, Header, Query
 from fastapi.responses import Response
 
 from api.deps import KnowledgeGraphDep, StateDep
-from api.errors import ProblemError, problem_response
+from api.errors import ProblemError
 from api.negotiation import NegotiationError as NegotiationError  # re-exported: /why and /causes catch it
 from api.negotiation import Offers
 from api.negotiation import negotiate as negotiate_format
 from api.openapi import media_content, problems
+from api.pictures import explanation_response, graph_response
 from kg.causal.network import DEFAULT_SOURCE, network_of
-from kg.model.types import Explanation, Severity
-from kg.render.formats import (
-    EXPORT_FORMATS,
-    MEDIA_TYPES,
-    SUFFIXES,
-    ExportFormat,
-    export,
-)
-from kg.render.graphviz import RendererUnavailableError, RenderFailedError
-from kg.render.picture import explanation_graph, neighbourhood_graph, network_graph
+from kg.model.types import Severity
+from kg.render.formats import EXPORT_FORMATS, MEDIA_TYPES, ExportFormat
+from kg.render.picture import neighbourhood_graph, network_graph
 
 router = APIRouter(tags=["export"])
-
-WhyFormat = Literal["json", "dot", "svg", "png", "graphml", "cyjs", "mermaid", "nodelink"]
-"""The formats GET /why answers in: its own JSON, or any export format of the explanation's graph."""
-
-WHY_OFFERS: Final[tuple[tuple[str, str], ...]] = (("json", "application/json"), *MEDIA_TYPES.items())
-"""(format, media type) pairs /why serves, JSON first: the default when the client states no preference."""
 
 EXPORT_OFFERS: Final[tuple[tuple[str, str], ...]] = (("nodelink", "application/json"), *MEDIA_TYPES.items())
 """(format, media type) pairs GET /export serves; plain JSON there means node-link JSON, the default."""
@@ -65,42 +52,6 @@ def negotiate(fmt: str | None, accept: str | None, offers: Offers) -> str:
     'dot'
     """
     return negotiate_format(fmt, accept, offers, aliases=_ALIASES)
-
-
-def _safe_name(text: str) -> str:
-    """A file name stem from a finding or node name.
-
-    >>> _safe_name("HP:0002901 / low Ca")
-    'HP_0002901_low_Ca'
-    """
-    return re.sub(r"[^A-Za-z0-9._-]+", "_", text).strip("_") or "mgkg"
-
-
-def graph_response(graph: nx.MultiDiGraph, fmt: ExportFormat, stem: str) -> Response:
-    """Serve a picture graph in one export format, or a problem+json saying why it cannot be drawn."""
-    try:
-        body = export(graph, fmt)
-    except RendererUnavailableError as error:
-        return problem_response(503, "renderer-unavailable", "No Graphviz renderer", str(error), format=fmt)
-    except RenderFailedError as error:
-        return problem_response(500, "render-failed", "Rendering failed", str(error), format=fmt)
-    filename = f"{_safe_name(stem)}{SUFFIXES[fmt]}"
-    media = MEDIA_TYPES[fmt] + ("; charset=utf-8" if fmt not in ("png",) else "")
-    headers = {"Content-Disposition": f'inline; filename="{filename}"', "Vary": "Accept"}
-    return Response(body, media_type=media, headers=headers)
-
-
-def explanation_response(explanation: Explanation, fmt: ExportFormat) -> Response:
-    """Serve an explanation's mechanism graph as DOT, SVG, PNG, GraphML, Cytoscape.js, Mermaid or node-link.
-
-    GET /why calls this for every ``format=`` other than its own JSON.
-    """
-    return graph_response(explanation_graph(explanation), fmt, explanation.finding.label)
-
-
-def why_format(fmt: str | None, accept: str | None) -> str:
-    """The format GET /why answers in ('json' or an export format); raises NegotiationError."""
-    return negotiate(fmt, accept, WHY_OFFERS)
 
 
 @router.get(
@@ -151,12 +102,12 @@ def get_export(
     if finding is not None:  # an unknown name raises UnknownNodeError: api.errors makes it a 404
         key = (finding, source or DEFAULT_SOURCE, context, 20, 10)  # /why's defaults, so its cache serves
         entry = state.why_cache.answer(key)  # with the recommendations
-        return explanation_response(entry[0], fmt)
+        return explanation_response(entry[0], fmt, state.renderer)
     if node is not None:
         iri = network.resolve(node, kind="node")
         graph = neighbourhood_graph(network, iri, radius, context=context)
-        return graph_response(graph, fmt, f"{network.node(iri).label}-r{radius}")
-    return graph_response(network_graph(network, context=context), fmt, "mgkg")
+        return graph_response(graph, fmt, f"{network.node(iri).label}-r{radius}", state.renderer)
+    return graph_response(network_graph(network, context=context), fmt, "mgkg", state.renderer)
 
 
 def _as_export_format(name: str) -> ExportFormat:

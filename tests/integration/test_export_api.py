@@ -133,19 +133,21 @@ def test_export_problems(client: TestClient) -> None:
 
 
 def test_missing_renderer_is_a_503_that_says_how_to_install_it(
-    client: TestClient, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("PATH", str(tmp_path))
-    monkeypatch.setenv("MGKG_RENDERER", "dot")
-    for url, params in (
-        ("/why", {"finding": "hypocalcemia", "format": "svg"}),
-        ("/export", {"format": "png"}),
-    ):
-        response = client.get(url, params=params)
-        assert response.status_code == 503
-        assert response.headers["content-type"].startswith("application/problem+json")
-        assert "apt-get install graphviz" in response.json()["detail"]
-    assert client.get("/why", params={"finding": "hypocalcemia", "format": "dot"}).status_code == 200
+    monkeypatch.setenv("MGKG_RENDERER", "dot")  # read once, by the Settings the app is created with
+    with TestClient(create_app(Settings(cache_dir=tmp_path / "cache"))) as client:
+        for url, params in (
+            ("/why", {"finding": "hypocalcemia", "format": "svg"}),
+            ("/causes", {"finding": "high urinary magnesium", "format": "svg"}),
+            ("/export", {"format": "png"}),
+        ):
+            response = client.get(url, params=params)
+            assert response.status_code == 503
+            assert response.headers["content-type"].startswith("application/problem+json")
+            assert "apt-get install graphviz" in response.json()["detail"]
+        assert client.get("/why", params={"finding": "hypocalcemia", "format": "dot"}).status_code == 200
 
 
 def test_page_and_its_assets_come_from_the_app(client: TestClient) -> None:
@@ -158,12 +160,19 @@ def test_page_and_its_assets_come_from_the_app(client: TestClient) -> None:
     for reference in references:
         assert not re.match(r"^(?:[a-z]+:)?//", reference), f"{reference} is on another host"
         if reference.startswith("/static/"):
-            assert client.get(reference).status_code == 200
+            asset = client.get(reference)
+            assert asset.status_code == 200
+            assert asset.headers["content-security-policy"] == page.headers["content-security-policy"]
+            suffix = reference.rpartition(".")[2]
+            media = {"js": "text/javascript", "css": "text/css", "svg": "image/svg+xml", "png": "image/png"}
+            assert asset.headers["content-type"].startswith(media[suffix])
     # mgkg's own assets; the vendored YASGUI (static/vendor) is held offline by the editor's browser test
     for asset in (path for path in STATIC_DIR.iterdir() if path.is_file()):
         text = asset.read_text(encoding="utf-8")
         assert not re.search(
             r"""(?:url\(|from |import\(|src=|href=|fetch\()\s*["']?(?:https?:)?//""", text
         ), asset
-    assert client.get("/static/..%2Fapp.py").status_code == 404
-    assert client.get("/static/nothing.js").status_code == 404
+    for missing in ("/static/..%2Fapp.py", "/static/../app.py", "/static/nothing.js"):
+        response = client.get(missing)
+        assert response.status_code == 404
+        assert response.headers["content-type"].startswith("application/problem+json")

@@ -10,8 +10,11 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
+import logging
 import time
 from collections.abc import Awaitable, Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import TypeVar
 from urllib.parse import urlencode
 
@@ -257,6 +260,27 @@ def test_a_long_get_is_told_to_use_post(client: TestClient) -> None:
     assert response.headers["content-type"].startswith(PROBLEM)
     body = response.json()
     assert body["status"] == 414
+    assert body["type"] == "https://w3id.org/mgkg/problems/uri-too-long"
     assert "POST" in body["detail"]
     by_post = client.post("/sparql", data={"query": text})  # the same query by POST is answered
     assert by_post.json()["boolean"] is True
+
+
+def test_a_refusal_is_logged_with_its_client(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG, logger="api.errors")
+    settings = Settings(
+        cache_dir=tmp_path, sparql_workers=1, sparql_per_client=1, sparql_cache_bytes=0, sparql_timeout_s=5.0
+    )
+    runaway_text = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l }"
+    with TestClient(create_app(settings)) as client, ThreadPoolExecutor(1) as pool:
+        runaway = pool.submit(client.get, "/sparql", params={"query": runaway_text})
+        refused, n = None, 0
+        while refused is None and not runaway.done():  # until the runaway holds this client's one place
+            n += 1
+            response = client.get("/sparql", params={"query": simple(n)})
+            refused = response if response.status_code == 429 else None
+        assert refused is not None
+        assert runaway.result().status_code == 504
+    decisions = [r.getMessage() for r in caplog.records if r.name == "api.errors"]
+    assert any(": 429 (ClientLimitError" in m and "from testclient" in m for m in decisions), decisions
+    assert any(": 504 (QueryTimeoutError" in m for m in decisions), decisions

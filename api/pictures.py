@@ -1,0 +1,46 @@
+"""Picture-graph responses shared by /why, /causes and /export: a graph in one export format, or why not."""
+
+from __future__ import annotations
+
+import re
+
+import networkx as nx
+from fastapi.responses import Response
+
+from api.errors import problem_response
+from kg.model.types import Explanation
+from kg.render.formats import MEDIA_TYPES, SUFFIXES, ExportFormat, export
+from kg.render.graphviz import Renderer, RendererUnavailableError, RenderFailedError
+from kg.render.picture import explanation_graph
+
+
+def safe_name(text: str) -> str:
+    """A file name stem from a finding or node name.
+
+    >>> safe_name("HP:0002901 / low Ca")
+    'HP_0002901_low_Ca'
+    """
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", text).strip("_") or "mgkg"
+
+
+def graph_response(graph: nx.MultiDiGraph, fmt: ExportFormat, stem: str, renderer: Renderer) -> Response:
+    """Serve a picture graph in one export format, or a problem+json saying why it cannot be drawn
+    (``renderer``, the service's setting, draws SVG and PNG)."""
+    try:
+        body = export(graph, fmt, renderer)
+    except RendererUnavailableError as error:
+        return problem_response(503, "renderer-unavailable", "No Graphviz renderer", str(error), format=fmt)
+    except RenderFailedError as error:
+        return problem_response(500, "render-failed", "Rendering failed", str(error), format=fmt)
+    filename = f"{safe_name(stem)}{SUFFIXES[fmt]}"
+    media = MEDIA_TYPES[fmt] + ("; charset=utf-8" if fmt not in ("png",) else "")
+    headers = {"Content-Disposition": f'inline; filename="{filename}"', "Vary": "Accept"}
+    return Response(body, media_type=media, headers=headers)
+
+
+def explanation_response(explanation: Explanation, fmt: ExportFormat, renderer: Renderer) -> Response:
+    """Serve an explanation's mechanism graph as DOT, SVG, PNG, GraphML, Cytoscape.js, Mermaid or node-link.
+
+    GET /why and GET /export?finding= call this for every format other than /why's own JSON.
+    """
+    return graph_response(explanation_graph(explanation), fmt, explanation.finding.label, renderer)
