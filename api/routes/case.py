@@ -124,8 +124,7 @@ async def case(
     for export_format in EXPORT_FORMATS:
         if export_format == fmt:  # drawing may run Graphviz (a subprocess): off the event loop
             graph = case_graph(answer)
-            draw = (graph, export_format, "case", state.renderer)
-            return await anyio.to_thread.run_sync(graph_response, *draw)
+            return await anyio.to_thread.run_sync(
                 graph_response, graph, export_format, "case", state.renderer
             )
     if fmt in ("turtle", "jsonld"):
