@@ -23,7 +23,7 @@ from api.deps import STATE_KEY, ServiceState
 from api.errors import PROBLEM_JSON, install_error_handlers
 from api.fairness import ArrivalMiddleware
 from api.protocol import long_target_detail, problem_bytes
-from api.routes import causes, export, health, pages, queries, rest, sparql, why
+from api.routes import causes, export, health, pages, queries, rest, sparql, trapi, why
 from kg.causal.recommend import load_recommendations
 from kg.model.vocab import VERSION
 from kg.stores.backends import StoreSpec, open_store
@@ -185,8 +185,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     install_error_handlers(app)
-    for module in (health, why, causes, rest, sparql, queries, export, pages):
+    for module in (health, why, causes, rest, sparql, queries, export, pages, trapi):
         app.include_router(module.router)
+    trapi.install_translator_info(app)
     app.add_middleware(BodyLimitMiddleware, limit=config.max_request_bytes)
     app.add_middleware(UrlLimitMiddleware, limit=config.max_url_bytes)
     app.add_middleware(ArrivalMiddleware)  # outermost: the arrival time is the first thing stamped
