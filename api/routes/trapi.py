@@ -3,23 +3,25 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Annotated, Any, Final
+from typing import Annotated, Any, Final, Literal
 
 import anyio.to_thread
-from fastapi import APIRouter, Body, FastAPI
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, Body, FastAPI, Query
+from fastapi.responses import JSONResponse, Response
 from pydantic import ValidationError
-from reasoner_pydantic import Query
+from reasoner_pydantic import Query as TrapiQuery
 
 from api.deps import KnowledgeGraphDep
 from api.errors import ProblemError
 from api.fairness import cpu_limiter
-from api.openapi import problems
+from api.openapi import media_content, problems
 from kg.translator.biolink import biolink_version
+from kg.translator.kgx import KgxFormat, export_kgx
+from kg.translator.sssom import export_sssom
 from kg.translator.trapi import TRAPI_VERSION, TrapiQueryError, answer, meta_knowledge_graph
 from kg.translator.view import INFORES, biolink_view
 
-router = APIRouter(prefix="/trapi", tags=["translator"])
+router = APIRouter(tags=["translator"])
 
 X_TRANSLATOR: Final[dict[str, Any]] = {"component": "KP", "team": ["mgkg"], "infores": INFORES}
 """The OpenAPI info.x-translator of a Translator knowledge provider (biolink-version added at build)."""
@@ -54,7 +56,7 @@ PATHFINDER_EXAMPLE: Final[dict[str, Any]] = {
 
 
 @router.get(
-    "/meta_knowledge_graph",
+    "/trapi/meta_knowledge_graph",
     summary="TRAPI: the categories and predicates mgkg serves",
     responses={200: {"description": "The TRAPI MetaKnowledgeGraph."}},
 )
@@ -66,7 +68,7 @@ async def get_meta_knowledge_graph(knowledge: KnowledgeGraphDep) -> JSONResponse
 
 
 @router.post(
-    "/query",
+    "/trapi/query",
     summary="TRAPI: a one-hop lookup or a pathfinder query",
     responses={200: {"description": "A TRAPI 1.6 Response."}, **problems(400, 404, 422)},
 )
@@ -93,6 +95,52 @@ async def post_query(
     return JSONResponse(body)
 
 
+KGX_MEDIA_TYPES: Final[dict[str, str]] = {"tsv": "text/tab-separated-values", "jsonl": "application/jsonl"}
+"""The media type of each KGX serialisation."""
+
+
+@router.get(
+    "/export/kgx/{part}",
+    summary="The graph as KGX nodes or edges (TSV or JSON Lines), for KG-Hub, ROBOKOP or kgx merge",
+    response_class=Response,
+    responses={
+        200: {"description": "The KGX file.", "content": media_content(KGX_MEDIA_TYPES.values())},
+        **problems(422),
+    },
+)
+async def get_kgx(
+    part: Literal["nodes", "edges"],
+    knowledge: KnowledgeGraphDep,
+    format: Annotated[KgxFormat, Query(description="tsv (default) or jsonl.")] = "tsv",
+) -> Response:
+    """Every node (id, category, name, xref) or every asserted causal link (subject, predicate, object,
+    qualifiers, knowledge_level, agent_type, primary_knowledge_source, publications) in KGX."""
+    view = await anyio.to_thread.run_sync(biolink_view, knowledge, limiter=cpu_limiter())
+    nodes, edges = export_kgx(view, format)
+    return Response(
+        nodes if part == "nodes" else edges,
+        media_type=KGX_MEDIA_TYPES[format],
+        headers={"Content-Disposition": f'attachment; filename="mgkg_{part}.{format}"'},
+    )
+
+
+@router.get(
+    "/export/sssom",
+    summary="mgkg's identifier mappings (every skos:*Match) as an SSSOM TSV",
+    response_class=Response,
+    responses={
+        200: {"description": "The SSSOM TSV.", "content": media_content(["text/tab-separated-values"])}
+    },
+)
+async def get_sssom(knowledge: KnowledgeGraphDep) -> Response:
+    """Every mapping of an mgkg node to a standard identifier, with the set's id, licence and curie map."""
+    return Response(
+        export_sssom(knowledge.asserted.graph),
+        media_type="text/tab-separated-values",
+        headers={"Content-Disposition": 'attachment; filename="mgkg.sssom.tsv"'},
+    )
+
+
 def parse_query(body: Mapping[str, Any]) -> dict[str, Any]:
     """The message of a TRAPI Query body, checked with reasoner-pydantic; a ProblemError (422) if not one.
 
@@ -106,7 +154,7 @@ def parse_query(body: Mapping[str, Any]) -> dict[str, Any]:
             if isinstance(path, dict):
                 path.setdefault("constraints", None)
     try:
-        query = Query.model_validate(body)
+        query = TrapiQuery.model_validate(body)
     except ValidationError as error:
         detail = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors()[:5])
         raise ProblemError(422, "trapi-query", "Not a TRAPI 1.6 Query", detail) from None

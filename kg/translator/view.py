@@ -90,10 +90,12 @@ class BiolinkView:
     CURIE, each stated with its cause going up (:meth:`BiolinkMapping.qualify`).
     """
 
-    def __init__(self, knowledge: KnowledgeGraph, mapping: BiolinkMapping | None = None) -> None:
-        self.network: CausalNetwork = knowledge.network
+    def __init__(self, network: CausalNetwork, graph: Graph, mapping: BiolinkMapping | None = None) -> None:
+        """Build the view of ``network`` (the asserted causal links); ``graph`` is the asserted graph, read
+        for what the network does not keep: the tissues' and conditions' own identifiers."""
+        self.network = network
         self.mapping = mapping or load_mapping()
-        graph = self._graph = knowledge.asserted.graph
+        self._graph = graph
         self.nodes: dict[str, BiolinkNode] = {}
         self._by_iri: dict[str, str] = {}
         self._aliases: dict[str, str] = {}
@@ -107,7 +109,7 @@ class BiolinkView:
         self._links: dict[str, tuple[str, str, LinkData]] = {}
         for u, v, key in self.network.graph.edges(keys=True):
             link = self.network.link(u, v, key)
-            edge = self._edge(graph, u, v, link, 1)
+            edge = self._edge(self._graph, u, v, link, 1)
             self.edges[edge.id] = edge
             self._links[edge.id] = (u, v, link)
 
@@ -226,5 +228,5 @@ def biolink_view(knowledge: KnowledgeGraph) -> BiolinkView:
     with _VIEWS_LOCK:
         view = _VIEWS.get(knowledge)
         if view is None:
-            view = _VIEWS[knowledge] = BiolinkView(knowledge)
+            view = _VIEWS[knowledge] = BiolinkView(knowledge.network, knowledge.asserted.graph)
         return view

@@ -9,7 +9,7 @@ from kg.graph.knowledge import KnowledgeGraph
 from kg.model.resources import ontology_file
 from kg.model.vocab import MGKG
 from kg.translator.biolink import BiolinkMapping, load_mapping, toolkit
-from kg.translator.view import BiolinkView
+from kg.translator.view import biolink_view
 
 ASPECTS = "GeneOrGeneProductOrChemicalEntityAspectEnum"
 DIRECTIONS = "DirectionQualifierEnum"
@@ -52,7 +52,7 @@ def test_predicates_qualifiers_and_values_are_biolink(mapping: BiolinkMapping) -
 
 
 def test_every_edge_qualifier_is_a_biolink_qualifier(knowledge_graph: KnowledgeGraph) -> None:
-    view = BiolinkView(knowledge_graph)
+    view = biolink_view(knowledge_graph)
     tk = toolkit()
     seen = {q.type_id for edge in view.edges.values() for q in edge.qualifiers}
     assert "biolink:object_direction_qualifier" in seen
@@ -62,7 +62,7 @@ def test_every_edge_qualifier_is_a_biolink_qualifier(knowledge_graph: KnowledgeG
 
 def test_lower_mg_atp_decreases_adenylate_cyclase_activity(knowledge_graph: KnowledgeGraph) -> None:
     """The link Mg-ATP -> adenylate cyclase activity, as a path from hypomagnesemia states it."""
-    view = BiolinkView(knowledge_graph)
+    view = biolink_view(knowledge_graph)
     mg_atp, cyclase = view.resolve("mgkgid:mg_atp"), view.resolve("mgkgid:adenylate_cyclase_activity")
     assert mg_atp is not None
     assert cyclase is not None
@@ -80,7 +80,7 @@ def test_lower_mg_atp_decreases_adenylate_cyclase_activity(knowledge_graph: Know
 
 
 def test_finding_to_finding_is_plain_causes(knowledge_graph: KnowledgeGraph) -> None:
-    view = BiolinkView(knowledge_graph)
+    view = biolink_view(knowledge_graph)
     source = view.resolve("HP:0002917")
     assert source is not None
     assert source.mgkg_id == "mgkgid:hypomagnesemia"
