@@ -9,7 +9,6 @@ import anyio.to_thread
 from fastapi import APIRouter, Body, FastAPI, Query
 from fastapi.responses import JSONResponse, Response
 from pydantic import ValidationError
-from reasoner_pydantic import Query as TrapiQuery
 
 from api.deps import KnowledgeGraphDep
 from api.errors import ProblemError
@@ -153,6 +152,8 @@ def parse_query(body: Mapping[str, Any]) -> dict[str, Any]:
         for path in query_graph["paths"].values():
             if isinstance(path, dict):
                 path.setdefault("constraints", None)
+    from reasoner_pydantic import Query as TrapiQuery  # deferred: its models take ~0.2 s to import
+
     try:
         query = TrapiQuery.model_validate(body)
     except ValidationError as error:

@@ -6,7 +6,7 @@ import logging
 import threading
 import weakref
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Final
 
 from rdflib import Graph, URIRef
@@ -101,6 +101,15 @@ class BiolinkView:
         self._aliases: dict[str, str] = {}
         for iri in self.network.graph.nodes:
             node = self._node(self.network.node(iri))
+            if node.id in self.nodes:  # two mgkg nodes exactly matching one CURIE: the later keeps its own id
+                log.debug(
+                    "%s and %s both map to %s; %s keeps its mgkg id",
+                    self.nodes[node.id].mgkg_id,
+                    node.mgkg_id,
+                    node.id,
+                    node.mgkg_id,
+                )
+                node = replace(node, id=node.mgkg_id)
             self.nodes[node.id] = node
             self._by_iri[iri] = node.id
             for alias in node.equivalents:
