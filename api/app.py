@@ -22,7 +22,7 @@ from api.config import Settings
 from api.errors import install_error_handlers, problem_response
 from api.fairness import ArrivalMiddleware
 from api.protocol import long_target_detail
-from api.routes import case, causes, export, health, pages, queries, rest, sparql, why
+from api.routes import case, causes, export, health, pages, queries, rest, sparql, trapi, why
 from api.state import STATE_KEY, CausesCache, ServiceState, WhyCache, build_catalog
 from kg.causal.network import network_of
 from kg.causal.recommend import load_recommendations
@@ -179,9 +179,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     install_error_handlers(app)
-    for module in (health, why, causes, case, rest, sparql, queries, export, pages):
+    for module in (health, why, causes, case, rest, sparql, queries, export, pages, trapi):
         app.include_router(module.router)
     app.mount(pages.STATIC_PATH, pages.static_files(), name="static")
+    trapi.install_translator_info(app)
     app.add_middleware(BodyLimitMiddleware, limit=config.max_request_bytes)
     app.add_middleware(UrlLimitMiddleware, limit=config.max_url_bytes)
     app.add_middleware(ArrivalMiddleware)  # outermost: the arrival time is the first thing stamped

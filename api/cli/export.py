@@ -36,7 +36,8 @@ def export_command(
         typer.Option(
             "--format",
             "-f",
-            help="dot, svg, png, graphml, cyjs, mermaid or nodelink (default: from -o, else dot).",
+            help="dot, svg, png, graphml, cyjs, mermaid or nodelink (default: from -o, else dot); kgx-tsv,"
+            " kgx-jsonl or sssom for the whole graph in Translator's formats.",
         ),
     ] = None,
     output: Annotated[
@@ -50,6 +51,11 @@ def export_command(
     installed (the message says how to install one).
     """
     import sys
+
+    from api.cli.translator import TRANSLATOR_FORMATS, export_translator
+
+    if fmt in TRANSLATOR_FORMATS:
+        return export_translator(fmt, output)
 
     from kg.causal.network import build_network
     from kg.causal.why import explain

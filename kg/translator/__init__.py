@@ -1,0 +1,1 @@
+"""Translator and Biolink: mgkg as Biolink nodes and edges, TRAPI 1.6 answers, KGX and SSSOM exports."""
