@@ -214,7 +214,7 @@ def virtuoso_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         log.close()
 
 
-@pytest.fixture(scope="module", params=["memory", "oxigraph", "sparql", "virtuoso"])
+@pytest.fixture(scope="module", params=["memory", "oxigraph", "sparql"])
 def store_setting(request: pytest.FixtureRequest) -> str:
     """The --store / MGKG_STORE value of each backend in turn: memory, an on-disk Oxigraph store written
     by kg.stores.oxigraph, a real Oxigraph server over HTTP, and Virtuoso over HTTP. A test using it runs
