@@ -18,6 +18,8 @@ from typing import TYPE_CHECKING
 import pytest
 
 if TYPE_CHECKING:
+    from playwright.sync_api import Browser
+
     from kg.graph.knowledge import KnowledgeGraph
 
 TESTS = Path(__file__).resolve().parent
@@ -328,3 +330,54 @@ def listener() -> Iterator[Listener]:
     finally:
         server.shutdown()
         server.server_close()
+
+
+# --- A real browser and a real server for the page (tests/e2e: the page, the case form) ---
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+def unavailable(reason: str) -> None:
+    """Fail under CI (the browser tests must run there: .ci/run installs chromium, the test extra
+    playwright), skip elsewhere."""
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(f"{reason}; .ci/run installs chromium and the test extra installs playwright")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="module")
+def page_server(tmp_path_factory: pytest.TempPathFactory, start_server: ServerStarter) -> Iterator[str]:
+    """A real uvicorn server on 127.0.0.1 for the web page, started as a subprocess; yields its base URL."""
+    if shutil.which("dot") is None:
+        unavailable("Graphviz `dot` is not installed")
+    log = tmp_path_factory.mktemp("page-server") / "server.log"
+    env = {"MGKG_CACHE_DIR": str(tmp_path_factory.mktemp("mgkg-cache"))}
+    command = [sys.executable, "-m", "uvicorn", "--factory", "api.app:create_app", "--host", "127.0.0.1"]
+    with start_server(command, log, env) as base:
+        yield base
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    """Debian's headless chromium, driven by Playwright."""
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        unavailable("the playwright package is not installed")
+    if not CHROMIUM.exists():
+        unavailable(f"{CHROMIUM} is not installed (apt-get install chromium)")
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            yield launched
+        finally:
+            launched.close()

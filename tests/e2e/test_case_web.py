@@ -2,12 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import shutil
-import sys
-from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
@@ -15,53 +9,14 @@ import pytest
 if TYPE_CHECKING:
     from playwright.sync_api import Browser
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--no-first-run",
-]
 
 pytestmark = pytest.mark.slow
 
 
-def _unavailable(reason: str) -> None:
-    """Fail under CI (the browser test must run there), skip elsewhere."""
-    if os.environ.get("CI", "").lower() == "true":
-        pytest.fail(f"{reason}; .ci/run installs chromium and the test extra installs playwright")
-    pytest.skip(reason)
-
-
 @pytest.fixture(scope="module")
-def server(
-    tmp_path_factory: pytest.TempPathFactory, start_server: Callable[..., AbstractContextManager[str]]
-) -> Iterator[str]:
-    """A real uvicorn server on 127.0.0.1, started as a subprocess; yields its base URL."""
-    if shutil.which("dot") is None:
-        _unavailable("Graphviz `dot` is not installed")
-    log = tmp_path_factory.mktemp("case-server") / "server.log"
-    env = {"MGKG_CACHE_DIR": str(tmp_path_factory.mktemp("mgkg-cache"))}
-    command = [sys.executable, "-m", "uvicorn", "--factory", "api.app:create_app", "--host", "127.0.0.1"]
-    with start_server(command, log, env) as base:
-        yield base
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        _unavailable("the playwright package is not installed")
-    if not CHROMIUM.exists():
-        _unavailable(f"{CHROMIUM} is not installed (apt-get install chromium)")
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            yield launched
-        finally:
-            launched.close()
+def server(page_server: str) -> str:
+    """The page's server (tests/conftest.py: page_server)."""
+    return page_server
 
 
 def test_the_case_form_explains_renal_wasting_on_cisplatin(server: str, browser: Browser) -> None:

@@ -7,12 +7,8 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
-import sys
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -23,16 +19,6 @@ from tests.conftest import REPO
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 # Screenshots go to a temporary folder; MGKG_UPDATE_DOCS=1 writes them into docs/ for the README instead,
 # so that an ordinary test run leaves the work tree as it found it.
 DOCS_DIR = REPO / "docs"
@@ -49,13 +35,6 @@ MECHANISMS = ("Impaired PTH secretion", "End-organ PTH resistance", "Impaired vi
 pytestmark = pytest.mark.slow
 
 
-def _unavailable(reason: str) -> None:
-    """Fail under CI (the browser test must run there), skip elsewhere."""
-    if os.environ.get("CI", "").lower() == "true":
-        pytest.fail(f"{reason}; .ci/run installs chromium and the test extra installs playwright")
-    pytest.skip(reason)
-
-
 def _get(url: str) -> bytes:
     with urllib.request.urlopen(url, timeout=30) as response:  # only ever 127.0.0.1
         body: bytes = response.read()
@@ -63,33 +42,9 @@ def _get(url: str) -> bytes:
 
 
 @pytest.fixture(scope="module")
-def server(
-    tmp_path_factory: pytest.TempPathFactory, start_server: Callable[..., AbstractContextManager[str]]
-) -> Iterator[str]:
-    """A real uvicorn server on 127.0.0.1, started as a subprocess; yields its base URL."""
-    if shutil.which("dot") is None:
-        _unavailable("Graphviz `dot` is not installed")
-    log = tmp_path_factory.mktemp("server") / "server.log"
-    env = {"MGKG_CACHE_DIR": str(tmp_path_factory.mktemp("mgkg-cache"))}
-    command = [sys.executable, "-m", "uvicorn", "--factory", "api.app:create_app", "--host", "127.0.0.1"]
-    with start_server(command, log, env) as base:
-        yield base
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        _unavailable("the playwright package is not installed")
-    if not CHROMIUM.exists():
-        _unavailable(f"{CHROMIUM} is not installed (apt-get install chromium)")
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            yield launched
-        finally:
-            launched.close()
+def server(page_server: str) -> str:
+    """The page's server (tests/conftest.py: page_server)."""
+    return page_server
 
 
 def _watch_hosts(page: Page, base: str) -> list[str]:
