@@ -1,4 +1,37 @@
-"""The exceptions mgkg raises; each says what is wrong and what to do about it."""
+"""The exceptions mgkg raises: one hierarchy under MgkgError, each saying what is wrong and what to do.
+
+Catch :class:`MgkgError` for every error mgkg raises on purpose; the tree below is the whole hierarchy
+(tests/unit/test_architecture.py checks it against the code). The classes of this module are the ones
+more than one layer raises or catches; a layer's own errors live beside the code that raises them, in
+the package named on the right::
+
+    MgkgError
+    ├── SourceSyntaxError           kg.errors    an RDF source file cannot be read or is refused
+    ├── UnknownNodeError            kg.errors    a name matches no node (with the closest names)
+    ├── NotEntailedError            kg.errors    a triple to justify is neither asserted nor inferred
+    ├── UnsupportedAxiomError       kg.graph     the fast reasoner meets OWL it does not implement
+    ├── LoadError                   kg.stores    a file could not be loaded; the store is unchanged
+    │   └── BrokenFileError         kg.stores    a file to load does not parse (path, line, column)
+    ├── RendererUnavailableError    kg.render    no Graphviz (binary or WebAssembly) for SVG/PNG
+    ├── RenderFailedError           kg.render    Graphviz failed on the DOT text (a bug, not the user's)
+    ├── NamedQueryError             kg.sparql    a named query's parameter is missing or malformed
+    │   └── UnknownQueryError       kg.sparql    no named query has that name
+    └── SparqlError                 kg.sparql    a SPARQL query cannot be answered
+        ├── SparqlSyntaxError       kg.sparql    the text is not SPARQL 1.1 (line and column)
+        │   └── QueryUnreadableError kg.sparql   rdflib's parser failed on it (nesting, odd numbers)
+        ├── QueryRefusedError       kg.sparql    the query writes or reaches outside the store
+        ├── QueryTimeoutError       kg.sparql    the query ran past the time limit (worker killed)
+        ├── QueryMemoryError        kg.sparql    the query needed more memory than a query may take
+        ├── EngineBusyError         kg.sparql    no worker became free in time
+        │   ├── ClientLimitError    kg.sparql    this client has as many queries as one client may
+        │   └── QueryPreemptedError kg.sparql    a long query stopped for another client's quick one
+        └── EngineFailureError      kg.sparql    the engine failed on a query the guard let through
+
+Where Python has the right exception, kg raises it instead: ValueError for a malformed setting or
+argument (a store setting, an unknown reasoner), FileNotFoundError for a store or file that is not there.
+The HTTP layer (api/errors.py) turns each MgkgError into a problem+json response; the CLI prints its
+message on one line.
+"""
 
 from __future__ import annotations
 

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from functools import cache
+from importlib.metadata import version
 from typing import Final
 
 import curies
 from prefixmaps import load_context
 from rdflib import Namespace, URIRef
 
-VERSION: Final = "0.1.0"
-"""The package and ontology version; the ontology's versionIRI is stamped with it."""
+VERSION: Final = version("mgkg")
+"""The package and ontology version, read from the installed metadata (written once, in pyproject.toml).
+
+The ontology's versionIRI is stamped with it."""
 
 MGKG: Final = Namespace("https://w3id.org/mgkg/vocab#")
 """The ontology's terms (classes and properties)."""

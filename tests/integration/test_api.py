@@ -491,9 +491,7 @@ def test_memory_hungry_query_is_stopped_and_the_pool_recovers(
     hungry = "SELECT * WHERE { ?a ?b ?c . ?d ?e ?f } ORDER BY ?a ?d"  # sorts ~10^7 rows held in memory
     with TestClient(create_app(settings)) as client:
         before = count_triples(client)
-        started = time.perf_counter()
-        body = assert_problem(client.get("/sparql", params={"query": hungry}), 507)
-        assert time.perf_counter() - started < 20  # stopped by the memory limit, not the time limit
+        body = assert_problem(client.get("/sparql", params={"query": hungry}), 507)  # memory, not time (504)
         assert "64 MiB" in str(body["detail"])
         for _ in range(3):  # the pool is whole again
             assert count_triples(client) == before
@@ -502,7 +500,6 @@ def test_memory_hungry_query_is_stopped_and_the_pool_recovers(
 @pytest.mark.slow
 def test_runaway_query_is_stopped_and_blocks_nothing(client: TestClient) -> None:
     with ThreadPoolExecutor(max_workers=4) as pool:
-        started = time.perf_counter()
         runaway = pool.submit(client.get, "/sparql", params={"query": RUNAWAY})
         time.sleep(0.2)
         health = pool.submit(client.get, "/health")
@@ -510,11 +507,9 @@ def test_runaway_query_is_stopped_and_blocks_nothing(client: TestClient) -> None
         other = pool.submit(client.get, "/sparql", params={"query": "ASK { ?s ?p ?o }"})
         for future in (health, why, other):
             assert future.result().status_code == 200
-        fast = time.perf_counter() - started
+        answered_beside_it = not runaway.done()  # answered while the runaway query was still running
         response = runaway.result()
-        elapsed = time.perf_counter() - started
-    assert fast < 1.5  # answered while the runaway query was still running
-    assert_problem(response, 504)
-    assert elapsed < 2.0 + 1.5
+    assert answered_beside_it
+    assert_problem(response, 504)  # stopped by the time limit
     for _ in range(4):  # the pool is whole again
         assert client.get("/sparql", params={"query": "ASK { ?s ?p ?o }"}).json()["boolean"] is True

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from collections.abc import Iterator
 
@@ -20,12 +19,6 @@ from kg.render.document import expand_causes_json, expand_json
 
 runner = CliRunner()
 PROBLEM = "application/problem+json"
-NEEDS_CONSISTENCY = pytest.mark.xfail(
-    importlib.util.find_spec("kg.causal.consistency") is None,
-    reason="needs the consistency rules of the sound branch (mgkg:negates): without them"
-    " a renal cause still reaches low urinary magnesium through the normally-responding-kidney link",
-    strict=True,
-)
 
 
 @pytest.fixture(scope="module")
@@ -61,7 +54,6 @@ def test_high_urinary_magnesium_has_the_renal_causes_only(client: TestClient, fi
     assert not found & split["extra-renal"]
 
 
-@NEEDS_CONSISTENCY
 def test_low_urinary_magnesium_has_the_extra_renal_causes_only(client: TestClient) -> None:
     split = routes(client)
     found = {cause.cause.iri for cause in causes(client, "low urinary magnesium").causes}

@@ -6,7 +6,6 @@ import importlib.util
 import random
 import sys
 from collections import Counter
-from collections.abc import Hashable, Iterator
 from types import ModuleType
 from typing import Any
 
@@ -15,8 +14,7 @@ import pytest
 from rdflib import OWL, RDF, BNode, Graph, URIRef
 from rdflib.term import Node
 
-import kg.causal.search
-from kg.causal.search import find_paths
+from kg.causal.search import DEFAULT_MAX_WORK, search_paths
 from kg.graph.asserted import AssertedGraph, load_asserted
 from kg.graph.reasoning import materialize
 from kg.graph.rules import UnsupportedAxiomError, infer
@@ -166,55 +164,44 @@ def dense() -> nx.MultiDiGraph:
     return dense_network(200_000, 20_000)
 
 
-class Work:
-    """Counts the candidate paths Yen's search yields and the edges of the graphs it is run on."""
-
-    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
-        self.examined = 0
-        self.searched_edges: list[int] = []
-        stock = nx.shortest_simple_paths
-        build = kg.causal.search.signed_graph
-
-        def counting(graph: nx.DiGraph, *args: Any, **kwargs: Any) -> Iterator[list[Hashable]]:
-            for path in stock(graph, *args, **kwargs):
-                self.examined += 1
-                yield path
-
-        def measured(graph: nx.MultiDiGraph) -> nx.DiGraph:
-            self.searched_edges.append(graph.number_of_edges())
-            return build(graph)
-
-        monkeypatch.setattr(nx, "shortest_simple_paths", counting)
-        monkeypatch.setattr(kg.causal.search, "signed_graph", measured)
-
-
 @pytest.mark.parametrize(("source", "target"), [(0, 19_999), (0, 5), (100, 19_000), (19_999, 0)])
 @pytest.mark.parametrize(("max_hops", "max_paths"), [(4, 5), (6, 20)])
 def test_path_search_on_a_dense_network_stays_within_its_bounds(
-    dense: nx.MultiDiGraph,
-    monkeypatch: pytest.MonkeyPatch,
-    source: int,
-    target: int,
-    max_hops: int,
-    max_paths: int,
+    dense: nx.MultiDiGraph, source: int, target: int, max_hops: int, max_paths: int
 ) -> None:
-    work = Work(monkeypatch)
-    paths = find_paths(dense, source, target, max_hops=max_hops, max_paths=max_paths)
+    result = search_paths(dense, source, target, max_hops=max_hops, max_paths=max_paths)
+    paths = result.paths
     assert len(paths) <= max_paths
     assert all(1 <= path.hops <= max_hops for path in paths)
     assert all(len(set(path.nodes)) == len(path.nodes) for path in paths)
+    assert all(path.nodes[0] == source and path.nodes[-1] == target for path in paths)
     assert [path.hops for path in paths] == sorted(path.hops for path in paths)
-    assert work.examined <= 100 * max_paths  # find_paths examines at most 100 candidates per path asked
-    assert all(edges <= dense.number_of_edges() for edges in work.searched_edges)
+    # the edge that trips the work bound is counted, never followed
+    assert result.work <= DEFAULT_MAX_WORK + 1
+    assert result.truncated == (result.work > DEFAULT_MAX_WORK)
 
 
-def test_a_near_pair_searches_only_a_small_corridor(
-    dense: nx.MultiDiGraph, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize(("source", "target", "max_work"), [(0, 5, 50), (0, 19_999, 1_000)])
+def test_the_work_bound_stops_a_dense_search_and_says_so(
+    dense: nx.MultiDiGraph, source: int, target: int, max_work: int
 ) -> None:
-    work = Work(monkeypatch)
+    whole = search_paths(dense, source, target, max_hops=6, max_paths=20)
+    cut = search_paths(dense, source, target, max_hops=6, max_paths=20, max_work=max_work)
+    assert not whole.truncated
+    assert whole.work > max_work
+    assert cut.truncated
+    assert cut.work <= max_work + 1
+    # what a cut search offers is the start of the whole answer, shortest first, never other paths
+    assert cut.paths == whole.paths[: len(cut.paths)]
+    assert len(cut.paths) < len(whole.paths)
+
+
+def test_a_near_pair_examines_only_a_small_corridor(dense: nx.MultiDiGraph) -> None:
     hub, spoke = 0, next(v for v in dense.successors(0) if v != 0)
-    paths = find_paths(dense, hub, spoke, max_hops=2, max_paths=5)
-    assert paths
-    assert paths[0].hops == 1
-    assert work.searched_edges
-    assert max(work.searched_edges) < dense.number_of_edges() // 10
+    result = search_paths(dense, hub, spoke, max_hops=2, max_paths=5)
+    assert result.paths
+    assert result.paths[0].hops == 1
+    assert not result.truncated
+    # the hub has thousands of out-links; a search confined to the nodes within two hops of both ends
+    # examines a handful of them (over the whole graph's index it would examine nearly all of them)
+    assert result.work < dense.out_degree(hub) // 10
