@@ -20,6 +20,7 @@ from api.models import ProblemResponse
 from kg.errors import MgkgError, NotEntailedError, UnknownNodeError
 from kg.sparql import (
     ClientLimitError,
+    DatasetIriError,
     EngineBusyError,
     EngineFailureError,
     QueryMemoryError,
@@ -72,6 +73,15 @@ def _for_domain_error(error: MgkgError) -> JSONResponse:
     if isinstance(error, SparqlSyntaxError):
         return problem_response(
             400, "sparql-syntax", "Malformed SPARQL query", str(error), line=error.line, column=error.column
+        )
+    if isinstance(error, DatasetIriError):
+        return problem_response(
+            400,
+            "bad-dataset",
+            "Malformed dataset graph",
+            str(error),
+            parameter=error.parameter,
+            iri=error.iri,
         )
     if isinstance(error, QueryRefusedError):
         return problem_response(403, f"refused-{error.reason}", "Query refused", str(error))

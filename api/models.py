@@ -139,7 +139,8 @@ class ProblemResponse(_Response):
     ``type`` is a stable URI per kind of problem (branch on it, not on the prose); ``detail`` says
     what was wrong and what to do. Some kinds add members: ``suggestions`` (closest names, 404
     unknown-node), ``known`` (404 unknown-query), ``line``/``column`` (400 sparql-syntax), ``errors``
-    (422 invalid-parameters: one entry per bad parameter), ``format`` (500/503 rendering).
+    (422 invalid-parameters: one entry per bad parameter), ``format`` (500/503 rendering),
+    ``parameter``/``iri`` (400 bad-dataset: which dataset graph is not an absolute IRI).
     """
 
     model_config = ConfigDict(frozen=True, extra="allow")
@@ -157,3 +158,7 @@ class ProblemResponse(_Response):
         default=None, description="Each invalid parameter: its location (e.g. query.max_hops) and a message."
     )
     format: str | None = Field(default=None, description="The format that could not be rendered.")
+    parameter: str | None = Field(
+        default=None, description="Where the malformed dataset graph was (FROM, named-graph-uri, ...)."
+    )
+    iri: str | None = Field(default=None, description="The dataset graph that is not an absolute IRI.")

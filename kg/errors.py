@@ -9,17 +9,20 @@ the package named on the right::
     ├── SourceSyntaxError           kg.errors    an RDF source file cannot be read or is refused
     ├── UnknownNodeError            kg.errors    a name matches no node (with the closest names)
     ├── NotEntailedError            kg.errors    a triple to justify is neither asserted nor inferred
+    ├── CaseInputError              kg.causal    a case's findings or labs cannot be read (which, why)
     ├── UnsupportedAxiomError       kg.graph     the fast reasoner meets OWL it does not implement
     ├── LoadError                   kg.stores    a file could not be loaded; the store is unchanged
     │   └── BrokenFileError         kg.stores    a file to load does not parse (path, line, column)
     ├── RendererUnavailableError    kg.render    no Graphviz (binary or WebAssembly) for SVG/PNG
     ├── RenderFailedError           kg.render    Graphviz failed on the DOT text (a bug, not the user's)
+    ├── TrapiQueryError             kg.translator a TRAPI query mgkg cannot answer (what it supports)
     ├── NamedQueryError             kg.sparql    a named query's parameter is missing or malformed
     │   └── UnknownQueryError       kg.sparql    no named query has that name
     └── SparqlError                 kg.sparql    a SPARQL query cannot be answered
         ├── SparqlSyntaxError       kg.sparql    the text is not SPARQL 1.1 (line and column)
         │   └── QueryUnreadableError kg.sparql   rdflib's parser failed on it (nesting, odd numbers)
         ├── QueryRefusedError       kg.sparql    the query writes or reaches outside the store
+        ├── DatasetIriError         kg.sparql    a dataset graph (FROM, *-graph-uri) is not an absolute IRI
         ├── QueryTimeoutError       kg.sparql    the query ran past the time limit (worker killed)
         ├── QueryMemoryError        kg.sparql    the query needed more memory than a query may take
         ├── EngineBusyError         kg.sparql    no worker became free in time

@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from kg.sparql.guard import (
         DATASET_GRAPHS,
         CheckedQuery,
+        DatasetIriError,
         EngineBusyError,
         EngineFailureError,
         QueryForm,
@@ -56,6 +57,7 @@ _SOURCES: Final[dict[str, tuple[str, ...]]] = {
     "kg.sparql.guard": (
         "DATASET_GRAPHS",
         "CheckedQuery",
+        "DatasetIriError",
         "EngineBusyError",
         "EngineFailureError",
         "QueryForm",
@@ -81,6 +83,7 @@ __all__ = [
     "AnswerCache",
     "CheckedQuery",
     "ClientLimitError",
+    "DatasetIriError",
     "EngineBusyError",
     "EngineFailureError",
     "QueryEngine",

@@ -37,6 +37,7 @@ from dataclasses import dataclass
 from typing import Final, Literal
 
 from cachetools import LRUCache
+from pyoxigraph import NamedNode
 from pyparsing import ParseException, ParseResults
 from rdflib.plugins.sparql.algebra import translateQuery
 from rdflib.plugins.sparql.parser import parseQuery, parseUpdate
@@ -97,6 +98,18 @@ class QueryRefusedError(SparqlError):
     def __init__(self, reason: Literal["update", "service", "dataset"], detail: str) -> None:
         self.reason = reason
         super().__init__(detail)
+
+
+class DatasetIriError(SparqlError):
+    """A graph named for the dataset (FROM, FROM NAMED, default-graph-uri, named-graph-uri) is not an
+    absolute IRI, so no store could read it; ``parameter`` and ``iri`` say which."""
+
+    def __init__(self, parameter: str, iri: str, problem: str) -> None:
+        self.parameter, self.iri = parameter, iri
+        super().__init__(
+            f"{parameter} <{iri}> is not an absolute IRI ({problem}). Name a graph by its full IRI, "
+            f"for example <{ASSERTED_GRAPH}>."
+        )
 
 
 class QueryUnreadableError(SparqlSyntaxError):
@@ -324,6 +337,8 @@ def admit(verdict: CheckedQuery | SparqlError, graphs: Set[str] | None) -> Check
     if isinstance(verdict, SparqlError):
         _LOG.debug("guard refused a query: %s", verdict)
         raise verdict
+    check_absolute(verdict.from_graphs, "FROM")
+    check_absolute(verdict.from_named, "FROM NAMED")
     if graphs is not None:
         check_graphs(verdict.from_graphs, "FROM", graphs)
         check_graphs(verdict.from_named, "FROM NAMED", graphs)
@@ -365,6 +380,8 @@ def start_check(
 ) -> CheckedQuery | PendingCheck:
     """The guard up to rdflib's parse: the protocol graphs checked, the text normalised, then screened
     or its verdict recalled; what is left for rdflib to read comes back as a :class:`PendingCheck`."""
+    check_absolute(default_graphs, "default-graph-uri")
+    check_absolute(named_graphs, "named-graph-uri")
     if graphs is not None:
         check_graphs(default_graphs, "default-graph-uri", graphs)
         check_graphs(named_graphs, "named-graph-uri", graphs)
@@ -433,6 +450,15 @@ def diagnose(verdict: CheckedQuery | SparqlError, engine_error: SparqlSyntaxErro
     if isinstance(verdict, SparqlError) and not isinstance(verdict, QueryUnreadableError):
         return verdict
     return engine_error
+
+
+def check_absolute(iris: Iterable[str], parameter: str) -> None:
+    """Refuse a dataset graph that is not an absolute IRI (the engine's own IRI parser decides)."""
+    for iri in iris:
+        try:
+            NamedNode(iri)
+        except ValueError as error:
+            raise DatasetIriError(parameter, iri, str(error)) from None
 
 
 def check_graphs(iris: Iterable[str], parameter: str, graphs: Set[str] = DATASET_GRAPHS) -> None:

@@ -261,6 +261,29 @@ def test_protocol_graph_parameters(client: TestClient) -> None:
     assert not rows(client, from_clause)
 
 
+MALFORMED_GRAPHS = ["AAA", "a b", "#part", "http://exa mple.org/g", "//example.org/g"]
+
+
+@pytest.mark.parametrize("iri", MALFORMED_GRAPHS)
+@pytest.mark.parametrize("place", ["FROM", "FROM NAMED", "default-graph-uri", "named-graph-uri"])
+def test_a_dataset_graph_that_is_not_an_iri_is_400_and_says_which(
+    client: TestClient, place: str, iri: str
+) -> None:
+    """Every place a dataset graph is named: a text that is no absolute IRI is the client's error,
+    never the engine's 500, and the answer names the place and the text."""
+    before = count_triples(client)
+    if place.startswith("FROM"):
+        params = {"query": f"SELECT ?s {place} <{iri}> WHERE {{ ?s ?p ?o }} LIMIT 1"}
+    else:
+        params = {"query": "SELECT ?s WHERE { ?s ?p ?o } LIMIT 1", place: iri}
+    body = assert_problem(client.get("/sparql", params=params), 400)
+    if body["type"].endswith("/bad-dataset"):  # type: ignore[union-attr]
+        assert (body["parameter"], body["iri"]) == (place, iri)
+    else:  # a FROM <text> the SPARQL grammar itself rejects (a space inside <...>)
+        assert body["type"].endswith("/sparql-syntax"), body  # type: ignore[union-attr]
+    assert count_triples(client) == before
+
+
 def test_service_description(client: TestClient) -> None:
     response = client.get("/sparql")
     assert response.status_code == 200
