@@ -11,11 +11,12 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
+from urllib.parse import urljoin
 
 from cachetools import LRUCache
 
 from kg.sparql._wire import Request
-from kg.sparql.guard import CheckedQuery, QueryForm, SparqlSyntaxError, unguarded_query
+from kg.sparql.guard import CheckedQuery, QueryForm, SparqlSyntaxError, check_absolute, unguarded_query
 from kg.sparql.parsers import diagnose_query, guard_query
 from kg.sparql.scheduler import LOCAL_CLIENT
 
@@ -166,7 +167,10 @@ async def answer_query(
 
 
 def dataset_of(
-    query: CheckedQuery, default_graphs: Sequence[str] | None, named_graphs: Sequence[str] | None
+    query: CheckedQuery,
+    default_graphs: Sequence[str] | None,
+    named_graphs: Sequence[str] | None,
+    base_iri: str | None = None,
 ) -> tuple[list[str] | None, list[str] | None]:
     """The RDF dataset of a request, as the SPARQL 1.1 Protocol orders it: (default graphs, named graphs).
 
@@ -174,6 +178,8 @@ def dataset_of(
     with neither, (None, None) means the default graph is the union of the named graphs. A dataset
     naming only FROM NAMED graphs has an empty default graph, as the spec says. A graph named twice is one
     graph: repeats are dropped (first occurrence kept), so they multiply neither the graphs nor the work.
+    A relative FROM IRI resolves against ``base_iri`` (the endpoint's IRI), as Oxigraph resolves it; one
+    that is still no absolute IRI is a :class:`~kg.sparql.guard.DatasetIriError`.
 
     >>> dataset_of(CheckedQuery("ASK {}", "ASK", ("urn:g",)), None, None)
     (['urn:g'], [])
@@ -185,7 +191,11 @@ def dataset_of(
     if default_graphs or named_graphs:
         return _unique(default_graphs or ()), _unique(named_graphs or ())
     if query.from_graphs or query.from_named:
-        return _unique(query.from_graphs), _unique(query.from_named)
+        default = [urljoin(base_iri, iri) if base_iri else iri for iri in query.from_graphs]
+        named = [urljoin(base_iri, iri) if base_iri else iri for iri in query.from_named]
+        check_absolute(default, "FROM")
+        check_absolute(named, "FROM NAMED")
+        return _unique(default), _unique(named)
     return None, None
 
 

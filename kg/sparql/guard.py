@@ -337,8 +337,6 @@ def admit(verdict: CheckedQuery | SparqlError, graphs: Set[str] | None) -> Check
     if isinstance(verdict, SparqlError):
         _LOG.debug("guard refused a query: %s", verdict)
         raise verdict
-    check_absolute(verdict.from_graphs, "FROM")
-    check_absolute(verdict.from_named, "FROM NAMED")
     if graphs is not None:
         check_graphs(verdict.from_graphs, "FROM", graphs)
         check_graphs(verdict.from_named, "FROM NAMED", graphs)

@@ -248,7 +248,7 @@ class SparqlEngine:
         now) and return its serialized answer; ``client`` is who asks (for the per-client bound);
         relative IRIs resolve against ``base_iri``."""
         if default_graphs or named_graphs or query.from_graphs or query.from_named or substitutions:
-            default, named = dataset_of(query, default_graphs, named_graphs)
+            default, named = dataset_of(query, default_graphs, named_graphs, base_iri)
             bound = {k: dict(v) for k, v in (substitutions or {}).items()} or None
         else:  # the common case: the union default graph, nothing bound
             default = named = bound = None

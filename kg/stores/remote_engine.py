@@ -186,9 +186,10 @@ class RemoteEngine:
         base_iri: str | None = None,
     ) -> SparqlResult:
         """Send the checked query to the endpoint by ``deadline`` (waiting for a connection counts); cut the
-        answer at the row limit. ``client`` is bounded as the local pool bounds it. ``base_iri`` is not
-        sent: the remote endpoint resolves relative IRIs against its own IRI."""
-        default, named = dataset_of(query, default_graphs, named_graphs)
+        answer at the row limit. ``client`` is bounded as the local pool bounds it. ``base_iri`` resolves
+        relative FROM graphs (sent as dataset parameters); the text itself goes as it is, and the remote
+        endpoint resolves its relative IRIs against its own IRI."""
+        default, named = dataset_of(query, default_graphs, named_graphs, base_iri)
         if default is None:
             default = named = sorted(self.named_graphs)
         text = bind_values(query.text, substitutions or {})
