@@ -1,9 +1,11 @@
 """The SPARQL layer's public surface: a read-only, bounded engine behind the guard (lazy re-exports).
 
-The guard (kg.sparql.guard, its text normalisation in kg.sparql.text, its bounded parser processes in
-kg.sparql.parsers) normalises, then screens or parses every query and refuses what writes or reaches
-outside, in one check: :func:`check_query` in this process, :func:`guard_query` with the parse in a
-killable parser process; the SPARQL workers cannot open network sockets anyway (kg.sparql.sandbox).
+The guard (kg.sparql.guard; its text normalisation in kg.sparql.text, its fast screen in
+kg.sparql.screen, rdflib's verdict in kg.sparql.verdict, its bounded parser processes in
+kg.sparql.parsers, the SPARQL errors in kg.sparql.errors) normalises, then screens or parses every
+query and refuses what writes or reaches outside, in one check: :func:`check_query` in this process,
+:func:`guard_query` with the parse in a killable parser process; the SPARQL workers cannot open
+network sockets anyway (kg.sparql.sandbox).
 The result formats live in kg.sparql.results; what every engine shares (the answer type, the
 QueryEngine protocol, the dataset rule, the answer cache, :func:`answer_query`: guard, format, run) in
 kg.sparql.answers; the local engine, a pool of killable pyoxigraph worker processes, in kg.sparql.pool
@@ -25,25 +27,23 @@ if TYPE_CHECKING:
         dataset_of,
         run_checked,
     )
-    from kg.sparql.guard import (
-        DATASET_GRAPHS,
-        CheckedQuery,
+    from kg.sparql.errors import (
         DatasetIriError,
         EngineBusyError,
         EngineFailureError,
-        QueryForm,
         QueryMemoryError,
         QueryRefusedError,
         QueryTimeoutError,
         QueryUnreadableError,
         SparqlError,
         SparqlSyntaxError,
-        check_query,
     )
+    from kg.sparql.guard import DATASET_GRAPHS, check_query
     from kg.sparql.parsers import guard_query
     from kg.sparql.pool import SparqlEngine, write_nquads
     from kg.sparql.results import GRAPH_FORMATS, RESULTS_FORMATS, formats_for
     from kg.sparql.scheduler import ClientLimitError, QueryPreemptedError
+    from kg.sparql.screen import CheckedQuery, QueryForm
 
 _SOURCES: Final[dict[str, tuple[str, ...]]] = {
     "kg.sparql.answers": (
@@ -54,25 +54,23 @@ _SOURCES: Final[dict[str, tuple[str, ...]]] = {
         "dataset_of",
         "run_checked",
     ),
-    "kg.sparql.guard": (
-        "DATASET_GRAPHS",
-        "CheckedQuery",
+    "kg.sparql.errors": (
         "DatasetIriError",
         "EngineBusyError",
         "EngineFailureError",
-        "QueryForm",
         "QueryMemoryError",
         "QueryRefusedError",
         "QueryTimeoutError",
         "QueryUnreadableError",
         "SparqlError",
         "SparqlSyntaxError",
-        "check_query",
     ),
+    "kg.sparql.guard": ("DATASET_GRAPHS", "check_query"),
     "kg.sparql.parsers": ("guard_query",),
     "kg.sparql.pool": ("SparqlEngine", "write_nquads"),
     "kg.sparql.results": ("GRAPH_FORMATS", "RESULTS_FORMATS", "formats_for"),
     "kg.sparql.scheduler": ("ClientLimitError", "QueryPreemptedError"),
+    "kg.sparql.screen": ("CheckedQuery", "QueryForm"),
 }
 _MODULE_OF: Final = {name: module for module, names in _SOURCES.items() for name in names}
 
