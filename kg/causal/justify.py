@@ -17,7 +17,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from rdflib import Graph, URIRef
 from rdflib.term import Node
 
-from kg.causal.network import LINK, CausalNetwork, LinkData, network_of
+from kg.causal.links import LINK, LinkData
+from kg.causal.network import CausalNetwork, network_of
 from kg.errors import NotEntailedError, UnknownNodeError
 from kg.graph.asserted import AssertedGraph
 from kg.model.types import Citation, Effect, NodeRef

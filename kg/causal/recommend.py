@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from rdflib import RDF, RDFS, Graph, Literal, URIRef
 from rdflib.term import Node
 
-from kg.causal.network import read_citation
+from kg.causal.links import read_citation
 from kg.model.types import CausalPath, Citation, Explanation, NodeRef, Recommendation, Ref
 from kg.model.vocab import MGKG, to_curie
 

@@ -8,7 +8,8 @@ from collections.abc import Hashable, Sequence
 from typing import Final, Literal, get_args
 
 from kg.causal.consistency import Violation, check_path, summarize
-from kg.causal.network import DEFAULT_SOURCE, CausalNetwork, LinkData
+from kg.causal.links import LinkData
+from kg.causal.network import DEFAULT_SOURCE, CausalNetwork
 from kg.causal.ranking import rank_paths
 from kg.causal.search import DEFAULT_MAX_WORK, PathSearch, SignedPath, search_paths
 from kg.model.types import (
