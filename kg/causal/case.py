@@ -23,8 +23,9 @@ from kg.causal.case_what import expect_interventions
 from kg.causal.causes import find_causes
 from kg.causal.network import CausalNetwork
 from kg.causal.recommend import RecommendationCatalog
-from kg.causal.why import explain, sentence_case
+from kg.causal.why import explain
 from kg.model.types import ExplanationStatus, NodeRef, Recommendation, Ref, Severity
+from kg.model.wording import sentence_case
 
 log = logging.getLogger(__name__)
 

@@ -13,8 +13,9 @@ from kg.causal.case_read import CaseReading
 from kg.causal.case_types import CaseFinding, WhatIf
 from kg.causal.network import CausalNetwork
 from kg.causal.recommend import RecommendationCatalog, citation_markers
-from kg.causal.why import explain, lower_first
+from kg.causal.why import explain
 from kg.model.types import CausalPath, NodeRef, Recommendation, Severity
+from kg.model.wording import lower_first
 
 log = logging.getLogger(__name__)
 

@@ -82,3 +82,27 @@ def cite(citation: Citation) -> str:
         section = f"as cited under {section}"
     head = ", ".join(part for part in (document, section) if part)
     return f"{head} [{citation.identifier}]" if head else f"[{citation.identifier}]"
+
+
+def sentence_case(text: str) -> str:
+    """Capitalize the first letter unless the first word has capitals of its own (cAMP, PTH).
+
+    >>> sentence_case("hypomagnesemia lowers Mg-ATP")
+    'Hypomagnesemia lowers Mg-ATP'
+    >>> sentence_case("cAMP drives PTH secretion")
+    'cAMP drives PTH secretion'
+    """
+    first = text.split(" ", 1)[0]
+    return text if first != first.lower() else text[:1].upper() + text[1:]
+
+
+def lower_first(text: str) -> str:
+    """Lower-case the first letter unless the first word has capitals of its own (NMDA, ROMK).
+
+    >>> lower_first("Impaired PTH secretion")
+    'impaired PTH secretion'
+    >>> lower_first("NMDA receptor hyperexcitability")
+    'NMDA receptor hyperexcitability'
+    """
+    first = text.split(" ", 1)[0]
+    return text[:1].lower() + text[1:] if first[1:] == first[1:].lower() else text
