@@ -7,7 +7,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from kg.model.types import Citation, Context, LinkRef, NodeRef, Ref
-from kg.render.document import CausesDocument, ExplanationDocument
+from kg.render.schema import CausesDocument, ExplanationDocument
 from kg.sparql.named_queries import QueryParameter
 
 
