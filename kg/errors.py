@@ -1,7 +1,7 @@
 """The exceptions mgkg raises: one hierarchy under MgkgError, each saying what is wrong and what to do.
 
 Catch :class:`MgkgError` for every error mgkg raises on purpose; the tree below is the whole hierarchy
-(tests/unit/test_architecture.py checks it against the code). The classes of this module are the ones
+(tests/unit/test_errors_tree.py checks it against the code). The classes of this module are the ones
 more than one layer raises or catches; a layer's own errors live beside the code that raises them, in
 the package named on the right::
 
