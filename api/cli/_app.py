@@ -46,6 +46,12 @@ def fail(error: MgkgError | str, code: int = 1) -> typer.Exit:
     return typer.Exit(code)
 
 
+def print_heading(question: str, message: str, status: str) -> None:
+    """The first two lines of an answer at a terminal: the question, then what it says and its status."""
+    console.print(f"[bold]{escape(question)}[/]", highlight=False)
+    console.print(f"{escape(message)} [dim]({status})[/]", highlight=False)
+
+
 def build_settings(**flags: Any) -> Settings:
     """The one Settings of this command: the flags given on the command line (those not None) over the
     MGKG_* environment variables, which Settings reads once, over the defaults. Exit 2 on a bad value,

@@ -6,7 +6,16 @@ from typing import Annotated
 
 import typer
 
-from api.cli._app import ContextOption, JsonOption, MaxHopsOption, app, console, fail, severity_of
+from api.cli._app import (
+    ContextOption,
+    JsonOption,
+    MaxHopsOption,
+    app,
+    console,
+    fail,
+    print_heading,
+    severity_of,
+)
 from kg.errors import SourceSyntaxError, UnknownNodeError
 from kg.graph.asserted import load_asserted
 
@@ -52,8 +61,7 @@ def causes_command(
     if as_json:
         typer.echo(compact_causes(answer).model_dump_json(indent=2))
         return
-    console.print(f"[bold]{escape(answer.question)}[/]", highlight=False)
-    console.print(f"{escape(answer.message)} [dim]({answer.status.value})[/]", highlight=False)
+    print_heading(answer.question, answer.message, answer.status.value)
     for cause in answer.causes:
         tree = Tree(
             f"[bold magenta]{cause.rank}. {escape(cause.cause.label)}[/] [dim]({cause.kind}, "

@@ -18,6 +18,7 @@ from api.cli._app import (
     build_settings,
     console,
     fail,
+    print_heading,
     severity_of,
 )
 from api.cli.service import Reasoner
@@ -113,15 +114,12 @@ def why_command(
             ),
             load_recommendations(graph, network),
         )
-    except UnknownNodeError as error:
-        raise fail(error, code=2) from error
-    except SourceSyntaxError as error:
+    except (UnknownNodeError, SourceSyntaxError) as error:
         raise fail(error, code=2) from error
     if as_json:
         typer.echo(compact(answer).model_dump_json(indent=2))
         return
-    console.print(f"[bold]{escape(answer.question)}[/]", highlight=False)
-    console.print(f"{escape(answer.message)} [dim]({answer.status.value})[/]", highlight=False)
+    print_heading(answer.question, answer.message, answer.status.value)
     for group in answer.mechanisms:
         name = group.mechanism.label if group.mechanism else "(no mechanism named)"
         tree = Tree(f"[bold magenta]{escape(name)}[/] [dim]{len(group.paths)} path(s)[/]")

@@ -88,27 +88,24 @@ def trailing_garbage(folder: Path, _: str) -> Path:
     return path
 
 
-def entity_bomb(folder: Path, _: str) -> Path:
-    levels = "".join(f' <!ENTITY l{n} "{f"&l{n - 1};" * 10}">\n' for n in range(1, 10))
-    path = folder / "bomb.rdf"
+def xml_with_doctype(path: Path, doctype: str, value: str) -> Path:
+    """An RDF/XML file whose DOCTYPE declares ``doctype`` and whose one triple's object is ``value``."""
     path.write_text(
-        f'<?xml version="1.0"?>\n<!DOCTYPE r [\n <!ENTITY l0 "lol">\n{levels}]>\n'
-        f'<rdf:RDF {RDF_NS}><rdf:Description rdf:about="http://example.org/s"><ex:p>&l9;</ex:p>'
+        f'<?xml version="1.0"?>\n<!DOCTYPE r [{doctype}]>\n'
+        f'<rdf:RDF {RDF_NS}><rdf:Description rdf:about="http://example.org/s"><ex:p>{value}</ex:p>'
         "</rdf:Description></rdf:RDF>\n",
         encoding="utf-8",
     )
     return path
+
+
+def entity_bomb(folder: Path, _: str) -> Path:
+    levels = "".join(f' <!ENTITY l{n} "{f"&l{n - 1};" * 10}">\n' for n in range(1, 10))
+    return xml_with_doctype(folder / "bomb.rdf", f'\n <!ENTITY l0 "lol">\n{levels}', "&l9;")
 
 
 def external_entity(folder: Path, url: str) -> Path:
-    path = folder / "external.rdf"
-    path.write_text(
-        f'<?xml version="1.0"?>\n<!DOCTYPE r [ <!ENTITY x SYSTEM "{url}xxe"> ]>\n'
-        f'<rdf:RDF {RDF_NS}><rdf:Description rdf:about="http://example.org/s"><ex:p>&x;</ex:p>'
-        "</rdf:Description></rdf:RDF>\n",
-        encoding="utf-8",
-    )
-    return path
+    return xml_with_doctype(folder / "external.rdf", f' <!ENTITY x SYSTEM "{url}xxe"> ', "&x;")
 
 
 def external_dtd(folder: Path, url: str) -> Path:
