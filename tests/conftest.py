@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 if TYPE_CHECKING:
+    from fastapi.testclient import TestClient
     from playwright.sync_api import Browser
 
     from kg.graph.knowledge import KnowledgeGraph
@@ -31,6 +32,20 @@ RESOURCES = TESTS / "resources"
 def resources() -> Path:
     """The folder of small fixture graphs."""
     return RESOURCES
+
+
+@pytest.fixture(scope="module")
+def client(store_setting: str) -> Iterator[TestClient]:
+    """The app on each store backend (memory, on-disk Oxigraph, a remote Oxigraph server), lifespan entered:
+    a test asking for it is about the HTTP surface and runs once per backend. A module that needs other
+    settings defines its own ``client``, which overrides this one."""
+    from fastapi.testclient import TestClient
+
+    from api.app import create_app
+    from api.config import Settings
+
+    with TestClient(create_app(Settings(store=store_setting))) as test_client:
+        yield test_client
 
 
 @pytest.fixture(scope="session")

@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from fastapi.testclient import TestClient
 
-from api.app import create_app
-from api.config import Settings
 from kg.model.resources import queries_dir
 from kg.model.vocab import to_curie
 from kg.render.document import expand_json
@@ -33,15 +29,6 @@ REQUIRED_TOPICS = {
     "severity-dependent-links",
     "single-citation-links",
 }
-
-
-@pytest.fixture(scope="module")
-def client(store_setting: str) -> Iterator[TestClient]:
-    """The app on each store backend (memory, on-disk Oxigraph, remote SPARQL): every test that asks for
-    it is about the HTTP surface and runs once per backend. Header and parameter-binding tests that
-    need no app run once."""
-    with TestClient(create_app(Settings(store=store_setting))) as test_client:
-        yield test_client
 
 
 def bindings(client: TestClient, name: str, **params: str) -> list[dict[str, dict[str, str]]]:

@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
-from api.app import create_app
 from api.cli import app
-from api.config import Settings
 from kg.causal.causes import Causes, CausesStatus
 from kg.causal.ranking import path_key
 from kg.model.types import ExplanationStatus
@@ -19,13 +16,6 @@ from kg.render.document import expand_causes_json, expand_json
 
 runner = CliRunner()
 PROBLEM = "application/problem+json"
-
-
-@pytest.fixture(scope="module")
-def client(store_setting: str) -> Iterator[TestClient]:
-    """The app on each store backend (memory, on-disk Oxigraph, a remote Oxigraph server)."""
-    with TestClient(create_app(Settings(store=store_setting))) as test_client:
-        yield test_client
 
 
 def causes(client: TestClient, finding: str, **params: str) -> Causes:

@@ -4,16 +4,13 @@ and where a normal-serum depletion leads (kg/facts/links-depletion.ttl), on ever
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
-from api.app import create_app
 from api.cli import app
 from api.cli._app import console
-from api.config import Settings
 from kg.causal.recommend import involvement
 from kg.model.types import Explanation, ExplanationStatus, Recommendation
 from kg.render.document import expand_json
@@ -21,13 +18,6 @@ from kg.render.document import expand_json
 runner = CliRunner()
 MASKED = "magnesium depletion with normal serum magnesium"
 """A synonym of the node 'normal serum magnesium despite total-body depletion'."""
-
-
-@pytest.fixture(scope="module")
-def client(store_setting: str) -> Iterator[TestClient]:
-    """The app on each store backend (memory, on-disk Oxigraph, a remote Oxigraph server)."""
-    with TestClient(create_app(Settings(store=store_setting))) as test_client:
-        yield test_client
 
 
 def why(client: TestClient, **params: str) -> Explanation:
