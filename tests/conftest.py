@@ -297,7 +297,7 @@ def start_server() -> ServerStarter:
     return _running_server
 
 
-# --- A recording HTTP listener for SSRF tests (tests/test_sparql_guard.py, tests/test_sparql_fuzz.py) ---
+# --- A recording HTTP listener for the SSRF tests (tests/unit/sparql/test_sparql_guard.py, _fuzz.py) ---
 
 
 class Listener(http.server.ThreadingHTTPServer):
