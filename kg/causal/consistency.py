@@ -1,6 +1,6 @@
 """Whether the links of a causal path can hold together: phase, negated contexts, exclusions, interventions.
 
-Pure (no RDF, no networkx): the rules are plain data that kg/causal/network.py reads from the graph
+Pure (no RDF, no networkx): the rules are plain data that kg/causal/links.py reads from the graph
 (``mgkg:severity``, ``mgkg:condition``, ``mgkg:negates``, ``mgkg:excludes``, ``mgkg:Intervention``), and
 :class:`Checker` applies them hop by hop while the path search extends a path, so that a path that
 cannot hold is dropped as soon as its first offending hop is tried. A path is sound only if:
@@ -63,7 +63,7 @@ class Violation:
 
 @dataclass(frozen=True)
 class ConsistencyRules:
-    """The rules as data, keyed by IRI: built once per network (kg/causal/network.py) and only read after."""
+    """The rules as data, keyed by IRI: read once per network (kg/causal/links.py), then only looked up."""
 
     links: Mapping[str, LinkFacts] = field(default_factory=dict)
     negates: Mapping[str, frozenset[str]] = field(default_factory=dict)
