@@ -15,14 +15,13 @@ from typing import Final, Literal, Protocol
 import networkx as nx
 from pydantic import BaseModel, ConfigDict, Field
 from rdflib import Graph, URIRef
-from rdflib.term import Node
 
 from kg.causal.links import LINK, LinkData
 from kg.causal.network import CausalNetwork, network_of
 from kg.errors import NotEntailedError, UnknownNodeError
 from kg.graph.asserted import AssertedGraph
 from kg.model.types import Citation, Effect, NodeRef
-from kg.model.vocab import DERIVED_PREDICATES, MGKG, OBO, to_curie
+from kg.model.vocab import DERIVED_PREDICATES, MGKG, OBO, curie_or_iri
 
 logger = logging.getLogger(__name__)
 
@@ -90,10 +89,6 @@ class SupportsGraphs(Protocol):
     def inferred(self) -> Graph: ...
 
 
-def _curie(iri: Node) -> str:
-    return to_curie(str(iri)) or str(iri)
-
-
 @cache
 def _predicate_aliases() -> Mapping[str, URIRef]:
     """Every way to name a derived causal predicate (IRI, CURIE, local name), lower-cased."""
@@ -101,7 +96,7 @@ def _predicate_aliases() -> Mapping[str, URIRef]:
     for iri in DERIVED_PREDICATES:
         local = str(iri).rsplit("#", 1)[-1].rsplit("/", 1)[-1]
         prefix = "mgkg" if str(iri).startswith(MGKG) else "obo"
-        for alias in (str(iri), _curie(iri), local, f"{prefix}:{local}"):
+        for alias in (str(iri), curie_or_iri(str(iri)), local, f"{prefix}:{local}"):
             aliases[alias.lower()] = iri
     return aliases
 
@@ -111,7 +106,7 @@ def _resolve_predicate(name: str) -> URIRef:
     if found is not None:
         return found
     suggestions = difflib.get_close_matches(
-        name, sorted({_curie(p) for p in DERIVED_PREDICATES}), n=3, cutoff=0.4
+        name, sorted({curie_or_iri(str(p)) for p in DERIVED_PREDICATES}), n=3, cutoff=0.4
     )
     raise UnknownNodeError(name, suggestions, kind="causal predicate")
 
@@ -207,7 +202,7 @@ def justify(
     stated = triple in asserted
     if not stated and triple not in inferred:
         logger.debug("%s %s %s is neither asserted nor inferred", subj, pred, target)
-        raise NotEntailedError(_curie(triple[0]), _curie(pred), _curie(triple[2]))
+        raise NotEntailedError(*(curie_or_iri(str(term)) for term in (triple[0], pred, triple[2])))
     transitive, sign = _PREDICATE_RULES[pred]
     chains: list[Chain] = []
     for chain in _chains(_link_index(network), subj, target, transitive):
@@ -222,7 +217,7 @@ def justify(
             break
     return Justification(
         subject=network.node(subj),
-        predicate=_curie(pred),
+        predicate=curie_or_iri(str(pred)),
         predicate_iri=str(pred),
         object=network.node(target),
         asserted=stated,

@@ -17,7 +17,7 @@ from rdflib.term import Node
 from kg.causal.consistency import ConsistencyRules, LinkFacts
 from kg.causal.search import SEVERITY, SIGN
 from kg.model.types import Citation, Context, LinkRef, MatchType, NodeRef, Ref, Severity, Xref
-from kg.model.vocab import DCTERMS, EFFECT_SIGNS, MGKG, OBO, SKOS, to_curie
+from kg.model.vocab import DCTERMS, EFFECT_SIGNS, MGKG, OBO, SKOS, curie_or_iri
 
 LINK: Final = "link"
 """Edge attribute holding the edge's :class:`LinkData`."""
@@ -95,7 +95,7 @@ def _link_facts(graph: Graph, link: URIRef) -> LinkFacts:
     phases = sorted(str(p) for p in graph.objects(link, MGKG.severity) if isinstance(p, URIRef))
     conditions = {str(c) for c in graph.objects(link, MGKG.condition) if isinstance(c, URIRef)}
     return LinkFacts(
-        label=_label(graph, link),
+        label=label_of(graph, link),
         phase=phases[0] if phases else None,
         contexts=frozenset(conditions | set(phases)),
         tissues=frozenset(str(t) for t in graph.objects(link, MGKG.tissue) if isinstance(t, URIRef)),
@@ -124,7 +124,7 @@ def read_rules(
         c for cs in negates.values() for c in cs
     }
     labels = {iri: info.ref.label for iri, info in nodes.items()}
-    labels.update({c: _label(graph, URIRef(c)) for c in contexts})
+    labels.update({c: label_of(graph, URIRef(c)) for c in contexts})
     return ConsistencyRules(
         links=dict(facts),
         negates={k: frozenset(v) for k, v in negates.items()},
@@ -136,7 +136,7 @@ def read_rules(
     )
 
 
-def _text(graph: Graph, subject: Node, prop: URIRef) -> str | None:
+def literal_text(graph: Graph, subject: Node, prop: URIRef) -> str | None:
     """A literal value of ``prop``, preferring English or untagged literals."""
     values = [o for o in graph.objects(subject, prop) if isinstance(o, Literal)]
     preferred = [o for o in values if o.language in (None, "en")]
@@ -144,19 +144,14 @@ def _text(graph: Graph, subject: Node, prop: URIRef) -> str | None:
     return str(chosen[0]) if chosen else None
 
 
-def _label(graph: Graph, subject: Node) -> str:
+def label_of(graph: Graph, subject: Node) -> str:
     """The English label of a resource, or its local name when it has none."""
-    label = _text(graph, subject, RDFS.label)
+    label = literal_text(graph, subject, RDFS.label)
     return label if label is not None else str(subject).rsplit("/", 1)[-1].rsplit("#", 1)[-1]
 
 
-def _curie(iri: Node) -> str:
-    """A CURIE for an IRI, or the IRI itself when no prefix covers it."""
-    return to_curie(str(iri)) or str(iri)
-
-
 def _ref(graph: Graph, iri: Node) -> Ref:
-    return Ref(iri=str(iri), curie=_curie(iri), label=_label(graph, iri))
+    return Ref(iri=str(iri), curie=curie_or_iri(str(iri)), label=label_of(graph, iri))
 
 
 def _class_ancestors(graph: Graph) -> dict[Node, frozenset[Node]]:
@@ -181,12 +176,14 @@ def _node_info(graph: Graph, iri: Node, ancestors: Mapping[Node, frozenset[Node]
     classes = frozenset(str(c) for t in types for c in ancestors[t])
     kind = _kind(types, ancestors)
     xrefs = tuple(
-        Xref(curie=_curie(o), match=match)
+        Xref(curie=curie_or_iri(str(o)), match=match)
         for prop, match in _MATCHES
         for o in sorted(graph.objects(iri, prop), key=str)
         if isinstance(o, URIRef)
     )
-    ref = NodeRef(iri=str(iri), curie=_curie(iri), label=_label(graph, iri), kind=kind, xrefs=xrefs)
+    ref = NodeRef(
+        iri=str(iri), curie=curie_or_iri(str(iri)), label=label_of(graph, iri), kind=kind, xrefs=xrefs
+    )
     return NodeInfo(ref=ref, classes=classes)
 
 
@@ -203,14 +200,14 @@ def read_citation(graph: Graph, node: Node) -> Citation:
     document = graph.value(node, MGKG.sourceDocument)
     title = None
     if document is not None:
-        title = _text(graph, document, DCTERMS.title) or _label(graph, document)
+        title = literal_text(graph, document, DCTERMS.title) or label_of(graph, document)
     attributed = graph.value(document, MGKG.attributedIn) if document is not None else None
     return Citation(
-        identifier=_text(graph, node, DCTERMS.identifier) or _curie(node),
-        section=_text(graph, node, MGKG.section),
+        identifier=literal_text(graph, node, DCTERMS.identifier) or curie_or_iri(str(node)),
+        section=literal_text(graph, node, MGKG.section),
         document=title,
         document_iri=str(document) if document is not None else None,
-        document_label=_label(graph, document) if document is not None else None,
+        document_label=label_of(graph, document) if document is not None else None,
         attributed_in=str(attributed) if attributed is not None else None,
     )
 
@@ -222,22 +219,27 @@ def _link_data(graph: Graph, link: URIRef, sign: int) -> LinkData:
         raise ValueError(f"causal link {link} is tagged both mild and severe; a link holds in one severity")
     context = Context(
         severity=severities[0] if severities else None,
-        tissues=tuple(sorted(_label(graph, t) for t in graph.objects(link, MGKG.tissue))),
-        conditions=tuple(sorted(_label(graph, c) for c in graph.objects(link, MGKG.condition))),
+        tissues=tuple(sorted(label_of(graph, t) for t in graph.objects(link, MGKG.tissue))),
+        conditions=tuple(sorted(label_of(graph, c) for c in graph.objects(link, MGKG.condition))),
     )
     citations = tuple(
         sorted({read_citation(graph, c) for c in graph.objects(link, MGKG.citation)}, key=_citation_order)
     )
     return LinkData(
-        ref=LinkRef(iri=str(link), curie=_curie(link), label=_label(graph, link), severity=context.severity),
+        ref=LinkRef(
+            iri=str(link),
+            curie=curie_or_iri(str(link)),
+            label=label_of(graph, link),
+            severity=context.severity,
+        ),
         sign=sign,
         mechanisms=tuple(
             sorted((_ref(graph, m) for m in graph.objects(link, MGKG.mechanism)), key=lambda ref: ref.iri)
         ),
         context=context,
         citations=citations,
-        evidence_types=tuple(sorted(_curie(e) for e in graph.objects(link, MGKG.evidenceType))),
-        summary=_text(graph, link, MGKG.evidenceSummary) or "",
+        evidence_types=tuple(sorted(curie_or_iri(str(e)) for e in graph.objects(link, MGKG.evidenceType))),
+        summary=literal_text(graph, link, MGKG.evidenceSummary) or "",
     )
 
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from kg.causal.network import CausalNetwork
-from kg.model.types import Citation, Context, NodeRef, Ref, Severity, Step
-from kg.model.wording import lower_first, sentence_case, step_notes
+from kg.model.types import Context, NodeRef, Ref, Severity, Step
+from kg.model.wording import citation_markers, lower_first, sentence_case, step_notes
 
 
 def _amount(node: NodeRef, cumulative: int, is_state: bool) -> str:
@@ -36,11 +36,6 @@ def _clause(network: CausalNetwork, step: Step, position: int, cumulative: int) 
     return f"{subject} means {_amount(step.object, after, object_state)}"
 
 
-def _markers(citations: Sequence[Citation]) -> str:
-    identifiers = dict.fromkeys(c.identifier for c in citations)
-    return "".join(f"[{identifier}]" for identifier in identifiers)
-
-
 def write_paragraph(
     network: CausalNetwork, steps: Sequence[Step], mechanism: Ref | None, net_sign: int, context: Context
 ) -> str:
@@ -52,7 +47,7 @@ def write_paragraph(
         notes = step_notes(step)
         if notes:
             clause += f" ({'; '.join(notes)})"
-        markers = _markers(step.citations)
+        markers = citation_markers(step.citations)
         clauses.append(f"{clause} {markers}" if markers else clause)
         cumulative *= step.sign
     text = sentence_case("; ".join(clauses)) + "."

@@ -19,10 +19,13 @@ The rules, in order (README, "Ranking and corroboration"):
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator, Sequence
 
 from kg.model.types import CausalPath, Citation, Corroboration, Severity, Step
 from kg.model.wording import states, step_arrows
+
+logger = logging.getLogger(__name__)
 
 SPECIFIC_PREFIX = "problem:"
 """Citations whose identifier starts with this (the chapter's own source markers) count as specific."""
@@ -104,6 +107,8 @@ def fold_summaries(paths: Sequence[CausalPath]) -> list[CausalPath]:
         if i != j and (found := summary_spans(coarse, detailed)) is not None
     }
     coarse = {i for i, _ in spans}
+    for i, j in spans:
+        logger.debug("path %d folded into path %d as a corroborating summary", i + 1, j + 1)
     folded = []
     for j, path in enumerate(paths):
         if j in coarse:
@@ -178,4 +183,8 @@ def path_key(path: CausalPath, context: Severity | None) -> tuple[int, int, floa
 def rank_paths(paths: Sequence[CausalPath], context: Severity | None) -> list[CausalPath]:
     """Fold summaries into the paths they summarise, rank what is left (stable) and number it from 1."""
     ordered = sorted(fold_summaries(paths), key=lambda path: path_key(path, context))
+    if logger.isEnabledFor(logging.DEBUG):
+        for rank, path in enumerate(ordered, start=1):
+            route = " -> ".join([path.steps[0].subject.label, *(s.object.label for s in path.steps)])
+            logger.debug("rank %d by %s: %s", rank, path_key(path, context), route)
     return [path.model_copy(update={"rank": rank}) for rank, path in enumerate(ordered, start=1)]

@@ -5,12 +5,13 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING
 
-from rdflib import RDF, RDFS, Graph, Literal, URIRef
+from rdflib import RDF, Graph, Literal, URIRef
 from rdflib.term import Node
 
-from kg.causal.links import read_citation
-from kg.model.types import CausalPath, Citation, Explanation, NodeRef, Recommendation, Ref
-from kg.model.vocab import MGKG, to_curie
+from kg.causal.links import label_of, literal_text, read_citation
+from kg.model.types import CausalPath, Explanation, NodeRef, Recommendation, Ref
+from kg.model.vocab import MGKG, curie_or_iri
+from kg.model.wording import citation_markers as citation_markers  # re-exported: case_what imports it here
 
 if TYPE_CHECKING:
     from kg.causal.network import CausalNetwork
@@ -95,9 +96,9 @@ def load_recommendations(graph: Graph, network: CausalNetwork) -> Recommendation
         found.append(
             Recommendation(
                 iri=str(subject),
-                curie=_curie(subject),
-                label=_label(graph, subject),
-                text=_text(graph, subject, MGKG.recommendationText) or _label(graph, subject),
+                curie=curie_or_iri(str(subject)),
+                label=label_of(graph, subject),
+                text=literal_text(graph, subject, MGKG.recommendationText) or label_of(graph, subject),
                 order=int(order) if isinstance(order, Literal) and str(order).isdigit() else 0,
                 recommends=tuple(_node(graph, network, o) for o in _objects(graph, subject, MGKG.recommends)),
                 cautions_against=tuple(
@@ -114,15 +115,6 @@ def load_recommendations(graph: Graph, network: CausalNetwork) -> Recommendation
             )
         )
     return RecommendationCatalog(found)
-
-
-def citation_markers(citations: Sequence[Citation]) -> str:
-    """The bracketed citation markers of a recommendation, each identifier once.
-
-    >>> citation_markers([Citation(identifier="problem:1"), Citation(identifier="problem:1", section="B")])
-    '[problem:1]'
-    """
-    return "".join(f"[{identifier}]" for identifier in dict.fromkeys(c.identifier for c in citations))
 
 
 def describe(recommendation: Recommendation, paths: Mapping[int, str] | None = None) -> str:
@@ -157,22 +149,8 @@ def _objects(graph: Graph, subject: Node, prop: URIRef) -> list[URIRef]:
     return sorted(o for o in graph.objects(subject, prop) if isinstance(o, URIRef))
 
 
-def _text(graph: Graph, subject: Node, prop: URIRef) -> str | None:
-    values = [o for o in graph.objects(subject, prop) if isinstance(o, Literal)]
-    preferred = [o for o in values if o.language in (None, "en")] or values
-    return str(sorted(preferred, key=str)[0]) if preferred else None
-
-
-def _label(graph: Graph, subject: Node) -> str:
-    return _text(graph, subject, RDFS.label) or str(subject).rsplit("/", 1)[-1].rsplit("#", 1)[-1]
-
-
-def _curie(iri: Node) -> str:
-    return to_curie(str(iri)) or str(iri)
-
-
 def _ref(graph: Graph, iri: URIRef) -> Ref:
-    return Ref(iri=str(iri), curie=_curie(iri), label=_label(graph, iri))
+    return Ref(iri=str(iri), curie=curie_or_iri(str(iri)), label=label_of(graph, iri))
 
 
 def _node(graph: Graph, network: CausalNetwork, iri: URIRef) -> NodeRef:
@@ -180,4 +158,4 @@ def _node(graph: Graph, network: CausalNetwork, iri: URIRef) -> NodeRef:
     try:
         return network.node(str(iri))
     except KeyError:
-        return NodeRef(iri=str(iri), curie=_curie(iri), label=_label(graph, iri), kind="Node")
+        return NodeRef(iri=str(iri), curie=curie_or_iri(str(iri)), label=label_of(graph, iri), kind="Node")

@@ -15,9 +15,9 @@ from kg.causal.network import CausalNetwork
 from kg.causal.prose import write_paragraph
 from kg.causal.search import SignedPath
 from kg.model.types import CausalPath, Citation, Context, MechanismGroup, Ref, Step
-from kg.model.vocab import ECO_CURATOR_INFERENCE, MGKG, to_curie
+from kg.model.vocab import ECO_CURATOR_INFERENCE, MGKG, curie_or_iri
 
-_CURATOR_INFERENCE: Final = to_curie(str(ECO_CURATOR_INFERENCE)) or str(ECO_CURATOR_INFERENCE)
+_CURATOR_INFERENCE: Final = curie_or_iri(str(ECO_CURATOR_INFERENCE))
 
 
 def choose_mechanism(per_step: Sequence[Sequence[str]]) -> str | None:

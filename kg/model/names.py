@@ -12,7 +12,7 @@ from typing import Any
 from rdflib import Graph, URIRef
 
 from kg.errors import UnknownNodeError
-from kg.model.vocab import MGKGID, SKOS, from_curie, to_curie
+from kg.model.vocab import MGKGID, SKOS, curie_or_iri, from_curie
 
 logger = logging.getLogger(__name__)
 
@@ -109,10 +109,6 @@ def expand_id(identifier: str) -> str:
     return expand(text) or (text if ":" in text else str(MGKGID[text]))
 
 
-def _curie(iri: str) -> str:
-    return to_curie(iri) or iri
-
-
 class NameIndex:
     """Every name of every node, mapped to the nodes it names and how (:class:`Via`), built once.
 
@@ -139,7 +135,7 @@ class NameIndex:
 
         for iri, label in labels.items():
             subject = URIRef(iri)
-            for name in (iri, _curie(iri), iri.removeprefix(str(MGKGID))):
+            for name in (iri, curie_or_iri(iri), iri.removeprefix(str(MGKGID))):
                 add(name, iri, Via.IDENTIFIER)
             add(label, iri, Via.LABEL)
             for alt in graph.objects(subject, SKOS.altLabel):
@@ -147,7 +143,7 @@ class NameIndex:
             for prop, via in _XREFS:
                 for xref in graph.objects(subject, prop):
                     add(str(xref), iri, via)
-                    add(_curie(str(xref)), iri, via)
+                    add(curie_or_iri(str(xref)), iri, via)
         return cls(index, dict(labels))
 
     def resolve(

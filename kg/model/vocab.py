@@ -92,6 +92,15 @@ def to_curie(iri: str) -> str | None:
     return get_converter().compress(iri)
 
 
+def curie_or_iri(iri: str) -> str:
+    """The CURIE of an IRI, or the IRI itself when no prefix covers it (how answers name a thing).
+
+    >>> curie_or_iri("http://purl.obolibrary.org/obo/CHEBI_30617"), curie_or_iri("https://example.org/x")
+    ('CHEBI:30617', 'https://example.org/x')
+    """
+    return to_curie(iri) or iri
+
+
 def from_curie(curie: str) -> str | None:
     """Expand a CURIE to an IRI, or return None when its prefix is unknown.
 

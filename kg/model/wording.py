@@ -106,3 +106,12 @@ def lower_first(text: str) -> str:
     """
     first = text.split(" ", 1)[0]
     return text[:1].lower() + text[1:] if first[1:] == first[1:].lower() else text
+
+
+def citation_markers(citations: Sequence[Citation]) -> str:
+    """The bracketed citation markers of a step, a path or a recommendation, each identifier once.
+
+    >>> citation_markers([Citation(identifier="problem:1"), Citation(identifier="problem:1", section="B")])
+    '[problem:1]'
+    """
+    return "".join(f"[{identifier}]" for identifier in dict.fromkeys(c.identifier for c in citations))
