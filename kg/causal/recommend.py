@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING
 
@@ -18,6 +19,8 @@ if TYPE_CHECKING:
 
 _APPLIES: tuple[URIRef, ...] = (MGKG.forProblem, MGKG.appliesTo)
 """The properties that say what a recommendation applies to (forProblem is a sub-property of appliesTo)."""
+
+logger = logging.getLogger(__name__)
 
 
 class RecommendationCatalog:
@@ -48,6 +51,7 @@ class RecommendationCatalog:
             matched = tuple(ref for ref in recommendation.applies_to if ref.iri in involved)
             if not matched:
                 continue
+            logger.debug("%s applies: the answer involves %s", recommendation.curie, [m.label for m in matched])
             why = {rank for ref in recommendation.rationale for rank in involved.get(ref.iri, ())}
             ranks = sorted(why or {rank for ref in matched for rank in involved[ref.iri]})
             chosen.append(recommendation.model_copy(update={"matched": matched, "paths": tuple(ranks)}))

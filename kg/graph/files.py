@@ -19,6 +19,7 @@ from __future__ import annotations
 import gzip
 import io
 import json
+import logging
 import re
 import zlib
 from collections.abc import Callable, Iterator
@@ -29,6 +30,8 @@ from typing import BinaryIO, Final, NoReturn
 import pyoxigraph as ox
 
 from kg.errors import SourceSyntaxError
+
+logger = logging.getLogger(__name__)
 
 Progress = Callable[[int], None]
 """Called with the number of (compressed) bytes just read from the file being read."""
@@ -241,6 +244,7 @@ Fix the file and load again; nothing was loaded.
 
 
 def _refuse(path: Path, reason: str) -> NoReturn:
+    logger.debug("refused %s before any parser read it: %s", path, reason)
     raise SourceSyntaxError(path, None, f"refused: {reason}")
 
 
