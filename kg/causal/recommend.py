@@ -51,7 +51,7 @@ class RecommendationCatalog:
             matched = tuple(ref for ref in recommendation.applies_to if ref.iri in involved)
             if not matched:
                 continue
-            logger.debug("%s applies: the answer involves %s", recommendation.curie, [m.label for m in matched])
+            logger.debug("%s applies to %s", recommendation.curie, [r.label for r in matched])
             why = {rank for ref in recommendation.rationale for rank in involved.get(ref.iri, ())}
             ranks = sorted(why or {rank for ref in matched for rank in involved[ref.iri]})
             chosen.append(recommendation.model_copy(update={"matched": matched, "paths": tuple(ranks)}))
