@@ -1,17 +1,48 @@
-"""Picture-graph responses shared by /why, /causes and /export: a graph in one export format, or why not."""
+"""Picture-graph responses shared by /why, /causes, /case and /export: the format (with the export aliases),
+and a graph in that format, or why not."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
+from typing import Final
 
 import networkx as nx
 from fastapi.responses import Response
 
 from api.errors import problem_response
+from api.negotiation import Offers, negotiate
 from kg.model.types import Explanation
 from kg.render.formats import MEDIA_TYPES, SUFFIXES, ExportFormat, export
 from kg.render.graphviz import Renderer, RendererUnavailableError, RenderFailedError
 from kg.render.picture import explanation_graph
+
+_ALIASES: Final[dict[str, str]] = {
+    "gv": "dot",
+    "cytoscape": "cyjs",
+    "mmd": "mermaid",
+    "node-link": "nodelink",
+    "node_link": "nodelink",
+}
+
+
+def format_names(offers: Sequence[tuple[str, str]]) -> list[str]:
+    """Every ``format=`` value a route with these offers accepts (names and their aliases), for OpenAPI.
+
+    >>> format_names([("json", "application/json"), ("dot", "text/vnd.graphviz")])
+    ['', 'json', 'dot', 'gv']
+    """
+    names = list(dict.fromkeys(name for name, _ in offers))
+    return ["", *names, *(alias for alias, name in _ALIASES.items() if name in names)]
+
+
+def choose_format(fmt: str | None, accept: str | None, offers: Offers) -> str:
+    """The format a picture route answers in (api.negotiation, with the export aliases such as ``gv``).
+
+    >>> choose_format("gv", None, [("json", "application/json"), ("dot", "text/vnd.graphviz")])
+    'dot'
+    """
+    return negotiate(fmt, accept, offers, aliases=_ALIASES)
 
 
 def safe_name(text: str) -> str:

@@ -12,9 +12,9 @@ from api.deps import StateDep
 from api.errors import ProblemError
 from api.fairness import cpu_limiter
 from api.models import CausesResponse
+from api.negotiation import NegotiationError
 from api.openapi import media_content, problems
-from api.pictures import graph_response
-from api.routes.export import NegotiationError, format_names, negotiate
+from api.pictures import choose_format, format_names, graph_response
 from api.state import CausesKey
 from kg.causal.causes import format_causes
 from kg.model.types import Severity
@@ -71,7 +71,7 @@ async def causes(
     explain the finding from, under the same rules; a known finding nothing leads to gets 200 with no
     causes and a message saying so. With the recommendations for the finding and the causes' paths."""
     try:
-        fmt = negotiate(format, accept, CAUSES_OFFERS)
+        fmt = choose_format(format, accept, CAUSES_OFFERS)
     except NegotiationError as error:
         raise ProblemError(error.status, "format", "Cannot serve that format", error.detail) from None
     key: CausesKey = (finding, context, max_paths, max_hops)

@@ -1,9 +1,7 @@
-"""GET /export: an explanation, a neighbourhood or the whole causal graph as a picture or a graph file;
-and the content negotiation the picture routes share."""
+"""GET /export: an explanation, a neighbourhood or the whole causal graph as a picture or a graph file."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Annotated, Final
 
 from fastapi import APIRouter, Header, Query
@@ -11,47 +9,23 @@ from fastapi.responses import Response
 
 from api.deps import KnowledgeGraphDep, StateDep
 from api.errors import ProblemError
-from api.negotiation import NegotiationError as NegotiationError  # re-exported: /why and /causes catch it
-from api.negotiation import Offers
-from api.negotiation import negotiate as negotiate_format
+from api.negotiation import NegotiationError
 from api.openapi import media_content, problems
-from api.pictures import explanation_response, graph_response
+from api.pictures import choose_format, explanation_response, format_names, graph_response
+from api.pictures import choose_format as negotiate
 from kg.causal.network import DEFAULT_SOURCE, network_of
 from kg.model.types import Severity
 from kg.render.formats import EXPORT_FORMATS, MEDIA_TYPES, ExportFormat
 from kg.render.picture import neighbourhood_graph, network_graph
 
+# NegotiationError, format_names and negotiate (api.pictures.choose_format) are still served here for
+# api/routes/case.py, which imported them from this route before they moved to api.pictures.
+__all__ = ["EXPORT_OFFERS", "NegotiationError", "format_names", "negotiate", "router"]
+
 router = APIRouter(tags=["export"])
 
 EXPORT_OFFERS: Final[tuple[tuple[str, str], ...]] = (("nodelink", "application/json"), *MEDIA_TYPES.items())
 """(format, media type) pairs GET /export serves; plain JSON there means node-link JSON, the default."""
-
-_ALIASES: Final[dict[str, str]] = {
-    "gv": "dot",
-    "cytoscape": "cyjs",
-    "mmd": "mermaid",
-    "node-link": "nodelink",
-    "node_link": "nodelink",
-}
-
-
-def format_names(offers: Sequence[tuple[str, str]]) -> list[str]:
-    """Every ``format=`` value a route with these offers accepts (names and their aliases), for OpenAPI.
-
-    >>> format_names([("json", "application/json"), ("dot", "text/vnd.graphviz")])
-    ['', 'json', 'dot', 'gv']
-    """
-    names = list(dict.fromkeys(name for name, _ in offers))
-    return ["", *names, *(alias for alias, name in _ALIASES.items() if name in names)]
-
-
-def negotiate(fmt: str | None, accept: str | None, offers: Offers) -> str:
-    """The export format to answer in (api.negotiation, with the export aliases such as ``gv``).
-
-    >>> negotiate("gv", None, [("json", "application/json"), ("dot", "text/vnd.graphviz")])
-    'dot'
-    """
-    return negotiate_format(fmt, accept, offers, aliases=_ALIASES)
 
 
 @router.get(
@@ -91,7 +65,7 @@ def get_export(
     with neither, the whole causal graph, in the format asked for by ``format=`` or ``Accept``.
     """
     try:
-        fmt: ExportFormat = _as_export_format(negotiate(format, accept, EXPORT_OFFERS))
+        fmt: ExportFormat = _as_export_format(choose_format(format, accept, EXPORT_OFFERS))
     except NegotiationError as error:
         raise ProblemError(error.status, "format", "Cannot serve that format", error.detail) from None
     if finding is not None and node is not None:

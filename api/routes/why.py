@@ -12,9 +12,9 @@ from api.deps import StateDep
 from api.errors import ProblemError
 from api.fairness import cpu_limiter
 from api.models import WhyResponse
+from api.negotiation import NegotiationError
 from api.openapi import media_content, problems
-from api.pictures import explanation_response
-from api.routes.export import NegotiationError, format_names, negotiate
+from api.pictures import choose_format, explanation_response, format_names
 from api.state import WhyKey
 from kg.causal.network import DEFAULT_SOURCE
 from kg.model.types import Severity
@@ -68,7 +68,7 @@ async def why(
     reaches gets 200 with no paths and a message saying so. The graph is never rebuilt: answers come
     from the start-up graph and are cached per question."""
     try:
-        fmt = negotiate(format, accept, WHY_OFFERS)
+        fmt = choose_format(format, accept, WHY_OFFERS)
     except NegotiationError as error:
         raise ProblemError(error.status, "format", "Cannot serve that format", error.detail) from None
     key: WhyKey = (finding, source, context, max_paths, max_hops)
