@@ -54,12 +54,13 @@ MAY_IMPORT: dict[str, frozenset[str]] = {
 }
 
 # Inside a layer, the modules others build on, with the only modules of their own package they may import:
-# the SPARQL errors and the fast screen need nothing of kg.sparql (rdflib's verdict builds on both, the
-# guard on all three); reading the links out of RDF needs only the rules and the search's edge keys, not
-# the network it feeds; the answer document's models need none of the code that fills them.
+# the SPARQL errors and the fast screen need nothing of kg.sparql but a lexical scanner (rdflib's verdict
+# builds on both, the guard on all three); reading the links out of RDF needs only the rules and the
+# search's edge keys, not the network it feeds; the answer document's models need none of the code that
+# fills them.
 MAY_IMPORT_WITHIN: dict[str, frozenset[str]] = {
     "kg.sparql.errors": frozenset(),
-    "kg.sparql.screen": frozenset(),
+    "kg.sparql.screen": frozenset({"kg.sparql.code"}),  # the comment and string scanner, where there is one
     "kg.sparql.text": frozenset(),
     "kg.sparql.verdict": frozenset({"kg.sparql.errors", "kg.sparql.screen"}),
     "kg.causal.links": frozenset({"kg.causal.consistency", "kg.causal.search"}),
