@@ -11,6 +11,8 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 from fastapi.testclient import TestClient
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from api.app import create_app
 from api.config import Settings
@@ -389,3 +391,76 @@ def test_pages_of_the_row_limit_are_answered_and_add_up(limited: TestClient) -> 
         assert response.status_code == 200, response.text
         seen += [row["s"]["value"] for row in response.json()["results"]["bindings"]]
     assert len(seen) == len(set(seen)) == total > 7
+
+
+# --- query syntax: the same answer whatever words the comments and strings hold -------------------------
+
+RISKY_WORDS = (
+    "FROM <default>",
+    "FROM NAMED <urn:g>",
+    "SERVICE <http://127.0.0.1:9/>",
+    "from",
+    "SeRvIcE",
+    "#",
+)
+PARITY_QUERIES = (
+    "PREFIX mgkg: <https://w3id.org/mgkg/vocab#> SELECT (COUNT(*) AS ?n) WHERE { ?l a mgkg:CausalLink ; "
+    "mgkg:cause ?c } ",
+    "SELECT ?t WHERE { BIND(<<( <urn:a> <urn:b> <urn:c> )>> AS ?t) } ",
+    "VERSION '1.2' SELECT ?s ?o WHERE { BIND(TRIPLE(<urn:a>, <urn:b>, 1) AS ?t) BIND(SUBJECT(?t) AS ?s) "
+    "BIND(OBJECT(?t) AS ?o) } ",
+    "ASK { ?s ?p ?o FILTER(?o != 'x') } ",
+)
+
+
+@settings(
+    max_examples=40, deadline=None, database=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    query=st.sampled_from(PARITY_QUERIES),
+    inserts=st.lists(
+        st.tuples(st.integers(min_value=0), st.sampled_from(RISKY_WORDS)), min_size=1, max_size=4
+    ),
+)
+def test_comments_with_risky_words_change_no_answer(
+    client: TestClient, query: str, inserts: list[tuple[int, str]]
+) -> None:
+    """A comment holding FROM, SERVICE or any such word, put at any space between tokens, changes nothing."""
+    expected = client.get("/sparql", params={"query": query})
+    assert expected.status_code == 200, expected.text
+    spaces = [index for index, char in enumerate(query) if char == " "]
+    text = query
+    for where, word in sorted(inserts, key=lambda item: -spaces[item[0] % len(spaces)]):
+        at = spaces[where % len(spaces)]
+        text = text[:at] + f" # {word}\n" + text[at + 1 :]
+    answered = client.get("/sparql", params={"query": text})
+    assert answered.status_code == 200, (text, answered.text)
+    assert answered.json() == expected.json()
+
+
+@pytest.mark.parametrize("word", RISKY_WORDS)
+def test_strings_with_risky_words_are_data(client: TestClient, word: str) -> None:
+    for literal in (f"'{word}'", f'"{word}"', f"'''{word}\n{word}'''"):
+        value = literal.strip("'\"")
+        response = client.get("/sparql", params={"query": f"SELECT (STRLEN({literal}) AS ?n) {{}}"})
+        assert response.status_code == 200, response.text
+        assert int(response.json()["results"]["bindings"][0]["n"]["value"]) == len(value)
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "SELECT * WHERE { ?s ?p ?o  LIMIT 1",
+        "SELECT ?x WHERE { ?s ?p ?o } GROUP BY ?s",
+        "SELECT * WHERE { SERVICE <http://127.0.0.1:9/> { ?s ?p ?o }",
+        "SELECT * FROM <http://127.0.0.1:9/> WHERE { ?s ?p ?o",
+        "ASK { <<( <urn:a> <urn:b> )>> ?p ?o }",
+        "VERSION 1.2 SELECT * {}",
+    ],
+)
+def test_what_oxigraph_refuses_is_a_400(client: TestClient, query: str) -> None:
+    with pytest.raises(SyntaxError):
+        ox.Store().query(query)
+    response = client.get("/sparql", params={"query": query})
+    assert response.status_code == 400, response.text
+    assert response.json()["type"].endswith("/sparql-syntax")
