@@ -278,7 +278,9 @@ async def sparql_get(
     if query is None:
         endpoint = str(request.url.replace(query="", fragment=""))
         if not hints and wants_editor(accept):
-            return editor_page(endpoint, load_named_queries().values())
+            page = editor_page(endpoint, load_named_queries().values())
+            page.headers["Vary"] = "Accept"  # the same URL is the description for every other client
+            return page
         media_type = _description_format(hints, accept)
         body = describe_service(endpoint, engine.graphs, media_type)
         return Response(body, media_type=_with_charset(media_type), headers={"Vary": "Accept"})

@@ -321,6 +321,7 @@ def test_a_browser_gets_the_editor_and_a_client_the_description(client: TestClie
     browser = "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,*/*;q=0.8"
     page = client.get("/sparql", headers={"Accept": browser})
     assert page.headers["content-type"].startswith("text/html")
+    assert "Accept" in page.headers["vary"]
     assert "/static/vendor/yasgui/yasgui.min.js" in page.text
     policy = page.headers["content-security-policy"]
     assert "default-src 'self'" in policy
