@@ -15,6 +15,7 @@ from contextlib import asynccontextmanager
 
 import anyio.to_thread
 from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi_offline import FastAPIOffline
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -185,5 +186,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     trapi.install_translator_info(app)
     app.add_middleware(BodyLimitMiddleware, limit=config.max_request_bytes)
     app.add_middleware(UrlLimitMiddleware, limit=config.max_url_bytes)
+    # CORS: every route only reads (GET, HEAD, and POST for queries and cases), so a page on another origin
+    # (YASGUI elsewhere, a notebook) may call it; answers and refusals alike carry the headers.
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=config.allowed_origins,
+        allow_methods=["GET", "HEAD", "POST"],
+        allow_headers=["*"],
+        expose_headers=list(sparql.EXPOSED_HEADERS),
+        max_age=600,
+    )
     app.add_middleware(ArrivalMiddleware)  # outermost: the arrival time is the first thing stamped
     return app

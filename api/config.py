@@ -120,5 +120,20 @@ class Settings(BaseSettings):
         default=None,
         description="SPARQL Update URL of a sparql: store (mgkg load writes there without a GSP URL).",
     )
+    cors_origins: str = Field(
+        default="*",
+        description="Origins (scheme://host[:port], comma-separated) whose pages may call the service from a "
+        "browser (CORS); * lets any page, as public SPARQL endpoints do (nothing here is private or "
+        "writable); empty: none.",
+    )
     max_request_bytes: int = Field(default=256_000, ge=1_000, description="Largest request body accepted.")
     why_cache_size: int = Field(default=2048, ge=0, description="Cached /why answers (0 disables the cache).")
+
+    @property
+    def allowed_origins(self) -> list[str]:
+        """:attr:`cors_origins` as a list (``*`` alone means any origin).
+
+        >>> Settings(cors_origins=" https://a.org, http://b:8080 ,").allowed_origins
+        ['https://a.org', 'http://b:8080']
+        """
+        return [origin.strip() for origin in self.cors_origins.split(",") if origin.strip()]

@@ -11,7 +11,8 @@ from api.models import ProblemResponse
 PROBLEM_STATUSES: Final[dict[int, str]] = {
     400: "Bad request: an unknown format=, a malformed SPARQL query (with line and column), a bad "
     "named-query parameter or contradictory parameters.",
-    403: "Refused: SPARQL Update, SERVICE, or a graph that is not this service's.",
+    403: "Refused: SPARQL Update, SERVICE, a graph that is not this service's, or an answer over the row "
+    "limit (too-many-rows: page it with LIMIT and OFFSET, or send Prefer: handling=lenient).",
     404: "Not found: an unknown finding, node, link or named query (the problem lists the closest names), "
     "or a triple that is not entailed.",
     406: "Not acceptable: the Accept header allows none of the media types this route serves.",

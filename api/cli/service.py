@@ -56,6 +56,13 @@ def serve_command(
             min=1, help="SPARQL worker processes per uvicorn worker [default: 2, or MGKG_SPARQL_WORKERS]."
         ),
     ] = None,
+    cors_origins: Annotated[
+        str | None,
+        typer.Option(
+            help="Origins whose pages may call the service (CORS), comma-separated; * for any "
+            "[default: *, or MGKG_CORS_ORIGINS]."
+        ),
+    ] = None,
 ) -> None:
     """Serve the REST API and the SPARQL endpoint (graph loaded once, from the inference cache).
 
@@ -75,6 +82,7 @@ def serve_command(
         reasoner=reasoner.value if reasoner is not None else None,
         cache_dir=cache_dir,
         sparql_workers=sparql_workers,
+        cors_origins=cors_origins,
     )
     # The event loop shares the GIL with the thread that searches paths (api/fairness.py: cpu_limiter);
     # a 1 ms switch interval (5 ms by default) hands it back to the loop sooner when both want it.

@@ -57,9 +57,10 @@ _PARAMETER_SCHEMAS: Final[dict[str, dict[str, Any]]] = {
 """The JSON Schema of a named-query parameter's value, by its kind (an iri may also be a known CURIE)."""
 _RUN_RESPONSES: Final[dict[int | str, dict[str, Any]]] = {
     200: ANSWERS,
-    **problems(400, 404, 406, 414, 422, 429, 500, 503, 504, 507),
+    **problems(400, 403, 404, 406, 414, 422, 429, 500, 503, 504, 507),
 }
-"""A named query's text is ours: never refused (403) nor too long (413); its names can be unknown (404)."""
+"""A named query's text is ours: never refused as a query nor too long (413); its names can be unknown
+(404), and its answer over the row limit is a 403 too-many-rows, as on /sparql."""
 _FORM: Final = re.compile(r"^\s*(SELECT|CONSTRUCT|ASK|DESCRIBE)\b", re.IGNORECASE | re.MULTILINE)
 
 

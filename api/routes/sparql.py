@@ -1,115 +1,102 @@
 """The SPARQL 1.1 Protocol endpoint at /sparql: read-only, offline, bounded, content-negotiated.
 
 GET ?query=, POST application/x-www-form-urlencoded (query=), POST application/sparql-query; the
-protocol's default-graph-uri / named-graph-uri; a service description (Turtle, SD vocabulary) on GET
-without a query. Every query goes through kg.sparql's guard before any engine sees it, then runs in a
-killable worker process. SPARQL Update (query text, update= form field, application/sparql-update) is
-refused with 403 and never reaches the store.
+protocol's default-graph-uri / named-graph-uri; on GET without a query, the query editor for a browser
+(api/routes/editor.py) and the service description (any RDF format) for everyone else. ``format=``,
+``output=`` and ``results=`` are hints that never break a query; an answer cut at the row limit is a
+403 unless the client asks for it (``Prefer: handling=lenient``). Every query goes through kg.sparql's
+guard before any engine sees it, then runs in a killable worker process. SPARQL Update (query text,
+update= form field, application/sparql-update) is refused with 403 and never reaches the store.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
-from functools import lru_cache
 from typing import Annotated, Any, Final
 from urllib.parse import parse_qs
 
 from fastapi import APIRouter, Header, Query, Request
+from fastapi.datastructures import QueryParams
 from fastapi.responses import Response
-from rdflib import BNode, Graph, Literal, Namespace, URIRef
-from rdflib.namespace import RDF
 
 from api.deps import SettingsDep, SparqlEngineDep
 from api.errors import ProblemError
 from api.fairness import client_of, deadline_of, until_disconnected
 from api.negotiation import NegotiationError, negotiate
 from api.openapi import media_content, problems
-from kg.model.vocab import ASSERTED_GRAPH, INFERRED_GRAPH
+from api.routes.editor import editor_page, wants_editor
+from api.service_description import describe_service
 from kg.sparql import QueryEngine, QueryRefusedError, answer_query
-from kg.sparql.results import FORMAT_ALIASES, GRAPH_FORMATS, RESULTS_FORMATS, formats_for
+from kg.sparql.named_queries import load_named_queries
+from kg.sparql.results import (
+    ACCEPT_ALIASES,
+    FORMAT_HINTS,
+    GRAPH_FORMATS,
+    RESULTS_FORMATS,
+    formats_for,
+    hinted_format,
+    is_known_format,
+)
 
 router = APIRouter(tags=["sparql"])
+logger = logging.getLogger(__name__)
 
-SD: Final = Namespace("http://www.w3.org/ns/sparql-service-description#")
-FORMATS: Final = Namespace("http://www.w3.org/ns/formats/")
 TRUNCATED_HEADER: Final = "MGKG-Results-Truncated"
-"""Set (to the row limit) on answers that were cut at the row limit."""
+"""Set (to the row limit) on answers cut at the row limit (sent only with Prefer: handling=lenient)."""
+EXPOSED_HEADERS: Final = (TRUNCATED_HEADER, "Preference-Applied", "Retry-After", "Content-Disposition")
+"""Response headers a page on another origin may read (CORS); the CORS-safelisted ones need no mention."""
 
 _UPDATE_REFUSAL: Final = (
     "SPARQL Update is refused: this endpoint is read-only and nothing in the store changes. Send a "
     "SELECT, ASK, CONSTRUCT or DESCRIBE query (GET ?query=, or POST query=...)."
 )
-_FORMAT_NAMES: Final = {
-    **RESULTS_FORMATS,
-    **GRAPH_FORMATS,
-    **{alias: GRAPH_FORMATS[name] for alias, name in FORMAT_ALIASES.items()},
-}
-"""Every ``format=`` name and alias, with its media type (for the OpenAPI enum)."""
+_EMPTY_QUERY: Final = (
+    "The query is empty. Send a SELECT, ASK, CONSTRUCT or DESCRIBE query as query= (GET ?query=..., or "
+    "POST query=... as a form), or as the body of a POST with Content-Type: application/sparql-query."
+)
+HINT_PARAMETERS: Final = ("format", "output", "results")
+"""URL (and form) parameters naming the answer's format; each is a hint (see :func:`choose_format`)."""
+_FORMAT_NAMES: Final = list(dict.fromkeys(name for table in FORMAT_HINTS.values() for name in table))
+"""Every ``format=`` value that names a format (for the OpenAPI enum)."""
 
 
 FORMAT_PARAMETER: Final = Query(
-    description="json, xml, csv, tsv (SELECT, ASK); turtle, ntriples, jsonld, rdfxml (CONSTRUCT, "
-    "DESCRIBE); or a media type. Else the Accept header decides.",
-    json_schema_extra={"enum": ["", *_FORMAT_NAMES, *dict.fromkeys(_FORMAT_NAMES.values())]},
+    description="A hint: json, xml, csv, tsv (SELECT, ASK); turtle, n3, ntriples, jsonld, rdfxml, xml, json "
+    "(CONSTRUCT, DESCRIBE); or a media type. A format that does not fit the query's form is passed over "
+    "(the Accept header decides); one that names no format at all is a 400.",
+    json_schema_extra={"enum": ["", *_FORMAT_NAMES]},
 )
 """The ``format=`` parameter of every SPARQL route; which values answer depends on the query's form."""
 
 
-@lru_cache(maxsize=8)
-def service_description(endpoint: str) -> bytes:
-    """The SPARQL 1.1 Service Description of this endpoint, in Turtle."""
-    graph = Graph()
-    graph.bind("sd", SD)
-    graph.bind("formats", FORMATS)
-    service = URIRef(endpoint)
-    graph.add((service, RDF.type, SD.Service))
-    graph.add((service, SD.endpoint, service))
-    graph.add((service, SD.supportedLanguage, SD.SPARQL11Query))
-    graph.add((service, SD.feature, SD.UnionDefaultGraph))
-    for fmt in (
-        "SPARQL_Results_JSON",
-        "SPARQL_Results_XML",
-        "SPARQL_Results_CSV",
-        "SPARQL_Results_TSV",
-        "Turtle",
-        "N-Triples",
-        "JSON-LD",
-        "RDF_XML",
-    ):
-        graph.add((service, SD.resultFormat, FORMATS[fmt]))
-    dataset, default = BNode(), BNode()
-    graph.add((service, SD.defaultDataset, dataset))
-    graph.add((dataset, RDF.type, SD.Dataset))
-    graph.add((dataset, SD.defaultGraph, default))
-    graph.add((default, RDF.type, SD.Graph))
-    graph.add(
-        (
-            default,
-            URIRef("http://www.w3.org/2000/01/rdf-schema#comment"),
-            Literal("The union of the asserted and the inferred named graphs.", lang="en"),
+def choose_format(form: str, fmt: str | None, accept: str | None, hints: Sequence[str] = ()) -> str:
+    """The media type to answer a query of this form in: the first of ``format=`` and the other ``hints``
+    (``output=``, ``results=``) that fits the form, else the Accept header (where ``application/json``
+    means SPARQL JSON results or JSON-LD, :data:`~kg.sparql.results.ACCEPT_ALIASES`).
+
+    SPARQLWrapper sends ``format=xml`` (its default), ``output=`` and ``results=`` on every query, and
+    Fuseki and Oxigraph answer it whatever the form: a hint never breaks a query. Only a ``format=`` that
+    names no format of any form (a typo, ``format=png``) is a 400, since it is a demand nobody can meet."""
+    if fmt is not None and not is_known_format(fmt):
+        choices = formats_for(form)
+        raise ProblemError(
+            400,
+            "format",
+            "Unknown format",
+            f"format={fmt} names no format; a {form} answer is available as {', '.join(choices)}.",
         )
-    )
-    for name in (ASSERTED_GRAPH, INFERRED_GRAPH):
-        named = BNode()
-        graph.add((dataset, SD.namedGraph, named))
-        graph.add((named, RDF.type, SD.NamedGraph))
-        graph.add((named, SD.name, name))
-    return graph.serialize(format="turtle").encode()
-
-
-def choose_format(form: str, fmt: str | None, accept: str | None) -> str:
-    """The media type to answer a query of this form in: ``format=`` if given, else the Accept header."""
     offered = formats_for(form)
+    candidates = [fmt, *hints] if fmt is not None else list(hints)
+    hinted = hinted_format(form, candidates)
+    if hinted is not None:
+        return offered[hinted]
+    if candidates:
+        logger.debug("format hints %s do not fit a %s query: the Accept header decides", candidates, form)
+    aliases = ACCEPT_ALIASES["results" if form in ("SELECT", "ASK") else "graph"]
     try:
-        name = negotiate(fmt, accept, list(offered.items()), aliases=FORMAT_ALIASES, by_media_type=True)
-    except NegotiationError as error:
-        if error.status == 400:
-            raise ProblemError(
-                400,
-                "format",
-                "Unknown format",
-                f"format={fmt} cannot answer a {form} query; use one of: {', '.join(offered)}.",
-            ) from None
+        name = negotiate(None, accept, [*offered.items(), *aliases])
+    except NegotiationError:
         raise ProblemError(
             406,
             "not-acceptable",
@@ -118,6 +105,33 @@ def choose_format(form: str, fmt: str | None, accept: str | None) -> str:
             "allows none of them.",
         ) from None
     return offered[name]
+
+
+def lenient(prefer: str | None) -> bool:
+    """Whether a Prefer header (RFC 7240) asks for ``handling=lenient``: a cut answer rather than an error.
+
+    >>> lenient("return=minimal, handling=lenient"), lenient("handling=strict"), lenient(None)
+    (True, False, False)
+    """
+    for preference in (prefer or "").split(","):
+        name, _, value = preference.split(";")[0].partition("=")
+        if name.strip().lower() == "handling" and value.strip().strip('"').lower() == "lenient":
+            return True
+    return False
+
+
+def _cut_refusal(max_rows: int) -> ProblemError:
+    return ProblemError(
+        403,
+        "too-many-rows",
+        "Too many rows",
+        f"The answer has more than {max_rows} rows (or triples), this endpoint's row limit, so it was not "
+        "sent: a part would pass for the whole. Page through it: add ORDER BY and LIMIT "
+        f"{max_rows} OFFSET 0, then OFFSET {max_rows}, and so on; or count it first with COUNT(*). A client "
+        "that reads headers may send 'Prefer: handling=lenient' to get the first rows, marked with the "
+        f"{TRUNCATED_HEADER} header.",
+        max_rows=max_rows,
+    )
 
 
 async def run_query(
@@ -133,15 +147,24 @@ async def run_query(
     named_graphs: Sequence[str] = (),
     substitutions: dict[str, dict[str, str]] | None = None,
     guard: bool = True,
+    hints: Sequence[str] = (),
 ) -> Response:
     """Answer a query text over HTTP: the one path every SPARQL query of the service takes.
 
     The text is bounded in length here; kg.sparql.answer_query then guards it (one call), picks the
-    media type by ``format=`` / Accept (:func:`choose_format`) and runs it. ``guard=False`` is for
-    tests and diagnosis only (MGKG_SPARQL_GUARD): the text goes to the engine as sent.
+    media type by ``format=``, the other ``hints`` and Accept (:func:`choose_format`) and runs it.
+    ``guard=False`` is for tests and diagnosis only (MGKG_SPARQL_GUARD): the text goes to the engine as
+    sent. An empty text is a 400 that says how to send a query.
+
+    An answer cut at the row limit is refused (403 too-many-rows, saying how to page with LIMIT and
+    OFFSET), so that no client, a federating engine's SERVICE call least of all, takes the first rows
+    for the whole answer; a client that sends ``Prefer: handling=lenient`` (RFC 7240) gets the rows
+    instead, with the :data:`TRUNCATED_HEADER` header and ``Preference-Applied``.
 
     The query runs for the request's client by the request's deadline (its arrival plus ``timeout_s``:
     waiting counts), and is stopped if the client disconnects first (499, which nobody receives)."""
+    if not text.strip():
+        raise ProblemError(400, "empty-query", "Empty query", _EMPTY_QUERY)
     if len(text) > max_chars:
         raise ProblemError(
             413,
@@ -154,7 +177,7 @@ async def run_query(
         lambda: answer_query(
             engine,
             text,
-            lambda form: choose_format(form, fmt, accept),
+            lambda form: choose_format(form, fmt, accept, hints),
             default_graphs=default_graphs,
             named_graphs=named_graphs,
             substitutions=substitutions,
@@ -167,30 +190,42 @@ async def run_query(
     )
     if result is None:  # the client went away; its query was stopped
         return Response(status_code=499)
-    headers = {"Vary": "Accept"}
+    headers = {"Vary": "Accept, Prefer"}
     if result.truncated:
+        if not lenient(request.headers.get("prefer")):
+            logger.debug("answer cut at %d rows refused (no Prefer: handling=lenient)", engine.max_rows)
+            raise _cut_refusal(engine.max_rows)
         headers[TRUNCATED_HEADER] = str(engine.max_rows)
+        headers["Preference-Applied"] = "handling=lenient"
     return Response(result.body, media_type=_with_charset(result.media_type), headers=headers)
 
 
-def _refuse_repeats(request: Request, *names: str) -> None:
-    """The protocol takes one query (and one format); a second one is a client error, not a silent pick."""
-    for name in names:
-        if len(request.query_params.getlist(name)) > 1:
-            raise ProblemError(
-                400, "repeated-parameter", "Repeated parameter", f"Give {name}= once, not several times."
-            )
-
-
-def _is_turtle(fmt: str | None) -> bool:
-    """Whether ``format=`` is absent or names Turtle, the service description's only format."""
-    try:
-        negotiate(
-            fmt, None, [("turtle", GRAPH_FORMATS["turtle"])], aliases=FORMAT_ALIASES, by_media_type=True
+def _refuse_repeats(params: QueryParams | dict[str, list[str]], where: str = "") -> None:
+    """The protocol takes one query; a second one is a client error, not a silent pick."""
+    values = params.getlist("query") if isinstance(params, QueryParams) else params.get("query", [])
+    if len(values) > 1:
+        raise ProblemError(
+            400, "repeated-parameter", "Repeated parameter", f"Give query= once{where}, not several times."
         )
-    except NegotiationError:
-        return False
-    return True
+
+
+def format_hints(*sources: QueryParams | dict[str, list[str]]) -> list[str]:
+    """Every ``format=``, ``output=`` and ``results=`` value of the URL (and form), in that order; a
+    ``format=`` that names no format at all is a 400 (:func:`choose_format`), the others are hints."""
+    hints: list[str] = []
+    for name in HINT_PARAMETERS:
+        for source in sources:
+            values = source.getlist(name) if isinstance(source, QueryParams) else source.get(name, [])
+            for value in values:
+                if name == "format" and not is_known_format(value):
+                    raise ProblemError(
+                        400,
+                        "format",
+                        "Unknown format",
+                        f"format={value} names no format; use one of: {', '.join(_FORMAT_NAMES)}.",
+                    )
+                hints.append(value)
+    return hints
 
 
 def _with_charset(media_type: str) -> str:
@@ -229,23 +264,26 @@ async def sparql_get(
     format: Annotated[str | None, FORMAT_PARAMETER] = None,
     accept: Annotated[str | None, Header(include_in_schema=False)] = None,
 ) -> Response:
-    """Run a query given as ``query=``; without one, describe the service (Turtle, SPARQL 1.1 SD).
+    """Run a query given as ``query=``; without one, show a browser the query editor (YASGUI) and
+    describe the service (SPARQL 1.1 Service Description) to everyone else.
 
-    The default graph is the union of the named graphs https://w3id.org/mgkg/graph/asserted and
-    https://w3id.org/mgkg/graph/inferred unless the query (FROM) or default-graph-uri names one of them."""
-    if "update" in request.query_params:
+    The default graph is the union of the store's named graphs (among them
+    https://w3id.org/mgkg/graph/asserted and https://w3id.org/mgkg/graph/inferred) unless the query
+    (FROM) or default-graph-uri names graphs."""
+    params = request.query_params
+    if "update" in params:
         raise QueryRefusedError("update", _UPDATE_REFUSAL)
-    _refuse_repeats(request, "query", "format")
+    _refuse_repeats(params)
+    hints = format_hints(params)
     if query is None:
-        if not _is_turtle(format):
-            raise ProblemError(
-                400,
-                "format",
-                "Unknown format",
-                f"The service description is Turtle only, not format={format}.",
-            )
-        endpoint = str(request.url.replace(query=""))
-        return Response(service_description(endpoint), media_type="text/turtle; charset=utf-8")
+        endpoint = str(request.url.replace(query="", fragment=""))
+        if not hints and wants_editor(accept):
+            page = editor_page(endpoint, load_named_queries().values())
+            page.headers["Vary"] = "Accept"  # the same URL is the description for every other client
+            return page
+        media_type = _description_format(hints, accept)
+        body = describe_service(endpoint, engine.graphs, media_type)
+        return Response(body, media_type=_with_charset(media_type), headers={"Vary": "Accept"})
     return await run_query(
         engine,
         query,
@@ -253,11 +291,25 @@ async def sparql_get(
         timeout_s=settings.sparql_timeout_s,
         max_chars=settings.sparql_max_query_chars,
         guard=settings.sparql_guard,
-        fmt=format,
+        fmt=None,
+        hints=hints,
         accept=accept,
         default_graphs=default_graph_uri,
         named_graphs=named_graph_uri,
     )
+
+
+def _description_format(hints: Sequence[str], accept: str | None) -> str:
+    """The service description's media type: a fitting hint, else the Accept header's pick among the graph
+    formats, else Turtle (a description is never refused for its Accept header)."""
+    hinted = hinted_format("DESCRIBE", hints)
+    if hinted is not None:
+        return GRAPH_FORMATS[hinted]
+    try:
+        name = negotiate(None, accept, [*GRAPH_FORMATS.items(), *ACCEPT_ALIASES["graph"]])
+    except NegotiationError:
+        return GRAPH_FORMATS["turtle"]
+    return GRAPH_FORMATS[name]
 
 
 @router.post(
@@ -294,8 +346,9 @@ async def sparql_post(
 ) -> Response:
     """Run a query sent as a form (``query=``) or as the body (``application/sparql-query``)."""
     media = (content_type or "").split(";", 1)[0].strip().lower()
-    _refuse_repeats(request, "query", "format")
     url_params = request.query_params
+    _refuse_repeats(url_params)
+    form: dict[str, list[str]] = {}
     default_graphs = url_params.getlist("default-graph-uri")
     named_graphs = url_params.getlist("named-graph-uri")
     body = await request.body()
@@ -309,6 +362,7 @@ async def sparql_post(
             raise QueryRefusedError("update", _UPDATE_REFUSAL)
         if "query" not in form:
             raise ProblemError(400, "missing-query", "No query", "The form has no query= field; add one.")
+        _refuse_repeats(form, " in the form")
         text = form["query"][0]
         default_graphs += form.get("default-graph-uri", [])
         named_graphs += form.get("named-graph-uri", [])
@@ -327,7 +381,8 @@ async def sparql_post(
         timeout_s=settings.sparql_timeout_s,
         max_chars=settings.sparql_max_query_chars,
         guard=settings.sparql_guard,
-        fmt=format,
+        fmt=None,
+        hints=format_hints(url_params, form),
         accept=accept,
         default_graphs=default_graphs,
         named_graphs=named_graphs,

@@ -48,6 +48,87 @@ FORMAT_ALIASES: Final[dict[str, str]] = {
 }
 """Other names clients use for the graph formats: alias -> short name."""
 
+_RESULTS_HINTS: Final[dict[str, str]] = {
+    **{name: name for name in RESULTS_FORMATS},
+    **{media: name for name, media in RESULTS_FORMATS.items()},
+    "srj": "json",
+    "srx": "xml",
+    "application/json": "json",
+    "application/xml": "xml",
+    "text/xml": "xml",
+}
+_GRAPH_HINTS: Final[dict[str, str]] = {
+    **{name: name for name in GRAPH_FORMATS},
+    **{media: name for name, media in GRAPH_FORMATS.items()},
+    **FORMAT_ALIASES,
+    "n3": "turtle",
+    "text/n3": "turtle",
+    "application/turtle": "turtle",
+    "n-triples": "ntriples",
+    "rdf+xml": "rdfxml",
+    "xml": "rdfxml",
+    "application/xml": "rdfxml",
+    "json": "jsonld",
+    "application/json": "jsonld",
+    "application/x-json+ld": "jsonld",
+}
+FORMAT_HINTS: Final[dict[str, dict[str, str]]] = {"results": _RESULTS_HINTS, "graph": _GRAPH_HINTS}
+"""What a ``format=`` / ``output=`` / ``results=`` value (lowercased) means for SELECT/ASK ("results") and
+for CONSTRUCT/DESCRIBE ("graph"): the names clients send (SPARQLWrapper sends xml, json, csv, tsv,
+turtle, n3, json-ld, rdf+xml and media types; Fuseki and Virtuoso take json and xml for graphs too)."""
+
+ACCEPT_ALIASES: Final[dict[str, tuple[tuple[str, str], ...]]] = {
+    "results": (("json", "application/json"), ("xml", "application/xml")),
+    "graph": (("jsonld", "application/json"), ("rdfxml", "application/xml"), ("turtle", "text/n3")),
+}
+"""Generic media types an Accept header may name for a form's formats, (short name, media type) pairs
+offered after the exact ones: ``Accept: application/json`` gets SPARQL JSON results or JSON-LD."""
+
+
+def hinted_format(form: str, hints: Iterable[str]) -> str | None:
+    """The short name of the first hint that names a format this query form is answered in, else None.
+
+    Hints that name a format of the other forms (``format=xml`` on a SELECT is results XML, on a
+    CONSTRUCT RDF/XML; ``format=turtle`` on a SELECT fits nothing) are passed over, as Fuseki and
+    Oxigraph pass them over: the Accept header then decides.
+
+    >>> hinted_format("CONSTRUCT", ["xml"]), hinted_format("SELECT", ["turtle", "json"])
+    ('rdfxml', 'json')
+    >>> hinted_format("ASK", ["n3", ""]) is None
+    True
+
+    A hint may be a list of media types, as an Accept header (SPARQLWrapper sends its Accept header as
+    ``format=`` for JSON-LD, RDF/XML and TSV):
+
+    >>> hinted_format("DESCRIBE", ["json-ld", "application/ld+json,application/x-json+ld"])
+    'jsonld'
+    """
+    table = FORMAT_HINTS["results" if form in ("SELECT", "ASK") else "graph"]
+    for hint in hints:
+        for word in _words(hint):
+            name = table.get(word)
+            if name is not None:
+                return name
+    return None
+
+
+def _words(hint: str) -> list[str]:
+    """The format names of a hint: its comma-separated items, lowercased, without media-type parameters."""
+    return [item.split(";")[0].strip().lower() for item in hint.split(",") if item.split(";")[0].strip()]
+
+
+def is_known_format(value: str) -> bool:
+    """Whether a ``format=`` value names a format of any query form (or is empty: no format asked for).
+
+    >>> is_known_format("JSON-LD"), is_known_format(""), is_known_format("png")
+    (True, True, False)
+    >>> is_known_format("image/png, text/turtle;q=0.9")
+    True
+    """
+    words = _words(value)
+    return not words or any(word in table for table in FORMAT_HINTS.values() for word in words)
+
+
 PREFIXES: Final[dict[str, str]] = {
     "mgkg": "https://w3id.org/mgkg/vocab#",
     "mgkgid": "https://w3id.org/mgkg/id/",

@@ -12,16 +12,19 @@ import re
 from dataclasses import dataclass
 from typing import Final, Literal
 
+from kg.sparql.code import code_of
+
 QueryForm = Literal["SELECT", "ASK", "CONSTRUCT", "DESCRIBE"]
 
 _PROLOGUE_FORM: Final = re.compile(
     r"(?:[ \t\r\n]++|\#[^\n\r]*+|(?:PREFIX[ \t\r\n]*+[A-Za-z0-9_.\-]*+:|BASE)[ \t\r\n]*+"
-    r"<[^<>\"{}|^`\\\x00-\x20]*+>)*+"
+    r"<[^<>\"{}|^`\\\x00-\x20]*+>|VERSION(?:[ \t\r\n]++|\#[^\n\r]*+)*+"
+    r"(?:\"[0-9A-Za-z.\-]*+\"|'[0-9A-Za-z.\-]*+'))*+"
     r"(?P<form>SELECT|ASK|CONSTRUCT|DESCRIBE)(?![A-Za-z0-9_])",
     re.IGNORECASE | re.ASCII,
 )
-"""A prologue (whitespace, comments, PREFIX and BASE declarations) and the keyword of the query form.
-Possessive quantifiers: a text that does not match fails in linear time."""
+"""A prologue (whitespace, comments, PREFIX, BASE and SPARQL 1.2 VERSION declarations) and the keyword of
+the query form. Possessive quantifiers: a text that does not match fails in linear time."""
 
 
 @dataclass(frozen=True)
@@ -47,9 +50,10 @@ def screen_query(text: str) -> CheckedQuery | None:
     reader may match keywords by Unicode case, where U+017F is an S); one with ``\u`` or ``\U``
     anywhere (a reader might expand it); one whose query form a prologue scan cannot read (updates
     among them); one in
-    which SERVICE or FROM occurs anywhere after the form's keyword, in any case, even inside a string or
-    a comment (a false alarm only costs a parse). Engines parse what passes with a query-only grammar,
-    so it cannot update.
+    which SERVICE or FROM occurs anywhere in the code after the form's keyword, in any case (a false
+    alarm only costs a parse); comments and strings are not code (kg.sparql.code.code_of), so a word
+    there changes nothing, and a text whose comments and strings cannot be told apart for sure is
+    parsed. Engines parse what passes with a query-only grammar, so it cannot update.
 
     >>> screen_query("PREFIX ex: <urn:ex#>  # a comment\nselect ?s WHERE { ?s ex:p ?o }").form
     'SELECT'
@@ -68,7 +72,11 @@ def screen_query(text: str) -> CheckedQuery | None:
     # Without escapes the text is as the engine tokenizes it, so the prologue just matched (comments,
     # PREFIX and BASE IRIs) is inert; SERVICE and FROM can only be in the rest. ASCII: lower() is the
     # exact case-insensitive match that SPARQL keywords have.
-    body = text[prologue.end("form") :].lower()
+    # Comments and strings hold no keyword (kg.sparql.code; None when it cannot be sure where they are).
+    code = code_of(text[prologue.end("form") :])
+    if code is None:
+        return None
+    body = code.lower()
     if "service" in body or "from" in body:
         return None
     form: QueryForm = prologue["form"].upper()  # type: ignore[assignment]  # one of the four keywords

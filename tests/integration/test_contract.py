@@ -136,6 +136,8 @@ def test_errors_are_sent_as_documented(app: FastAPI) -> None:
         twice = client.get("/sparql", params=[("query", "ASK {}"), ("query", "ASK {}")])
         assert twice.status_code == 400
         assert twice.json()["type"].endswith("/repeated-parameter")
-        description = client.get("/sparql", params={"format": "json"})
+        description = client.get("/sparql", params={"format": "png"})  # names no format: a 400
         assert description.status_code == 400
         assert description.headers["content-type"] == "application/problem+json"
+        hinted = client.get("/sparql", params={"format": "json"})  # a hint: JSON-LD for a description
+        assert hinted.headers["content-type"] == "application/ld+json"
