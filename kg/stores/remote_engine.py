@@ -24,7 +24,14 @@ import pyoxigraph as ox
 
 from kg.sparql.answers import AnswerCache, SparqlResult, dataset_of
 from kg.sparql.guard import CheckedQuery, EngineFailureError, QueryTimeoutError, SparqlSyntaxError
-from kg.sparql.results import PREFIXES, RDF_FORMATS, count_rows, serialize_solutions
+from kg.sparql.results import (
+    RDF_FORMATS,
+    count_rows,
+    results_format,
+    serialize_solutions,
+    serialize_triples,
+    write_bounded,
+)
 from kg.sparql.scheduler import LOCAL_CLIENT, ClientLimiter, deadline_after
 from kg.stores.base import MGKG_GRAPHS
 
@@ -32,13 +39,6 @@ logger = logging.getLogger(__name__)
 
 MAX_GET_URL: Final = 2000
 """Longest GET URL sent; longer requests go as a form-encoded POST."""
-
-_RESULTS: Final = {
-    "application/sparql-results+json": ox.QueryResultsFormat.JSON,
-    "application/sparql-results+xml": ox.QueryResultsFormat.XML,
-    "text/csv": ox.QueryResultsFormat.CSV,
-    "text/tab-separated-values": ox.QueryResultsFormat.TSV,
-}
 
 
 def values_clause(substitutions: Mapping[str, Mapping[str, str]]) -> str:
@@ -104,36 +104,83 @@ def request_form(
     return method, params
 
 
-def wire_format(media_type: str) -> str:
-    """The format to ask the remote store for: CSV is lossy and cannot be parsed back, so TSV instead.
+_PORTABLE: Final = "application/sparql-results+json"
+"""The results format asked for when the client wants CSV or TSV (see :func:`wire_format`)."""
 
-    >>> wire_format("text/csv"), wire_format("text/turtle")
-    ('text/tab-separated-values', 'text/turtle')
+
+def wire_format(media_type: str) -> str:
+    """The format to ask the remote store for: SPARQL JSON for CSV and TSV, else the format itself.
+
+    CSV is lossy and cannot be parsed back, and Virtuoso 7.2.5 writes a TSV of its own (quoted column
+    names, IRIs and literals as bare strings, tabs and newlines unescaped) that no TSV parser reads.
+
+    >>> wire_format("text/csv"), wire_format("text/tab-separated-values"), wire_format("text/turtle")
+    ('application/sparql-results+json', 'application/sparql-results+json', 'text/turtle')
     """
-    return "text/tab-separated-values" if media_type == "text/csv" else media_type
+    return _PORTABLE if media_type in ("text/csv", "text/tab-separated-values") else media_type
+
+
+def _as_written(body: bytes, media_type: str) -> bool:
+    """Whether an answer in ``media_type`` may go to the client as the store wrote it: not SPARQL JSON
+    with the 2007 draft's ``typed-literal`` type (Virtuoso's), which SPARQL 1.1 clients need not read."""
+    return media_type != _PORTABLE or b'"typed-literal"' not in body
+
+
+def ask_answer(body: bytes, wire: str, media_type: str) -> bytes:
+    """An ASK answer written as ``media_type``, from the store's answer in ``wire``.
+
+    Virtuoso 7.2.5 answers ASK with a table: one column ``__ASK_RETVAL``, one row holding 1 when the
+    answer is true, no row when it is false. That is read as the boolean it stands for.
+
+    >>> table = b'{"head":{"vars":["__ASK_RETVAL"]},"results":{"bindings":['
+    >>> true = table + b'{"__ASK_RETVAL":{"type":"typed-literal","value":"1"}}]}}'
+    >>> ask_answer(true, "application/sparql-results+json", "text/csv")
+    b'true'
+    >>> ask_answer(table + b"]}}", "application/sparql-results+json", "application/sparql-results+json")
+    b'{"head":{},"boolean":false}'
+    """
+    answer = ox.parse_query_results(body, format=results_format(wire))
+    if isinstance(answer, ox.QueryBoolean):
+        if wire == media_type:
+            return body
+        value = bool(answer)
+    else:
+        value = any(term is not None and term.value not in ("0", "false") for row in answer for term in row)
+        logger.debug("remote ASK answered as a table (Virtuoso's __ASK_RETVAL): read as %s", value)
+    boolean = ox.parse_query_results(
+        b'{"head":{},"boolean":%s}' % str(value).lower().encode(), format=ox.QueryResultsFormat.JSON
+    )
+    return boolean.serialize(format=results_format(media_type)) or b""
 
 
 def cut_answer(body: bytes, media_type: str, limit: int, form: str = "SELECT") -> tuple[bytes, bool]:
     """Cut an answer (in ``wire_format(media_type)``) to ``limit`` rows or triples and write it as
-    ``media_type``; (body, whether it was cut). ASK answers pass through."""
+    ``media_type``; (body, whether it was cut). An answer within the limit in the format asked for goes
+    as the store wrote it (unless :func:`_as_written` says no); the rest is written by
+    kg.sparql.results, as the local workers write theirs."""
     wire = wire_format(media_type)
     if form == "ASK":
-        if wire == media_type:
+        return ask_answer(body, wire, media_type), False
+    if media_type in RDF_FORMATS:
+        triples = list(islice(ox.parse(body, format=RDF_FORMATS[media_type]), limit + 1))
+        if len(triples) <= limit:
             return body, False
-        answer = ox.parse_query_results(body, format=_RESULTS[wire])
-        return answer.serialize(format=_RESULTS[media_type]) or b"", False
-    if wire in _RESULTS:
-        if wire == media_type and count_rows(body, media_type) <= limit:
-            return body, False
-        solutions = ox.parse_query_results(body, format=_RESULTS[wire])
-        assert isinstance(solutions, ox.QuerySolutions)
-        variables = [v.value for v in solutions.variables]
-        kept = list(islice(solutions, limit + 1))
-        return serialize_solutions(variables, kept[:limit], media_type), len(kept) > limit
-    triples = list(islice(ox.parse(body, format=RDF_FORMATS[media_type]), limit + 1))
-    if len(triples) <= limit:
+        return serialize_triples(triples[:limit], media_type), True
+    if wire == media_type and _as_written(body, wire) and count_rows(body, wire) <= limit:
         return body, False
-    return ox.serialize(triples[:limit], format=RDF_FORMATS[media_type], prefixes=PREFIXES) or b"", True
+    written = write_bounded(_solutions(body, wire), media_type, limit)
+    if written is not None:
+        return written, False
+    solutions = _solutions(body, wire)  # more rows than the limit, perhaps: read them again, keep the first
+    kept = list(islice(solutions, limit + 1))
+    variables = [v.value for v in solutions.variables]
+    return serialize_solutions(variables, kept[:limit], media_type), len(kept) > limit
+
+
+def _solutions(body: bytes, wire: str) -> ox.QuerySolutions:
+    solutions = ox.parse_query_results(body, format=results_format(wire))
+    assert isinstance(solutions, ox.QuerySolutions)
+    return solutions
 
 
 @dataclass
