@@ -154,8 +154,8 @@ ServerPort = 127.0.0.1:{http_port}
 ServerRoot = {folder}
 ServerThreads = 10
 [SPARQL]
-ResultSetMaxRows = 1000000
-MaxQueryExecutionTime = 30
+ResultSetMaxRows = 10000
+MaxQueryExecutionTime = 5
 """
 """A minimal virtuoso.ini: a private database folder, the SQL and HTTP ports on 127.0.0.1 only."""
 
