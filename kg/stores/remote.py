@@ -7,6 +7,7 @@ or SPARQL Update, after every file has been parsed once, so that nothing is sent
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import time
 from collections.abc import Iterable, Sequence
@@ -40,31 +41,32 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 
-def construct(endpoint: str, query: str, timeout_s: float = 60.0) -> bytes:
-    """Run a CONSTRUCT on the endpoint (form POST: the view query is long) and return N-Triples."""
+def ask_store(endpoint: str, query: str, accept: str, timeout_s: float = 60.0) -> bytes:
+    """Run a query on the endpoint (form POST: the view query is long) and return the answer's bytes."""
     response = httpx.post(
-        endpoint,
-        data={"query": query},
-        headers={"Accept": "application/n-triples"},
-        timeout=timeout_s,
-        trust_env=False,
+        endpoint, data={"query": query}, headers={"Accept": accept}, timeout=timeout_s, trust_env=False
     )
     response.raise_for_status()
     return response.content
 
 
+def construct(endpoint: str, query: str, timeout_s: float = 60.0) -> bytes:
+    """Run a CONSTRUCT on the endpoint and return N-Triples."""
+    return ask_store(endpoint, query, "application/n-triples", timeout_s)
+
+
+def _select(endpoint: str, query: str, timeout_s: float) -> list[dict[str, dict[str, str]]]:
+    answer = json.loads(ask_store(endpoint, query, "application/sparql-results+json", timeout_s))
+    bindings: list[dict[str, dict[str, str]]] = answer["results"]["bindings"]
+    return bindings
+
+
 def read_remote(spec: StoreSpec, timeout_s: float = 60.0) -> tuple[KnowledgeGraph, StoreInfo]:
     """Count the remote store's graphs and pull the causal view; the store itself stays remote."""
     started = time.perf_counter()
-    response = httpx.post(
-        spec.location,
-        data={"query": COUNT_QUERY},
-        headers={"Accept": "application/sparql-results+json"},
-        timeout=timeout_s,
-        trust_env=False,
-    )
-    response.raise_for_status()
-    counts = {row["g"]["value"]: int(row["n"]["value"]) for row in response.json()["results"]["bindings"]}
+    counts = {
+        row["g"]["value"]: int(row["n"]["value"]) for row in _select(spec.location, COUNT_QUERY, timeout_s)
+    }
     info = StoreInfo(spec, counts)
     logger.debug("sparql store %s: triples per named graph %s", spec, counts)
     if info.asserted_triples == 0:
@@ -86,16 +88,7 @@ GRAPH_COUNT_QUERY: Final = "SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{graph}> {{ 
 
 def count_graph(endpoint: str, graph: str, timeout_s: float = 60.0) -> int:
     """The triples the remote store holds in ``graph`` (0 for a graph it does not hold)."""
-    query = GRAPH_COUNT_QUERY.format(graph=ox.NamedNode(graph).value)
-    response = httpx.post(
-        endpoint,
-        data={"query": query},
-        headers={"Accept": "application/sparql-results+json"},
-        timeout=timeout_s,
-        trust_env=False,
-    )
-    response.raise_for_status()
-    bindings = response.json()["results"]["bindings"]
+    bindings = _select(endpoint, GRAPH_COUNT_QUERY.format(graph=ox.NamedNode(graph).value), timeout_s)
     return int(bindings[0]["n"]["value"]) if bindings else 0
 
 
