@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 import pytest
 
@@ -128,6 +128,15 @@ def oxigraph_server(
         process.wait(timeout=10)
 
 
+class WritableStore(NamedTuple):
+    """A writable SPARQL server: its engine, query endpoint, Graph Store Protocol and SPARQL Update URLs."""
+
+    engine: str
+    query: str
+    gsp: str
+    update: str
+
+
 @pytest.fixture
 def writable_server(tmp_path: Path) -> Iterator[str]:
     """A writable Oxigraph server (`oxigraph serve`): its base URL (/query, /update, /store)."""
@@ -160,8 +169,8 @@ ServerPort = 127.0.0.1:{http_port}
 ServerRoot = {folder}
 ServerThreads = 10
 [SPARQL]
-ResultSetMaxRows = 1000000
-MaxQueryExecutionTime = 30
+ResultSetMaxRows = 10000
+MaxQueryExecutionTime = 5
 """
 """A minimal virtuoso.ini: a private database folder, the SQL and HTTP ports on 127.0.0.1 only."""
 
@@ -173,9 +182,9 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="session")
-def virtuoso_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """Debian's Virtuoso (virtuoso-opensource) holding the mgkg graphs, loaded by `mgkg load` through its
-    SPARQL Update endpoint and Graph Store Protocol; yields its query endpoint URL.
+def virtuoso(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WritableStore]:
+    """Debian's Virtuoso 7.2.5 (virtuoso-opensource), started once per session from a minimal ini in a
+    temporary folder, with SPARQL Update granted to its SPARQL user so that it can be written; empty.
 
     Under CI=true a missing Virtuoso fails the test (.ci/run installs it); elsewhere it skips it.
     """
@@ -193,7 +202,7 @@ def virtuoso_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     process = subprocess.Popen(
         [executable, "+foreground", "+configfile", str(ini)], stdout=log, stderr=subprocess.STDOUT
     )
-    endpoint = f"http://127.0.0.1:{http_port}/sparql"
+    base = f"http://127.0.0.1:{http_port}"
     try:
         deadline = time.monotonic() + 120
         while subprocess.run(
@@ -206,21 +215,7 @@ def virtuoso_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
                     f"Virtuoso did not start: {(folder / 'virtuoso.log').read_text(errors='replace')}"
                 )
             time.sleep(0.5)
-        subprocess.run(
-            [
-                *mgkg_command(),
-                "load",
-                "--store",
-                f"sparql:{endpoint}",
-                "--update-url",
-                endpoint,
-                "--gsp-url",
-                f"http://127.0.0.1:{http_port}/sparql-graph-crud",
-            ],
-            check=True,
-            capture_output=True,
-        )
-        yield endpoint
+        yield WritableStore("virtuoso", f"{base}/sparql", f"{base}/sparql-graph-crud", f"{base}/sparql")
     finally:
         process.terminate()
         try:
@@ -231,7 +226,55 @@ def virtuoso_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         log.close()
 
 
-@pytest.fixture(scope="module", params=["memory", "oxigraph", "sparql"])
+@pytest.fixture(scope="session")
+def virtuoso_server(virtuoso: WritableStore, knowledge_graph: KnowledgeGraph) -> str:
+    """The session's Virtuoso holding the mgkg graphs, written by `mgkg load`'s remote loader through the
+    Graph Store Protocol (kg.stores.remote); its query endpoint URL."""
+    from kg.stores.base import EXTERNAL_GRAPH, StoreSpec, WriteOptions
+    from kg.stores.registry import loader_for
+
+    spec = StoreSpec("sparql", virtuoso.query)
+    loader_for(spec, WriteOptions(gsp_url=virtuoso.gsp))([], EXTERNAL_GRAPH, knowledge_graph)
+    return virtuoso.query
+
+
+@pytest.fixture(params=["oxigraph", "virtuoso"])
+def writable_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[WritableStore]:
+    """A writable remote store on each real engine in turn: a fresh `oxigraph serve`, and the session's
+    Virtuoso, whose graphs the test added are dropped afterwards (the mgkg graphs it may rewrite are the
+    same ones again), so that later tests see it as it was."""
+    if request.param == "oxigraph":
+        process, base = start_oxigraph_server(tmp_path / "remote", "serve")
+        try:
+            yield WritableStore("oxigraph", f"{base}/query", f"{base}/store", f"{base}/update")
+        finally:
+            process.terminate()
+            process.wait(timeout=10)
+        return
+    import httpx
+
+    request.getfixturevalue("virtuoso_server")  # the mgkg graphs are in before the test starts
+    store: WritableStore = request.getfixturevalue("virtuoso")
+    before = _remote_graphs(store.query)
+    try:
+        yield store
+    finally:
+        for graph in _remote_graphs(store.query) - before:
+            httpx.post(store.update, data={"update": f"DROP SILENT GRAPH <{graph}>"}).raise_for_status()
+
+
+def _remote_graphs(endpoint: str) -> set[str]:
+    import httpx
+
+    query = "SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }"
+    response = httpx.post(
+        endpoint, data={"query": query}, headers={"Accept": "application/sparql-results+json"}
+    )
+    response.raise_for_status()
+    return {row["g"]["value"] for row in response.json()["results"]["bindings"]}
+
+
+@pytest.fixture(scope="module", params=["memory", "oxigraph", "sparql", "virtuoso"])
 def store_setting(request: pytest.FixtureRequest) -> str:
     """The --store / MGKG_STORE value of each backend in turn: memory, an on-disk Oxigraph store written
     by kg.stores.oxigraph, a real Oxigraph server over HTTP, and Virtuoso over HTTP. A test using it runs

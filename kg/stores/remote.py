@@ -7,12 +7,13 @@ or SPARQL Update, after every file has been parsed once, so that nothing is sent
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 
 import httpx
 import pyoxigraph as ox
@@ -40,31 +41,32 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 
-def construct(endpoint: str, query: str, timeout_s: float = 60.0) -> bytes:
-    """Run a CONSTRUCT on the endpoint (form POST: the view query is long) and return N-Triples."""
+def ask_store(endpoint: str, query: str, accept: str, timeout_s: float = 60.0) -> bytes:
+    """Run a query on the endpoint (form POST: the view query is long) and return the answer's bytes."""
     response = httpx.post(
-        endpoint,
-        data={"query": query},
-        headers={"Accept": "application/n-triples"},
-        timeout=timeout_s,
-        trust_env=False,
+        endpoint, data={"query": query}, headers={"Accept": accept}, timeout=timeout_s, trust_env=False
     )
     response.raise_for_status()
     return response.content
 
 
+def construct(endpoint: str, query: str, timeout_s: float = 60.0) -> bytes:
+    """Run a CONSTRUCT on the endpoint and return N-Triples."""
+    return ask_store(endpoint, query, "application/n-triples", timeout_s)
+
+
+def _select(endpoint: str, query: str, timeout_s: float) -> list[dict[str, dict[str, str]]]:
+    answer = json.loads(ask_store(endpoint, query, "application/sparql-results+json", timeout_s))
+    bindings: list[dict[str, dict[str, str]]] = answer["results"]["bindings"]
+    return bindings
+
+
 def read_remote(spec: StoreSpec, timeout_s: float = 60.0) -> tuple[KnowledgeGraph, StoreInfo]:
     """Count the remote store's graphs and pull the causal view; the store itself stays remote."""
     started = time.perf_counter()
-    response = httpx.post(
-        spec.location,
-        data={"query": COUNT_QUERY},
-        headers={"Accept": "application/sparql-results+json"},
-        timeout=timeout_s,
-        trust_env=False,
-    )
-    response.raise_for_status()
-    counts = {row["g"]["value"]: int(row["n"]["value"]) for row in response.json()["results"]["bindings"]}
+    counts = {
+        row["g"]["value"]: int(row["n"]["value"]) for row in _select(spec.location, COUNT_QUERY, timeout_s)
+    }
     info = StoreInfo(spec, counts)
     logger.debug("sparql store %s: triples per named graph %s", spec, counts)
     if info.asserted_triples == 0:
@@ -80,9 +82,23 @@ def read_remote(spec: StoreSpec, timeout_s: float = 60.0) -> tuple[KnowledgeGrap
     return graph, info
 
 
+GRAPH_COUNT_QUERY: Final = "SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}"
+"""Counts the triples of one named graph (the IRI is checked by pyoxigraph before it is put in)."""
+
+
+def count_graph(endpoint: str, graph: str, timeout_s: float = 60.0) -> int:
+    """The triples the remote store holds in ``graph`` (0 for a graph it does not hold)."""
+    bindings = _select(endpoint, GRAPH_COUNT_QUERY.format(graph=ox.NamedNode(graph).value), timeout_s)
+    return int(bindings[0]["n"]["value"]) if bindings else 0
+
+
 @dataclass(frozen=True)
 class RemoteWriter:
-    """Writes to a remote store through its Graph Store Protocol URL or its SPARQL Update URL."""
+    """Writes to a remote store through its Graph Store Protocol URL or its SPARQL Update URL.
+
+    Every request carries one chunk as a sized body (``Content-Length``), never a chunked one: Debian's
+    Virtuoso 7.2.5 answers 201 to a chunked Graph Store Protocol PUT and stores nothing.
+    """
 
     gsp_url: str | None = None
     update_url: str | None = None
@@ -95,26 +111,41 @@ class RemoteWriter:
                 "http://127.0.0.1:7878/store) or --update-url (SPARQL Update, e.g. .../update)."
             )
 
-    def write(self, graph: str, chunks: Iterator[bytes], replace: bool) -> None:
-        """Send N-Triples chunks into ``graph``: replace it (PUT / DROP first) or add to it (POST)."""
+    def write(self, graph: str, chunks: Iterable[bytes], replace: bool) -> None:
+        """Send N-Triples chunks into ``graph``, one request each: replace it (PUT the first chunk, or DROP
+        first) or add to it (POST). An HTTP failure is a LoadError naming the store's answer."""
         how = f"Graph Store Protocol at {self.gsp_url}" if self.gsp_url else f"Update at {self.update_url}"
         logger.debug("%s <%s> through %s", "replacing" if replace else "adding to", graph, how)
-        with httpx.Client(timeout=self.timeout_s, trust_env=False) as client:
-            if self.gsp_url:
-                response = client.request(
-                    "PUT" if replace else "POST",
-                    self.gsp_url,
-                    params={"graph": graph},
-                    content=chunks,
-                    headers={"Content-Type": "application/n-triples"},
-                )
-                response.raise_for_status()
-                return
-            assert self.update_url is not None
-            if replace:
-                self._update(client, f"DROP SILENT GRAPH <{graph}>")
-            for chunk in chunks:
-                self._update(client, f"INSERT DATA {{ GRAPH <{graph}> {{\n{chunk.decode()}\n}} }}")
+        try:
+            with httpx.Client(timeout=self.timeout_s, trust_env=False) as client:
+                if self.gsp_url:
+                    self._send_gsp(client, graph, chunks, replace)
+                    return
+                if replace:
+                    self._update(client, f"DROP SILENT GRAPH <{graph}>")
+                for chunk in chunks:
+                    self._update(client, f"INSERT DATA {{ GRAPH <{graph}> {{\n{chunk.decode()}\n}} }}")
+        except httpx.HTTPStatusError as error:
+            answer = error.response.text[:300]
+            raise LoadError(f"The store refused the write to <{graph}> ({how}): {error}: {answer}") from None
+        except httpx.HTTPError as error:
+            raise LoadError(f"Cannot write <{graph}> through the {how}: {error}") from None
+
+    def _send_gsp(self, client: httpx.Client, graph: str, chunks: Iterable[bytes], replace: bool) -> None:
+        assert self.gsp_url is not None
+        method = "PUT" if replace else "POST"
+        for chunk in chunks:
+            self._gsp(client, method, graph, chunk)
+            method = "POST"
+        if method == "PUT":  # nothing to send: the graph is replaced by an empty one
+            self._gsp(client, method, graph, b"")
+
+    def _gsp(self, client: httpx.Client, method: str, graph: str, body: bytes) -> None:
+        assert self.gsp_url is not None
+        headers = {"Content-Type": "application/n-triples"}  # bytes: httpx sends a Content-Length
+        params = {"graph": graph}
+        response = client.request(method, self.gsp_url, params=params, content=body, headers=headers)
+        response.raise_for_status()
 
     def _update(self, client: httpx.Client, update: str) -> None:
         assert self.update_url is not None
@@ -129,7 +160,12 @@ def load_remote(
     writer: RemoteWriter,
     progress: ProgressFor = no_progress,
 ) -> LoadReport:
-    """Validate every file first (nothing is sent if one is broken), then write the mgkg graphs and files."""
+    """Validate every file first (nothing is sent if one is broken), then write the mgkg graphs and files,
+    and count what the store holds afterwards: a store that answered success but kept less is a LoadError.
+
+    A replaced mgkg graph must hold exactly the triples sent. A file's graph is counted before and after
+    (the report gives the triples it gained, as on Oxigraph); one that was empty must have gained some.
+    """
     counts = [(path, validate_file(path)) for path in files]
     mgkg = 0
     if knowledge_graph is not None:
@@ -137,12 +173,37 @@ def load_remote(
             (ASSERTED_GRAPH, knowledge_graph.asserted.graph),
             (INFERRED_GRAPH, knowledge_graph.inferred),
         ):
-            writer.write(str(iri), iter([triples.serialize(format="nt", encoding="utf-8")]), replace=True)
+            writer.write(str(iri), [triples.serialize(format="nt", encoding="utf-8")], replace=True)
+            _check_held(spec, str(iri), len(triples), _held(spec, str(iri), writer.timeout_s))
             mgkg += len(triples)
     target = ox.NamedNode(graph)
-    for path, _ in counts:
+    added: list[tuple[str, int]] = []
+    for path, statements in counts:
+        before = _held(spec, graph, writer.timeout_s)
         writer.write(graph, ntriples_chunks(regraphed(path, target, progress(path))), replace=False)
-    return LoadReport(str(spec), graph, tuple((str(p), n) for p, n in counts), mgkg)
+        after = _held(spec, graph, writer.timeout_s)
+        if before == 0 and statements:
+            _check_held(spec, graph, 1, after, f"{statements} statements of {path} were sent")
+        logger.debug("%s: %d statements sent, <%s> gained %d", path, statements, graph, after - before)
+        added.append((str(path), after - before))
+    return LoadReport(str(spec), graph, tuple(added), mgkg)
+
+
+def _held(spec: StoreSpec, graph: str, timeout_s: float) -> int:
+    try:
+        return count_graph(spec.location, graph, timeout_s)
+    except httpx.HTTPError as error:
+        raise LoadError(f"Cannot count <{graph}> at {spec.location} to check the load: {error}") from None
+
+
+def _check_held(spec: StoreSpec, graph: str, least: int, held: int, sent: str = "") -> None:
+    if held < least:
+        raise LoadError(
+            f"The store at {spec.location} answered success but holds {held} triples in <{graph}> after "
+            f"{sent or f'{least} were sent'}: it did not keep what was written. Check the write URL (for "
+            "Virtuoso: the Graph Store Protocol at /sparql-graph-crud, or SPARQL Update after GRANT "
+            'SPARQL_UPDATE TO "SPARQL") and the server\'s log.'
+        )
 
 
 @dataclass(frozen=True)

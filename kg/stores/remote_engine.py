@@ -11,8 +11,10 @@ queries are bound with a trailing ``VALUES`` clause of escaped terms, never past
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import re
+import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import islice
@@ -24,7 +26,15 @@ import pyoxigraph as ox
 
 from kg.sparql.answers import AnswerCache, SparqlResult, dataset_of
 from kg.sparql.guard import CheckedQuery, EngineFailureError, QueryTimeoutError, SparqlSyntaxError
-from kg.sparql.results import PREFIXES, RDF_FORMATS, count_rows, serialize_solutions
+from kg.sparql.results import (
+    RDF_FORMATS,
+    RESULTS_FORMATS,
+    count_rows,
+    results_format,
+    serialize_solutions,
+    serialize_triples,
+    write_bounded,
+)
 from kg.sparql.scheduler import LOCAL_CLIENT, ClientLimiter, deadline_after
 from kg.stores.base import MGKG_GRAPHS
 
@@ -32,13 +42,6 @@ logger = logging.getLogger(__name__)
 
 MAX_GET_URL: Final = 2000
 """Longest GET URL sent; longer requests go as a form-encoded POST."""
-
-_RESULTS: Final = {
-    "application/sparql-results+json": ox.QueryResultsFormat.JSON,
-    "application/sparql-results+xml": ox.QueryResultsFormat.XML,
-    "text/csv": ox.QueryResultsFormat.CSV,
-    "text/tab-separated-values": ox.QueryResultsFormat.TSV,
-}
 
 
 def values_clause(substitutions: Mapping[str, Mapping[str, str]]) -> str:
@@ -104,36 +107,126 @@ def request_form(
     return method, params
 
 
-def wire_format(media_type: str) -> str:
-    """The format to ask the remote store for: CSV is lossy and cannot be parsed back, so TSV instead.
+STORE_CUT_HEADER: Final = "X-SPARQL-MaxRows"
+"""Virtuoso's header on a SELECT answer it cut at its ``ResultSetMaxRows`` (or that had exactly that
+many rows): the answer is marked truncated, as one mgkg cut at its own row limit."""
 
-    >>> wire_format("text/csv"), wire_format("text/turtle")
-    ('text/tab-separated-values', 'text/turtle')
+STORE_TIMEOUT_PARAMETER: Final = "timeout"
+"""The request parameter that gives the store the milliseconds left: Virtuoso stops the query then (an
+"anytime query") and answers what it has with :data:`STORE_STATE_HEADER` ``S1TAT``, which mgkg reads as
+its timeout; the Oxigraph server ignores it. So an abandoned query does not keep running on Virtuoso."""
+
+STORE_ROWS_PARAMETER: Final = "maxrows"
+"""The request parameter that caps the rows a store sends (Virtuoso's; the Oxigraph server ignores it): one
+past mgkg's row limit, so that Virtuoso stops there instead of sending the whole answer to be cut."""
+
+STORE_STATE_HEADER: Final = "X-SQL-State"
+"""Virtuoso's header naming the SQL state of an incomplete answer (``S1TAT``: stopped by the timeout)."""
+
+_STORE_TIMEOUT: Final = re.compile(r"\s*\S+ S1T00 ")
+"""An error answer with the SQL state S1T00 (timeout), as Virtuoso words its ``MaxQueryExecutionTime``:
+``Virtuoso S1T00 Error SR171: Transaction timed out`` (status 500)."""
+
+_PORTABLE: Final = "application/sparql-results+json"
+"""The results format every SELECT and ASK is asked for (see :func:`wire_format`)."""
+
+
+def wire_format(media_type: str) -> str:
+    """The format to ask the remote store for: SPARQL JSON for every results format, else the format itself.
+
+    CSV is lossy and cannot be parsed back; Virtuoso 7.2.5 writes a TSV of its own (quoted column names,
+    IRIs and literals as bare strings, tabs and newlines unescaped) that no TSV parser reads, and blank
+    nodes in JSON and XML as ``nodeID://b1``, which is no blank node label; JSON is the one it writes that
+    can be mended (:func:`portable_json`). Graph formats are asked for as they are.
+
+    >>> wire_format("text/csv"), wire_format("application/sparql-results+xml"), wire_format("text/turtle")
+    ('application/sparql-results+json', 'application/sparql-results+json', 'text/turtle')
     """
-    return "text/tab-separated-values" if media_type == "text/csv" else media_type
+    return _PORTABLE if media_type in RESULTS_FORMATS.values() else media_type
+
+
+def _as_written(body: bytes, media_type: str) -> bool:
+    """Whether an answer in ``media_type`` may go to the client as the store wrote it: not SPARQL JSON in
+    Virtuoso's dialect (see :func:`portable_json`)."""
+    return media_type != _PORTABLE or (b'"typed-literal"' not in body and b"nodeID://" not in body)
+
+
+def portable_json(body: bytes) -> bytes:
+    """A SPARQL JSON answer in SPARQL 1.1's words: Virtuoso writes typed literals with the 2007 draft's type
+    ``typed-literal`` and blank nodes as ``nodeID://b1`` (no valid label); both are mended, each blank
+    node keeping one label of its own. Answers without them are returned unchanged.
+
+    >>> portable_json(b'{"head":{"vars":["x"]},"results":{"bindings":[{"x":{"type":"bnode","value":"nodeID://b7"}}]}}')
+    b'{"head": {"vars": ["x"]}, "results": {"bindings": [{"x": {"type": "bnode", "value": "v0"}}]}}'
+    """
+    if _as_written(body, _PORTABLE):
+        return body
+    answer = json.loads(body)
+    labels: dict[str, str] = {}
+    for row in answer.get("results", {}).get("bindings", []):
+        for term in row.values():
+            if term.get("type") == "typed-literal":
+                term["type"] = "literal"
+            elif term.get("type") == "bnode":
+                term["value"] = labels.setdefault(term["value"], f"v{len(labels)}")
+    return json.dumps(answer).encode()
+
+
+def ask_answer(body: bytes, wire: str, media_type: str) -> bytes:
+    """An ASK answer written as ``media_type``, from the store's answer in ``wire``.
+
+    Virtuoso 7.2.5 answers ASK with a table: one column ``__ASK_RETVAL``, one row holding 1 when the
+    answer is true, no row when it is false. That is read as the boolean it stands for.
+
+    >>> table = b'{"head":{"vars":["__ASK_RETVAL"]},"results":{"bindings":['
+    >>> true = table + b'{"__ASK_RETVAL":{"type":"typed-literal","value":"1"}}]}}'
+    >>> ask_answer(true, "application/sparql-results+json", "text/csv")
+    b'true'
+    >>> ask_answer(table + b"]}}", "application/sparql-results+json", "application/sparql-results+json")
+    b'{"head":{},"boolean":false}'
+    """
+    answer = ox.parse_query_results(portable_json(body), format=results_format(wire))
+    if isinstance(answer, ox.QueryBoolean):
+        if wire == media_type:
+            return body
+        value = bool(answer)
+    else:
+        value = any(term is not None and term.value not in ("0", "false") for row in answer for term in row)
+        logger.debug("remote ASK answered as a table (Virtuoso's __ASK_RETVAL): read as %s", value)
+    boolean = ox.parse_query_results(
+        b'{"head":{},"boolean":%s}' % str(value).lower().encode(), format=ox.QueryResultsFormat.JSON
+    )
+    return boolean.serialize(format=results_format(media_type)) or b""
 
 
 def cut_answer(body: bytes, media_type: str, limit: int, form: str = "SELECT") -> tuple[bytes, bool]:
     """Cut an answer (in ``wire_format(media_type)``) to ``limit`` rows or triples and write it as
-    ``media_type``; (body, whether it was cut). ASK answers pass through."""
+    ``media_type``; (body, whether it was cut). An answer within the limit in the format asked for goes
+    as the store wrote it (unless :func:`_as_written` says no); the rest is written by
+    kg.sparql.results, as the local workers write theirs."""
     wire = wire_format(media_type)
     if form == "ASK":
-        if wire == media_type:
+        return ask_answer(body, wire, media_type), False
+    if media_type in RDF_FORMATS:
+        triples = list(islice(ox.parse(body, format=RDF_FORMATS[media_type]), limit + 1))
+        if len(triples) <= limit:
             return body, False
-        answer = ox.parse_query_results(body, format=_RESULTS[wire])
-        return answer.serialize(format=_RESULTS[media_type]) or b"", False
-    if wire in _RESULTS:
-        if wire == media_type and count_rows(body, media_type) <= limit:
-            return body, False
-        solutions = ox.parse_query_results(body, format=_RESULTS[wire])
-        assert isinstance(solutions, ox.QuerySolutions)
-        variables = [v.value for v in solutions.variables]
-        kept = list(islice(solutions, limit + 1))
-        return serialize_solutions(variables, kept[:limit], media_type), len(kept) > limit
-    triples = list(islice(ox.parse(body, format=RDF_FORMATS[media_type]), limit + 1))
-    if len(triples) <= limit:
+        return serialize_triples(triples[:limit], media_type), True
+    if wire == media_type and _as_written(body, wire) and count_rows(body, wire) <= limit:
         return body, False
-    return ox.serialize(triples[:limit], format=RDF_FORMATS[media_type], prefixes=PREFIXES) or b"", True
+    written = write_bounded(_solutions(body, wire), media_type, limit)
+    if written is not None:
+        return written, False
+    solutions = _solutions(body, wire)  # more rows than the limit, perhaps: read them again, keep the first
+    kept = list(islice(solutions, limit + 1))
+    variables = [v.value for v in solutions.variables]
+    return serialize_solutions(variables, kept[:limit], media_type), len(kept) > limit
+
+
+def _solutions(body: bytes, wire: str) -> ox.QuerySolutions:
+    solutions = ox.parse_query_results(portable_json(body), format=results_format(wire))
+    assert isinstance(solutions, ox.QuerySolutions)
+    return solutions
 
 
 @dataclass
@@ -203,10 +296,13 @@ class RemoteEngine:
         headers = {"Accept": wire_format(media_type)}
         try:
             with self._limiter.admit(client):
-                async with asyncio.timeout_at(
-                    deadline_after(self.timeout_s) if deadline is None else deadline
-                ):
+                until = deadline_after(self.timeout_s) if deadline is None else deadline
+                async with asyncio.timeout_at(until):
                     grouped = _group(params)
+                    # the time left, for a store that stops its own work by it (Virtuoso; others ignore it)
+                    grouped[STORE_TIMEOUT_PARAMETER] = [str(max(int((until - time.monotonic()) * 1000), 1))]
+                    if query.form != "ASK":  # one row past the limit, so that a cut answer is seen as cut
+                        grouped[STORE_ROWS_PARAMETER] = [str(self.max_rows + 1)]
                     if method == "GET":
                         response = await self._client.get(self.endpoint, params=grouped, headers=headers)
                     else:
@@ -220,11 +316,24 @@ class RemoteEngine:
             raise EngineFailureError(f"The remote SPARQL store at {self.endpoint} failed: {error}") from error
         if response.status_code == 400:  # the store's parser rejected the query (run_checked says why)
             raise SparqlSyntaxError.from_engine(response.text[:300])
+        if response.headers.get(STORE_STATE_HEADER) == "S1TAT":  # stopped at the time left: incomplete
+            raise QueryTimeoutError(
+                f"The query ran past the {self.timeout_s:g} s limit and the remote store stopped it. "
+                "Narrow it (LIMIT, more specific patterns) and try again."
+            )
         if response.status_code != 200:
+            if _STORE_TIMEOUT.match(response.text):
+                raise QueryTimeoutError(
+                    f"The query ran past the remote store's own time limit ({response.text[:120].strip()}). "
+                    "Narrow it (LIMIT, more specific patterns) and try again."
+                )
             raise EngineFailureError(
                 f"The remote SPARQL store answered {response.status_code}: {response.text[:300]}"
             )
         body, truncated = cut_answer(response.content, media_type, self.max_rows, query.form)
+        if STORE_CUT_HEADER in response.headers:  # the store's own row cap: say so, as for mgkg's
+            logger.debug("the remote store cut the answer at %s rows", response.headers[STORE_CUT_HEADER])
+            truncated = True
         result = SparqlResult(media_type, body, truncated)
         if self._cache.max_bytes:
             self._cache.put(key, result)

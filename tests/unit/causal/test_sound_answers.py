@@ -40,15 +40,11 @@ def network(rdf: Graph) -> CausalNetwork:
     return build_network(rdf)
 
 
-@pytest.fixture(scope="module", params=["memory", "oxigraph", "sparql"])
-def client(request: pytest.FixtureRequest) -> Iterator[TestClient]:
-    """The app on each store backend: the rules must reach the causal view of every store."""
-    store = "memory"
-    if request.param == "oxigraph":
-        store = f"oxigraph:{request.getfixturevalue('oxigraph_store')}"
-    elif request.param == "sparql":
-        store = f"sparql:{request.getfixturevalue('oxigraph_server')}"
-    with TestClient(create_app(Settings(store=store, sparql_cache_bytes=0))) as test_client:
+@pytest.fixture(scope="module")
+def client(store_setting: str) -> Iterator[TestClient]:
+    """The app on each store backend (tests/conftest.py's store_setting): the rules must reach the causal
+    view of every store."""
+    with TestClient(create_app(Settings(store=store_setting, sparql_cache_bytes=0))) as test_client:
         yield test_client
 
 
