@@ -16,24 +16,17 @@ from api.pictures import graph_response
 from api.routes.export import NegotiationError, format_names, negotiate
 from kg.causal.case import explain_case
 from kg.causal.case_model import Case, CaseInputError
-from kg.causal.case_proof import proof_graph, prove_case
-from kg.causal.case_text import format_case
+from kg.causal.case_proof import prove_case
 from kg.causal.case_types import CaseExplanation
 from kg.causal.network import network_of
 from kg.causal.recommend import load_recommendations
 from kg.graph.knowledge import KnowledgeGraph
-from kg.render.case_picture import case_graph
-from kg.render.formats import EXPORT_FORMATS, MEDIA_TYPES
+from kg.render.case_picture import CASE_FORMATS, CASE_MEDIA_TYPES, case_graph, parse_case_format, render_case
+from kg.render.formats import EXPORT_FORMATS
 
 router = APIRouter(tags=["case"])
 
-CASE_OFFERS: Final[tuple[tuple[str, str], ...]] = (
-    ("json", "application/json"),
-    ("text", "text/plain"),
-    ("turtle", "text/turtle"),
-    ("jsonld", "application/ld+json"),
-    *MEDIA_TYPES.items(),
-)
+CASE_OFFERS: Final[tuple[tuple[str, str], ...]] = tuple((fmt, CASE_MEDIA_TYPES[fmt]) for fmt in CASE_FORMATS)
 """(format, media type) pairs /case serves: its JSON first (the default), plain text, the proofs as PROV-O
 (Turtle, JSON-LD), then the picture of the whole case in every export format."""
 
@@ -127,12 +120,9 @@ async def case(
             return await anyio.to_thread.run_sync(
                 graph_response, graph, export_format, "case", state.renderer
             )
-    if fmt in ("turtle", "jsonld"):
-        rdf = proof_graph(answer, answer.proofs).serialize(format="json-ld" if fmt == "jsonld" else "turtle")
-        media = "application/ld+json" if fmt == "jsonld" else "text/turtle; charset=utf-8"
-        return Response(rdf, media_type=media, headers={"Vary": "Accept"})
-    if fmt == "text":
-        return Response(
-            format_case(answer), media_type="text/plain; charset=utf-8", headers={"Vary": "Accept"}
-        )
+    if fmt in ("turtle", "jsonld", "text"):
+        media = CASE_MEDIA_TYPES[parse_case_format(fmt)]
+        charset = "" if fmt == "jsonld" else "; charset=utf-8"
+        text = render_case(answer, parse_case_format(fmt))
+        return Response(text, media_type=media + charset, headers={"Vary": "Accept"})
     return Response(answer.model_dump_json(), media_type="application/json", headers={"Vary": "Accept"})
