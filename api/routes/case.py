@@ -32,7 +32,7 @@ CASE_OFFERS: Final[tuple[tuple[str, str], ...]] = tuple((fmt, CASE_MEDIA_TYPES[f
 
 EXAMPLES: Final[dict[str, dict[str, Any]]] = {
     "renal-cisplatin": {
-        "summary": "Renal wasting on cisplatin, FE_Mg above 4%",
+        "summary": "Renal wasting on cisplatin, FE_Mg above 4%, a calcium infusion without response",
         "value": {
             "findings": ["refractory hypokalemia", "cramps"],
             "labs": {"serum_mg": "low", "fe_mg_percent": 5, "serum_ca": "low", "pth": "normal"},
@@ -56,7 +56,45 @@ EXAMPLES: Final[dict[str, dict[str, Any]]] = {
             "treatments": [{"intervention": "potassium replacement", "response": "no_response"}],
         },
     },
+    "calcium-failed": {
+        "summary": "A calcium infusion that failed, with an inappropriately low PTH",
+        "value": {
+            "findings": ["tingling"],
+            "labs": {"serum_ca": "low", "pth": "low"},
+            "treatments": [{"intervention": "calcium infusion", "response": "no_response"}],
+        },
+    },
+    "mild-high-pth": {
+        "summary": "A high PTH: the mild phase, and what it does not explain",
+        "value": {"findings": ["refractory hypocalcemia", "tremor"], "labs": {"pth": "high"}},
+    },
+    "alkalosis": {
+        "summary": "Alkalosis and a low ionized magnesium with a normal total level",
+        "value": {
+            "findings": ["muscle cramps"],
+            "labs": {"serum_mg": "normal", "ionized_mg": "low", "alkalosis": True},
+        },
+    },
+    "urine-against-diarrhea": {
+        "summary": "High urinary magnesium against an extra-renal cause",
+        "value": {
+            "findings": ["seizure"],
+            "labs": {"urinary_mg": "high"},
+            "exposures": ["chronic diarrhea"],
+            "absent": ["tetany"],
+        },
+    },
+    "aminoglycoside-indeterminate": {
+        "summary": "An FE_Mg inside the 2-4% band on aminoglycosides: indeterminate",
+        "value": {
+            "findings": ["tremor"],
+            "labs": {"serum_mg": "low", "fe_mg_percent": 3},
+            "exposures": ["aminoglycoside antibiotics"],
+        },
+    },
 }
+"""The OpenAPI examples: the vignettes the tests answer (tests/resources/case/vignettes.json), built from
+the sources."""
 
 
 def answer_case(knowledge: KnowledgeGraph, case: Case) -> CaseExplanation:

@@ -232,7 +232,14 @@ def test_text_output_and_openapi_examples(client: TestClient) -> None:
     operation = client.get("/openapi.json").json()["paths"]["/case"]["post"]
     examples = operation["requestBody"]["content"]["application/json"]["examples"]
     for example in examples.values():
+        assert example["summary"]
         assert client.post("/case", json=example["value"]).status_code == 200
+    assert {name: example["value"] for name, example in examples.items()} == VIGNETTES  # all documented
+    formats = operation["parameters"][0]["schema"]["enum"]
+    assert {"json", "text", "turtle", "jsonld", "svg", "dot", "graphml", "cyjs", "mermaid"} <= set(formats)
+    assert {"text/turtle", "application/ld+json", "image/svg+xml"} <= set(
+        operation["responses"]["200"]["content"]
+    )
     assert PROBLEM in operation["responses"]["422"]["content"]
 
 
