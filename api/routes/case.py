@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+import weakref
 from typing import Annotated, Any, Final
 
 import anyio.to_thread
@@ -18,8 +20,8 @@ from kg.causal.case import explain_case
 from kg.causal.case_model import Case, CaseInputError
 from kg.causal.case_proof import prove_case
 from kg.causal.case_types import CaseExplanation
-from kg.causal.network import network_of
-from kg.causal.recommend import load_recommendations
+from kg.causal.network import CausalNetwork, network_of
+from kg.causal.recommend import RecommendationCatalog, load_recommendations
 from kg.graph.knowledge import KnowledgeGraph
 from kg.render.case_picture import CASE_FORMATS, CASE_MEDIA_TYPES, case_graph, parse_case_format, render_case
 from kg.render.formats import EXPORT_FORMATS
@@ -97,11 +99,25 @@ EXAMPLES: Final[dict[str, dict[str, Any]]] = {
 the sources."""
 
 
+_catalogs: weakref.WeakKeyDictionary[CausalNetwork, RecommendationCatalog] = weakref.WeakKeyDictionary()
+_catalogs_lock = threading.Lock()
+
+
+def _catalog(knowledge: KnowledgeGraph, network: CausalNetwork) -> RecommendationCatalog:
+    """The recommendations of the start-up graph, read on first use and kept for as long as its network
+    lives (the graph is only read, so the catalog never goes stale; reading it costs some 8 ms)."""
+    with _catalogs_lock:
+        catalog = _catalogs.get(network)
+        if catalog is None:
+            catalog = _catalogs[network] = load_recommendations(knowledge.asserted.graph, network)
+        return catalog
+
+
 def answer_case(knowledge: KnowledgeGraph, case: Case) -> CaseExplanation:
-    """Explain the case on the start-up graph (the recommendations are read from it, in milliseconds),
-    with a proof per explained finding from the asserted and inferred graphs."""
+    """Explain the case on the start-up graph with its recommendations, with a proof per explained finding
+    from the asserted and inferred graphs."""
     network = network_of(knowledge)
-    answer = explain_case(network, case, load_recommendations(knowledge.asserted.graph, network))
+    answer = explain_case(network, case, _catalog(knowledge, network))
     return answer.model_copy(update={"proofs": prove_case(knowledge, answer)})
 
 
