@@ -128,3 +128,19 @@ def test_the_cli_refuses_a_format_it_cannot_write_on_one_line(args: list[str], s
     assert result.exit_code == 2
     assert says in result.output
     assert len(result.output.strip().splitlines()) == 1
+
+
+def test_the_readme_worked_case_is_the_commands_real_output() -> None:
+    """The README's worked case is the whole output of the command it shows (generated, not typed)."""
+    import shlex
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    block = readme.split("<!-- case-example:begin -->\n```console\n", 1)[1].split(
+        "\n```\n<!-- case-example:end", 1
+    )[0]
+    command, _, shown = block.partition("\n")
+    assert command.startswith("$ mgkg case ")
+    result = runner.invoke(cli, shlex.split(command)[2:])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.rstrip("\n") == shown
+    assert "not a clinical decision" in shown
