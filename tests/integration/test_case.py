@@ -397,3 +397,16 @@ def test_an_fe_mg_inside_the_band_on_aminoglycosides_is_indeterminate(
     assert first["reported"]
     assert first["cause"]["label"] == "aminoglycoside antibiotics"
     assert "tremor" in _labels(answer["explained"])
+
+
+@pytest.mark.parametrize("number", ["NaN", "Infinity", "-Infinity", "1e400"])
+def test_a_number_that_is_no_percentage_is_refused_naming_the_field(client: TestClient, number: str) -> None:
+    response = client.post(
+        "/case",
+        content=f'{{"labs": {{"fe_mg_percent": {number}}}}}',
+        headers={"Content-Type": "application/json"},
+    )
+    assert response.status_code == 422, response.text
+    assert response.headers["content-type"].startswith(PROBLEM)
+    assert "labs.fe_mg_percent" in response.json()["detail"]
+    assert "0-100" in response.json()["detail"]
