@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import json
+import sys
 from importlib import import_module
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+from rich.markup import escape
 
-from api.cli._app import JsonOption, app, fail
+from api.cli._app import JsonOption, app, build_settings, err_console, fail
+from kg.render.formats import EXPORT_FORMATS
+
+if TYPE_CHECKING:
+    from kg.render.case_picture import CaseFormat
 
 
 def _pairs(values: list[str], flag: str) -> dict[str, str]:
@@ -99,25 +105,40 @@ def case_command(
             "--cache-dir", file_okay=False, help="Inference cache folder for --proof [env: MGKG_CACHE_DIR]."
         ),
     ] = None,
+    fmt: Annotated[
+        str | None,
+        typer.Option(
+            "--format",
+            help="text (default), json, turtle or jsonld (the proofs as PROV-O), or the picture of the whole"
+            f" case: {', '.join(EXPORT_FORMATS)} (default: from -o's suffix).",
+        ),
+    ] = None,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", dir_okay=False, help="File to write (else stdout).")
+    ] = None,
     as_json: JsonOption = False,
 ) -> None:
     """Explain a whole case: which findings hypomagnesemia explains (cited paths, under the severity the
     labs imply), which it does not, the shared mechanism, renal or extra-renal loss and its candidate
     causes, what argues against it, what each treatment is expected to do, and what the sources advise.
 
-    Exit 2 when the case names something that cannot be interpreted (one line says which field).
+    Exit 2 when the case names something that cannot be interpreted (one line says which field), 3 when
+    SVG/PNG is asked for and no Graphviz renderer is installed.
     Educational, from two sources: not a clinical decision.
     """
     from pydantic import ValidationError
 
     from kg.causal.case import explain_case
     from kg.causal.case_model import Case, CaseInputError
-    from kg.causal.case_text import format_case
     from kg.causal.network import build_network, network_of
     from kg.causal.recommend import load_recommendations
     from kg.errors import SourceSyntaxError
     from kg.graph.asserted import load_asserted
+    from kg.render.case_picture import render_case
+    from kg.render.graphviz import Renderer, RendererUnavailableError, RenderFailedError
 
+    chosen = _format(fmt, output, as_json)
+    proof = proof or chosen in ("turtle", "jsonld")  # the RDF is the proofs
     data: dict[str, Any] = _read_file(file) if file is not None else {}
     data["findings"] = [*data.get("findings", ()), *(finding or ())]
     data["absent"] = [*data.get("absent", ()), *(absent or ())]
@@ -135,6 +156,7 @@ def case_command(
             for e in error.errors(include_url=False)
         )
         raise fail(detail, code=2) from None
+    settings = build_settings()  # MGKG_RENDERER, MGKG_DOT
     try:
         if proof:
             from kg.causal.case_proof import prove_case
@@ -148,8 +170,42 @@ def case_command(
         answer = explain_case(network, case, load_recommendations(graph, network))
         if proof:
             answer = answer.model_copy(update={"proofs": prove_case(knowledge, answer)})
+        body = render_case(answer, chosen, Renderer(settings.renderer, settings.dot))
     except CaseInputError as error:
         raise fail(error, code=2) from error
     except SourceSyntaxError as error:
         raise fail(error, code=2) from error
-    typer.echo(answer.model_dump_json(indent=2) if as_json else format_case(answer), nl=as_json)
+    except RendererUnavailableError as error:
+        raise fail(error, code=3) from error
+    except RenderFailedError as error:
+        raise fail(error, code=1) from error
+    if output is not None:
+        output.write_bytes(body)
+        err_console.print(f"wrote {escape(str(output))} ({chosen}, {len(body)} bytes)", highlight=False)
+        return
+    sys.stdout.buffer.write(body if body.endswith(b"\n") else body + b"\n")
+    sys.stdout.buffer.flush()
+
+
+def _format(fmt: str | None, output: Path | None, as_json: bool) -> CaseFormat:
+    """The format asked for: --format, else --json, else from -o's suffix, else text; exit 2 naming the
+    formats when it is none of them."""
+    from kg.render.case_picture import CASE_FORMATS, CASE_SUFFIXES, parse_case_format
+
+    if fmt is None and as_json:
+        return "json"
+    if fmt is None and output is not None:
+        by_suffix = {suffix: name for name, suffix in CASE_SUFFIXES.items()}
+        name = next(
+            (by_suffix[s] for s in sorted(by_suffix, key=len, reverse=True) if output.name.endswith(s)), None
+        )
+        fmt = name or "text"
+    try:
+        chosen = parse_case_format(fmt or "text")
+    except ValueError:
+        raise fail(
+            f"--format: unknown format {fmt!r}; choose one of {', '.join(CASE_FORMATS)}.", code=2
+        ) from None
+    if as_json and chosen != "json":
+        raise fail(f"--json and --format {fmt} ask for two formats; give one.", code=2)
+    return chosen

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+import weakref
 from typing import Annotated, Any, Final
 
 import anyio.to_thread
@@ -16,30 +18,23 @@ from api.pictures import graph_response
 from api.routes.export import NegotiationError, format_names, negotiate
 from kg.causal.case import explain_case
 from kg.causal.case_model import Case, CaseInputError
-from kg.causal.case_proof import proof_graph, prove_case
-from kg.causal.case_text import format_case
+from kg.causal.case_proof import prove_case
 from kg.causal.case_types import CaseExplanation
-from kg.causal.network import network_of
-from kg.causal.recommend import load_recommendations
+from kg.causal.network import CausalNetwork, network_of
+from kg.causal.recommend import RecommendationCatalog, load_recommendations
 from kg.graph.knowledge import KnowledgeGraph
-from kg.render.case_picture import case_graph
-from kg.render.formats import EXPORT_FORMATS, MEDIA_TYPES
+from kg.render.case_picture import CASE_FORMATS, CASE_MEDIA_TYPES, case_graph, parse_case_format, render_case
+from kg.render.formats import EXPORT_FORMATS
 
 router = APIRouter(tags=["case"])
 
-CASE_OFFERS: Final[tuple[tuple[str, str], ...]] = (
-    ("json", "application/json"),
-    ("text", "text/plain"),
-    ("turtle", "text/turtle"),
-    ("jsonld", "application/ld+json"),
-    *MEDIA_TYPES.items(),
-)
+CASE_OFFERS: Final[tuple[tuple[str, str], ...]] = tuple((fmt, CASE_MEDIA_TYPES[fmt]) for fmt in CASE_FORMATS)
 """(format, media type) pairs /case serves: its JSON first (the default), plain text, the proofs as PROV-O
 (Turtle, JSON-LD), then the picture of the whole case in every export format."""
 
 EXAMPLES: Final[dict[str, dict[str, Any]]] = {
     "renal-cisplatin": {
-        "summary": "Renal wasting on cisplatin, FE_Mg above 4%",
+        "summary": "Renal wasting on cisplatin, FE_Mg above 4%, a calcium infusion without response",
         "value": {
             "findings": ["refractory hypokalemia", "cramps"],
             "labs": {"serum_mg": "low", "fe_mg_percent": 5, "serum_ca": "low", "pth": "normal"},
@@ -63,14 +58,66 @@ EXAMPLES: Final[dict[str, dict[str, Any]]] = {
             "treatments": [{"intervention": "potassium replacement", "response": "no_response"}],
         },
     },
+    "calcium-failed": {
+        "summary": "A calcium infusion that failed, with an inappropriately low PTH",
+        "value": {
+            "findings": ["tingling"],
+            "labs": {"serum_ca": "low", "pth": "low"},
+            "treatments": [{"intervention": "calcium infusion", "response": "no_response"}],
+        },
+    },
+    "mild-high-pth": {
+        "summary": "A high PTH: the mild phase, and what it does not explain",
+        "value": {"findings": ["refractory hypocalcemia", "tremor"], "labs": {"pth": "high"}},
+    },
+    "alkalosis": {
+        "summary": "Alkalosis and a low ionized magnesium with a normal total level",
+        "value": {
+            "findings": ["muscle cramps"],
+            "labs": {"serum_mg": "normal", "ionized_mg": "low", "alkalosis": True},
+        },
+    },
+    "urine-against-diarrhea": {
+        "summary": "High urinary magnesium against an extra-renal cause",
+        "value": {
+            "findings": ["seizure"],
+            "labs": {"urinary_mg": "high"},
+            "exposures": ["chronic diarrhea"],
+            "absent": ["tetany"],
+        },
+    },
+    "aminoglycoside-indeterminate": {
+        "summary": "An FE_Mg inside the 2-4% band on aminoglycosides: indeterminate",
+        "value": {
+            "findings": ["tremor"],
+            "labs": {"serum_mg": "low", "fe_mg_percent": 3},
+            "exposures": ["aminoglycoside antibiotics"],
+        },
+    },
 }
+"""The OpenAPI examples: the vignettes the tests answer (tests/resources/case/vignettes.json), built from
+the sources."""
+
+
+_catalogs: weakref.WeakKeyDictionary[CausalNetwork, RecommendationCatalog] = weakref.WeakKeyDictionary()
+_catalogs_lock = threading.Lock()
+
+
+def _catalog(knowledge: KnowledgeGraph, network: CausalNetwork) -> RecommendationCatalog:
+    """The recommendations of the start-up graph, read on first use and kept for as long as its network
+    lives (the graph is only read, so the catalog never goes stale; reading it costs some 8 ms)."""
+    with _catalogs_lock:
+        catalog = _catalogs.get(network)
+        if catalog is None:
+            catalog = _catalogs[network] = load_recommendations(knowledge.asserted.graph, network)
+        return catalog
 
 
 def answer_case(knowledge: KnowledgeGraph, case: Case) -> CaseExplanation:
-    """Explain the case on the start-up graph (the recommendations are read from it, in milliseconds),
-    with a proof per explained finding from the asserted and inferred graphs."""
+    """Explain the case on the start-up graph with its recommendations, with a proof per explained finding
+    from the asserted and inferred graphs."""
     network = network_of(knowledge)
-    answer = explain_case(network, case, load_recommendations(knowledge.asserted.graph, network))
+    answer = explain_case(network, case, _catalog(knowledge, network))
     return answer.model_copy(update={"proofs": prove_case(knowledge, answer)})
 
 
@@ -127,12 +174,9 @@ async def case(
             return await anyio.to_thread.run_sync(
                 graph_response, graph, export_format, "case", state.renderer
             )
-    if fmt in ("turtle", "jsonld"):
-        rdf = proof_graph(answer, answer.proofs).serialize(format="json-ld" if fmt == "jsonld" else "turtle")
-        media = "application/ld+json" if fmt == "jsonld" else "text/turtle; charset=utf-8"
-        return Response(rdf, media_type=media, headers={"Vary": "Accept"})
-    if fmt == "text":
-        return Response(
-            format_case(answer), media_type="text/plain; charset=utf-8", headers={"Vary": "Accept"}
-        )
+    if fmt in ("turtle", "jsonld", "text"):
+        media = CASE_MEDIA_TYPES[parse_case_format(fmt)]
+        charset = "" if fmt == "jsonld" else "; charset=utf-8"
+        text = render_case(answer, parse_case_format(fmt))
+        return Response(text, media_type=media + charset, headers={"Vary": "Accept"})
     return Response(answer.model_dump_json(), media_type="application/json", headers={"Vary": "Accept"})

@@ -71,5 +71,7 @@ def format_case(answer: CaseExplanation) -> str:
                     " links,"
                     f" by OWL 2 RL {', '.join(r.split(' ', 1)[0] for r in proof.inference_rules)}"
                 )
+    lines += ["", "How to read the figures:"]
+    lines += [f"- {figure.name}: {figure.meaning}" for figure in answer.figures]
     lines += ["", answer.disclaimer]
     return "\n".join(lines) + "\n"

@@ -147,6 +147,73 @@ class Proof(_Value):
     )
 
 
+class Figure(_Value):
+    """What one number shown with a case answer means (the page and the text say it beside the number)."""
+
+    key: str = Field(description="The figure's key: the page marks each number it shows with it.")
+    name: str
+    meaning: str
+
+
+FIGURES: Final = (
+    Figure(
+        key="path-rank",
+        name="path N",
+        meaning="The rank of a path among a finding's paths, as /why ranks them: links of the implied"
+        " severity first, then the better supported (a path is as strong as its least-cited step), then"
+        " more steps citing a specific passage, then fewer steps.",
+    ),
+    Figure(
+        key="cause-rank",
+        name="cause rank",
+        meaning="Candidate causes of the loss: the exposures the case reports first, then as /causes ranks"
+        " them (fewer steps to the finding first, then the better-supported best path, then more citations).",
+    ),
+    Figure(
+        key="mechanism-rank",
+        name="mechanism rank",
+        meaning="Mechanisms rank by the findings they explain (more first), then the observations that"
+        " contradict them (fewer first), then their distinct citations (more first).",
+    ),
+    Figure(
+        key="explains",
+        name="explains N finding(s)",
+        meaning="How many observed findings have a sound path through the mechanism under the implied"
+        " severity.",
+    ),
+    Figure(
+        key="contradicted",
+        name="contradicted by N",
+        meaning="How many observations argue against the mechanism (for example a high PTH against a"
+        " severe-phase mechanism), each listed under what argues against it.",
+    ),
+    Figure(
+        key="citations",
+        name="N citation(s)",
+        meaning="Distinct citations (passages of the two sources) on the mechanism's paths.",
+    ),
+    Figure(
+        key="proof-links",
+        name="N asserted link(s)",
+        meaning="The causal links of the knowledge graph a conclusion's paths use, each stated by a source"
+        " or marked curator inference.",
+    ),
+    Figure(
+        key="proof-chains",
+        name="N chain(s)",
+        meaning="The chains of asserted links from which OWL 2 RL entails 'source causally upstream of"
+        " finding' (the inferred triple's justification).",
+    ),
+    Figure(
+        key="counts",
+        name="N explained, N not",
+        meaning="Observed findings (named, or shown by a lab or a treatment's response) the explanation"
+        " accounts for, and those it does not.",
+    ),
+)
+"""Every figure a case answer shows, with its meaning."""
+
+
 class CaseExplanation(_Value):
     """One explanation of a whole case."""
 
@@ -172,8 +239,9 @@ class CaseExplanation(_Value):
         default=(
             "Mechanisms rank by how many observed findings their paths explain (more first), then by how many"
             " observations contradict them (fewer first), then by distinct citations (more first). Causes"
-            " rank the exposures the case reports first, then as /causes ranks them (fewer steps, more"
-            " source texts, more citations)."
+            " rank the exposures the case reports first, then as /causes ranks them (fewer steps, then the"
+            " better-supported best path, then more citations)."
         ),
         description="How the hypotheses and causes are ranked.",
     )
+    figures: tuple[Figure, ...] = Field(default=FIGURES, description="What every figure shown means.")

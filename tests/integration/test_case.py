@@ -20,38 +20,12 @@ from kg.causal.case_model import load_case_rules
 
 PROBLEM = "application/problem+json"
 
+VIGNETTE_FILE = Path(__file__).resolve().parents[1] / "resources" / "case" / "vignettes.json"
+"""The vignettes, built from the sources (each says what it shows and which passages it rests on); the CLI
+and the browser tests read the same file."""
+
 VIGNETTES: dict[str, dict[str, Any]] = {
-    "renal-cisplatin": {
-        "findings": ["refractory hypokalemia", "cramps"],
-        "labs": {"serum_mg": "low", "fe_mg_percent": 5, "serum_ca": "low", "pth": "normal"},
-        "exposures": ["cisplatin"],
-    },
-    "extra-renal": {
-        "findings": ["tetany"],
-        "labs": {"serum_mg": "low", "urinary_mg": "low"},
-        "exposures": ["chronic diarrhea"],
-    },
-    "masked": {
-        "findings": ["hypokalemia"],
-        "labs": {"serum_mg": "normal"},
-        "treatments": [{"intervention": "potassium replacement", "response": "no_response"}],
-    },
-    "calcium-failed": {
-        "findings": ["tingling"],
-        "labs": {"serum_ca": "low", "pth": "low"},
-        "treatments": [{"intervention": "calcium infusion", "response": "no_response"}],
-    },
-    "mild-high-pth": {"findings": ["refractory hypocalcemia", "tremor"], "labs": {"pth": "high"}},
-    "alkalosis": {
-        "findings": ["muscle cramps"],
-        "labs": {"serum_mg": "normal", "ionized_mg": "low", "alkalosis": True},
-    },
-    "urine-against-diarrhea": {
-        "findings": ["seizure"],
-        "labs": {"urinary_mg": "high"},
-        "exposures": ["chronic diarrhea"],
-        "absent": ["tetany"],
-    },
+    name: entry["case"] for name, entry in json.loads(VIGNETTE_FILE.read_text(encoding="utf-8")).items()
 }
 
 
@@ -258,7 +232,14 @@ def test_text_output_and_openapi_examples(client: TestClient) -> None:
     operation = client.get("/openapi.json").json()["paths"]["/case"]["post"]
     examples = operation["requestBody"]["content"]["application/json"]["examples"]
     for example in examples.values():
+        assert example["summary"]
         assert client.post("/case", json=example["value"]).status_code == 200
+    assert {name: example["value"] for name, example in examples.items()} == VIGNETTES  # all documented
+    formats = operation["parameters"][0]["schema"]["enum"]
+    assert {"json", "text", "turtle", "jsonld", "svg", "dot", "graphml", "cyjs", "mermaid"} <= set(formats)
+    assert {"text/turtle", "application/ld+json", "image/svg+xml"} <= set(
+        operation["responses"]["200"]["content"]
+    )
     assert PROBLEM in operation["responses"]["422"]["content"]
 
 
@@ -360,6 +341,15 @@ def test_the_proofs_as_prov_o_answer_sparql(client: TestClient) -> None:
     )
     conclusions = {str(row[0]) for row in result if isinstance(row, ResultRow)}
     assert len(conclusions) == len(answer["explained"])
+    plans = graph.query(
+        "PREFIX prov: <http://www.w3.org/ns/prov#> PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>"
+        " SELECT DISTINCT ?c ?rule WHERE { ?c prov:wasInfluencedBy [ a prov:Plan ; rdfs:label ?rule ] }"
+    )
+    ruled = {(str(row[0]), str(row[1])) for row in plans if isinstance(row, ResultRow)}
+    for proof, conclusion in zip(
+        answer["proofs"], sorted(conclusions, key=lambda c: int(c.rsplit("-", 1)[1])), strict=True
+    ):
+        assert {rule for c, rule in ruled if c == conclusion} == set(proof["consistency"])
     jsonld = client.post("/case", params={"format": "jsonld"}, json=case)
     assert jsonld.headers["content-type"].startswith("application/ld+json")
     nodes = json.loads(jsonld.text)
@@ -378,3 +368,45 @@ def test_cli_case_with_proofs(tmp_path: Path) -> None:
     text = runner.invoke(cli, args)
     assert "Proofs:" in text.output
     assert "prp-trp" in text.output
+
+
+def test_every_vignette_rests_on_citations_of_the_graph() -> None:
+    """Each vignette names the passages it is built from; each is a citation the graph holds."""
+    from kg.model.resources import facts_dir
+
+    held = (facts_dir() / "sources.ttl").read_text(encoding="utf-8")
+    entries = json.loads(VIGNETTE_FILE.read_text(encoding="utf-8"))
+    assert len(entries) >= 6
+    for name, entry in entries.items():
+        assert entry["about"], name
+        assert entry["cites"], name
+        for identifier in entry["cites"]:
+            assert f'dcterms:identifier "{identifier}"' in held, (name, identifier)
+
+
+def test_an_fe_mg_inside_the_band_on_aminoglycosides_is_indeterminate(
+    answers: dict[str, dict[str, Any]],
+) -> None:
+    answer = answers["aminoglycoside-indeterminate"]
+    band = load_case_rules().band("fe_mg_percent")
+    assert band is not None
+    assert band.lower <= VIGNETTES["aminoglycoside-indeterminate"]["labs"]["fe_mg_percent"] <= band.upper
+    assert answer["loss"]["verdict"] == "indeterminate"
+    assert "indeterminate" in answer["loss"]["message"]
+    first = answer["loss"]["causes"][0]
+    assert first["reported"]
+    assert first["cause"]["label"] == "aminoglycoside antibiotics"
+    assert "tremor" in _labels(answer["explained"])
+
+
+@pytest.mark.parametrize("number", ["NaN", "Infinity", "-Infinity", "1e400"])
+def test_a_number_that_is_no_percentage_is_refused_naming_the_field(client: TestClient, number: str) -> None:
+    response = client.post(
+        "/case",
+        content=f'{{"labs": {{"fe_mg_percent": {number}}}}}',
+        headers={"Content-Type": "application/json"},
+    )
+    assert response.status_code == 422, response.text
+    assert response.headers["content-type"].startswith(PROBLEM)
+    assert "labs.fe_mg_percent" in response.json()["detail"]
+    assert "0-100" in response.json()["detail"]
