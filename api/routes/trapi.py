@@ -15,9 +15,10 @@ from api.errors import ProblemError
 from api.fairness import cpu_limiter
 from api.openapi import media_content, problems
 from kg.translator.biolink import biolink_version
+from kg.translator.elements import meta_knowledge_graph
 from kg.translator.kgx import KgxFormat, export_kgx
 from kg.translator.sssom import export_sssom
-from kg.translator.trapi import TRAPI_VERSION, TrapiQueryError, answer, meta_knowledge_graph
+from kg.translator.trapi import TRAPI_VERSION, TrapiQueryError, answer
 from kg.translator.view import INFORES, biolink_view
 
 router = APIRouter(tags=["translator"])
@@ -90,7 +91,9 @@ async def post_query(
     try:
         body = await anyio.to_thread.run_sync(run, limiter=cpu_limiter())
     except TrapiQueryError as error:
-        raise ProblemError(400, "trapi-query", "Cannot answer this TRAPI query", str(error)) from None
+        raise ProblemError(
+            400, "trapi-query", "Cannot answer this TRAPI query", str(error), code=error.code
+        ) from None
     return JSONResponse(body)
 
 
