@@ -60,7 +60,11 @@ def edge_json(edge: BiolinkEdge) -> JSON:
 
 
 def meta_knowledge_graph(view: BiolinkView) -> JSON:
-    """The TRAPI MetaKnowledgeGraph: categories with id prefixes, each (category, predicate, category)."""
+    """The TRAPI MetaKnowledgeGraph: categories with id prefixes, each (category, predicate, category).
+
+    The triples and qualifier values include the links stated with their subject going down, which a
+    one-hop query gets by asking for ``subject_direction_qualifier: decreased``.
+    """
     prefixes: dict[str, set[str]] = {}
     for node in view.nodes.values():
         for category in node.categories:
