@@ -16,6 +16,7 @@ from api.negotiation import Offers
 from api.negotiation import negotiate as negotiate_format
 from api.openapi import media_content, problems
 from api.pictures import explanation_response, graph_response
+from api.routes.trapi import KGX_ARCHIVES, kgx_archive
 from kg.causal.network import DEFAULT_SOURCE, network_of
 from kg.model.types import Severity
 from kg.render.formats import EXPORT_FORMATS, MEDIA_TYPES, ExportFormat
@@ -61,7 +62,7 @@ def negotiate(fmt: str | None, accept: str | None, offers: Offers) -> str:
     responses={
         200: {
             "description": "The graph in the format asked for (node-link JSON by default).",
-            "content": media_content(MEDIA_TYPES.values()),
+            "content": media_content([*MEDIA_TYPES.values(), "application/gzip"]),
         },
         **problems(400, 404, 406, 422, 500, 503),
     },
@@ -81,8 +82,9 @@ def get_export(
     format: Annotated[
         str | None,
         Query(
-            description=f"One of {', '.join(EXPORT_FORMATS)}; else the Accept header decides.",
-            json_schema_extra={"enum": format_names(EXPORT_OFFERS)},
+            description=f"One of {', '.join(EXPORT_FORMATS)}; else the Accept header decides."
+            " kgx-tsv or kgx-jsonl: the whole graph as KGX nodes and edges files in a .tar.gz.",
+            json_schema_extra={"enum": [*format_names(EXPORT_OFFERS), *KGX_ARCHIVES]},
         ),
     ] = None,
     accept: Annotated[str | None, Header()] = None,
@@ -90,6 +92,8 @@ def get_export(
     """Export a finding's explanation (``finding``), a node's neighbourhood (``node``, ``radius``) or,
     with neither, the whole causal graph, in the format asked for by ``format=`` or ``Accept``.
     """
+    if format in KGX_ARCHIVES:  # the Translator formats (api/routes/trapi.py); always the whole graph
+        return kgx_archive(knowledge, format, scoped=finding is not None or node is not None)
     try:
         fmt: ExportFormat = _as_export_format(negotiate(format, accept, EXPORT_OFFERS))
     except NegotiationError as error:

@@ -204,7 +204,7 @@ def _meta_schema_error(meta: dict[str, Any]) -> str | None:
     try:
         TRAPISchemaValidator(trapi_version=str(SCHEMA)).validate(meta, "MetaKnowledgeGraph")
     except jsonschema.ValidationError as error:
-        return error.message
+        return str(error.message)
     return None
 
 
@@ -268,7 +268,7 @@ def test_the_meta_graph_says_what_one_hop_lookups_answer(client: TestClient) -> 
     meta = client.get("/trapi/meta_knowledge_graph").json()
     listed = {(e["subject"], e["predicate"], e["object"]): e for e in meta["edges"]}
     for (subject, predicate, obj), entry in listed.items():
-        query = {
+        query: dict[str, Any] = {
             "message": {
                 "query_graph": {
                     "nodes": {"n0": {"categories": [subject]}, "n1": {"categories": [obj]}},
