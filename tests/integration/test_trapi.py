@@ -5,6 +5,7 @@ How the validator is kept offline: tests/integration/trapi_offline.py.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Iterator
 from typing import Any
 
@@ -13,11 +14,19 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from api.config import Settings
+from api.routes.trapi import ONE_HOP_EXAMPLE, PATHFINDER_EXAMPLE
 from kg.causal.network import network_of
 from kg.causal.why import explain
 from kg.graph.knowledge import KnowledgeGraph
 from kg.model.vocab import to_curie
-from tests.integration.trapi_offline import PROBLEM, Validate, offline_validation, one_hop, pathfinder
+from tests.integration.trapi_offline import (
+    PROBLEM,
+    Validate,
+    offline_validation,
+    one_hop,
+    pathfinder,
+    qualified,
+)
 
 
 @pytest.fixture(scope="module")
@@ -174,3 +183,45 @@ def test_queries_it_cannot_answer_are_problems(client: TestClient) -> None:
     unknown = client.post("/trapi/query", json=pathfinder("HP:0002917", "HP:9999999"))
     assert unknown.status_code == 404
     assert unknown.headers["content-type"] == PROBLEM
+
+
+EXAMPLES: dict[str, dict[str, Any]] = {
+    "route one-hop example": ONE_HOP_EXAMPLE,
+    "route pathfinder example": PATHFINDER_EXAMPLE,
+    "one-hop by mgkg's own CURIE": one_hop("mgkgid:hypomagnesemia"),
+    "one-hop related_to": one_hop("HP:0002917", "biolink:related_to"),
+    "one-hop into a pinned finding": {
+        "message": {
+            "query_graph": {
+                "nodes": {"n0": {"categories": ["biolink:PhenotypicFeature"]}, "n1": {"ids": ["HP:0001281"]}},
+                "edges": {"e0": {"subject": "n0", "object": "n1", "predicates": ["biolink:causes"]}},
+            }
+        }
+    },
+    "one-hop from a chemical, qualified": qualified(
+        "CHEBI:30617", {"biolink:qualified_predicate": "biolink:causes"}
+    ),
+    "pathfinder to tetany": pathfinder("HP:0002917", "HP:0001281"),
+    "pathfinder through a chemical": pathfinder("HP:0002917", "HP:0002901", ["biolink:ChemicalEntity"]),
+}
+"""Every example query of the documentation and the API, each validated below."""
+
+
+@pytest.mark.parametrize("name", list(EXAMPLES))
+def test_every_example_query_gets_a_valid_cited_answer(
+    client: TestClient, validate: Validate, name: str
+) -> None:
+    response = client.post("/trapi/query", json=copy.deepcopy(EXAMPLES[name]))
+    assert response.status_code == 200, response.text
+    body = response.json()
+    messages = validate(body)
+    assert messages["critical"] == {}, messages["critical"]
+    assert messages["error"] == {}, messages["error"]
+    assert body["message"]["results"]
+    for edge in body["message"]["knowledge_graph"]["edges"].values():
+        attributes = _attributes(edge)
+        assert (
+            "biolink:support_graphs" in attributes
+            or "biolink:publications" in attributes
+            or any(a.get("original_attribute_name") == "mgkg:citation" for a in edge["attributes"])
+        )
