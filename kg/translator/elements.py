@@ -15,13 +15,12 @@ def attribute(type_id: str, value: object, **extra: object) -> JSON:
 
 
 def node_json(node: BiolinkNode) -> JSON:
-    """A TRAPI Node: name, categories, and the equivalent and close identifiers as xrefs."""
+    """A TRAPI Node: name, categories, and the equivalent and close identifiers as xrefs (when it has any)."""
+    xrefs = [c for c in (*node.equivalents, *node.close) if c != node.id]
     return {
         "name": node.name,
         "categories": list(node.categories),
-        "attributes": [
-            attribute("biolink:xref", [c for c in (*node.equivalents, *node.close) if c != node.id]),
-        ],
+        "attributes": [attribute("biolink:xref", xrefs)] if xrefs else [],
     }
 
 
