@@ -179,6 +179,7 @@ def test_queries_it_cannot_answer_are_problems(client: TestClient) -> None:
     refused = client.post("/trapi/query", json=three)
     assert refused.status_code == 400
     assert refused.headers["content-type"] == PROBLEM
+    assert refused.json()["code"] == "QueryNotTraversable"
     assert client.post("/trapi/query", json={"message": []}).status_code == 422
     unknown = client.post("/trapi/query", json=pathfinder("HP:0002917", "HP:9999999"))
     assert unknown.status_code == 404
