@@ -13,9 +13,9 @@ from fastapi.responses import Response
 from api.deps import StateDep
 from api.errors import ProblemError
 from api.fairness import cpu_limiter
+from api.negotiation import NegotiationError
 from api.openapi import media_content, problems
-from api.pictures import graph_response
-from api.routes.export import NegotiationError, format_names, negotiate
+from api.pictures import choose_format, format_names, graph_response
 from kg.causal.case import explain_case
 from kg.causal.case_model import Case, CaseInputError
 from kg.causal.case_proof import prove_case
@@ -153,7 +153,7 @@ async def case(
     graph has is a 404 naming the field and the closest names (as /why).
     Educational, from two sources: not a clinical decision."""
     try:
-        fmt = negotiate(format, accept, CASE_OFFERS)
+        fmt = choose_format(format, accept, CASE_OFFERS)
     except NegotiationError as error:
         raise ProblemError(error.status, "format", "Cannot serve that format", error.detail) from None
     try:

@@ -12,15 +12,11 @@ from api.errors import ProblemError
 from api.negotiation import NegotiationError
 from api.openapi import media_content, problems
 from api.pictures import choose_format, explanation_response, format_names, graph_response
-from api.pictures import choose_format as negotiate
+from api.routes.trapi import KGX_ARCHIVES, kgx_archive
 from kg.causal.network import DEFAULT_SOURCE, network_of
 from kg.model.types import Severity
 from kg.render.formats import EXPORT_FORMATS, MEDIA_TYPES, ExportFormat
 from kg.render.picture import neighbourhood_graph, network_graph
-
-# NegotiationError, format_names and negotiate (api.pictures.choose_format) are still served here for
-# api/routes/case.py, which imported them from this route before they moved to api.pictures.
-__all__ = ["EXPORT_OFFERS", "NegotiationError", "format_names", "negotiate", "router"]
 
 router = APIRouter(tags=["export"])
 
@@ -35,7 +31,7 @@ EXPORT_OFFERS: Final[tuple[tuple[str, str], ...]] = (("nodelink", "application/j
     responses={
         200: {
             "description": "The graph in the format asked for (node-link JSON by default).",
-            "content": media_content(MEDIA_TYPES.values()),
+            "content": media_content([*MEDIA_TYPES.values(), "application/gzip"]),
         },
         **problems(400, 404, 406, 422, 500, 503),
     },
@@ -55,8 +51,9 @@ def get_export(
     format: Annotated[
         str | None,
         Query(
-            description=f"One of {', '.join(EXPORT_FORMATS)}; else the Accept header decides.",
-            json_schema_extra={"enum": format_names(EXPORT_OFFERS)},
+            description=f"One of {', '.join(EXPORT_FORMATS)}; else the Accept header decides."
+            " kgx-tsv or kgx-jsonl: the whole graph as KGX nodes and edges files in a .tar.gz.",
+            json_schema_extra={"enum": [*format_names(EXPORT_OFFERS), *KGX_ARCHIVES]},
         ),
     ] = None,
     accept: Annotated[str | None, Header()] = None,
@@ -64,6 +61,8 @@ def get_export(
     """Export a finding's explanation (``finding``), a node's neighbourhood (``node``, ``radius``) or,
     with neither, the whole causal graph, in the format asked for by ``format=`` or ``Accept``.
     """
+    if format in KGX_ARCHIVES:  # the Translator formats (api/routes/trapi.py); always the whole graph
+        return kgx_archive(knowledge, format, scoped=finding is not None or node is not None)
     try:
         fmt: ExportFormat = _as_export_format(choose_format(format, accept, EXPORT_OFFERS))
     except NegotiationError as error:

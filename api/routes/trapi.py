@@ -14,10 +14,12 @@ from api.deps import KnowledgeGraphDep
 from api.errors import ProblemError
 from api.fairness import cpu_limiter
 from api.openapi import media_content, problems
+from kg.graph.knowledge import KnowledgeGraph
 from kg.translator.biolink import biolink_version
-from kg.translator.kgx import KgxFormat, export_kgx
+from kg.translator.elements import meta_knowledge_graph
+from kg.translator.kgx import KgxFormat, archive_kgx, export_kgx
 from kg.translator.sssom import export_sssom
-from kg.translator.trapi import TRAPI_VERSION, TrapiQueryError, answer, meta_knowledge_graph
+from kg.translator.trapi import TRAPI_VERSION, TrapiQueryError, answer
 from kg.translator.view import INFORES, biolink_view
 
 router = APIRouter(tags=["translator"])
@@ -90,7 +92,9 @@ async def post_query(
     try:
         body = await anyio.to_thread.run_sync(run, limiter=cpu_limiter())
     except TrapiQueryError as error:
-        raise ProblemError(400, "trapi-query", "Cannot answer this TRAPI query", str(error)) from None
+        raise ProblemError(
+            400, "trapi-query", "Cannot answer this TRAPI query", str(error), code=error.code
+        ) from None
     return JSONResponse(body)
 
 
@@ -120,6 +124,31 @@ async def get_kgx(
         nodes if part == "nodes" else edges,
         media_type=KGX_MEDIA_TYPES[format],
         headers={"Content-Disposition": f'attachment; filename="mgkg_{part}.{format}"'},
+    )
+
+
+KGX_ARCHIVES: Final[dict[str, KgxFormat]] = {"kgx-tsv": "tsv", "kgx-jsonl": "jsonl"}
+"""The ``GET /export?format=`` values that answer the whole graph as a KGX archive (nodes and edges)."""
+
+
+def kgx_archive(knowledge: KnowledgeGraph, name: str, scoped: bool) -> Response:
+    """``GET /export?format=kgx-tsv|kgx-jsonl``: the KGX nodes and edges files in one .tar.gz.
+
+    KGX is the whole graph; a ``finding`` or ``node`` to scope it to (``scoped``) is a 400, not ignored.
+    """
+    if scoped:
+        raise ProblemError(
+            400,
+            "contradictory-parameters",
+            "KGX is the whole graph",
+            f"format={name} exports every node and asserted link; drop `finding` and `node`, or pick a"
+            " picture format for a part of the graph.",
+        )
+    fmt = KGX_ARCHIVES[name]
+    return Response(
+        archive_kgx(biolink_view(knowledge), fmt),
+        media_type="application/gzip",
+        headers={"Content-Disposition": f'attachment; filename="mgkg-kgx-{fmt}.tar.gz"'},
     )
 
 

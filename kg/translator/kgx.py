@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import csv
+import gzip
 import io
 import json
+import tarfile
 from collections.abc import Sequence
 from typing import Final, Literal
 
@@ -110,3 +112,22 @@ def serialize(records: Sequence[dict[str, str | list[str]]], columns: Sequence[s
 def export_kgx(view: BiolinkView, fmt: KgxFormat) -> tuple[str, str]:
     """The (nodes, edges) files' text in ``fmt``."""
     return serialize(nodes_of(view), NODE_COLUMNS, fmt), serialize(edges_of(view), EDGE_COLUMNS, fmt)
+
+
+def archive_kgx(view: BiolinkView, fmt: KgxFormat) -> bytes:
+    """Both files in one gzipped tar, ``mgkg_nodes.<fmt>`` and ``mgkg_edges.<fmt>``, the same bytes each time.
+
+    KGX reads a TSV pair straight from such an archive (``kgx transform -i tsv -c tar.gz``); it tells the
+    nodes file from the edges file by the ``nodes`` and ``edges`` in their names.
+    """
+    buffer = io.BytesIO()
+    with (
+        gzip.GzipFile(fileobj=buffer, mode="wb", mtime=0) as zipped,
+        tarfile.open(fileobj=zipped, mode="w", format=tarfile.PAX_FORMAT) as tar,
+    ):
+        for part, text in zip(("nodes", "edges"), export_kgx(view, fmt), strict=True):
+            data = text.encode("utf-8")
+            member = tarfile.TarInfo(f"mgkg_{part}.{fmt}")
+            member.size, member.mode = len(data), 0o644
+            tar.addfile(member, io.BytesIO(data))
+    return buffer.getvalue()

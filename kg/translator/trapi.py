@@ -16,12 +16,20 @@ from kg.errors import MgkgError, UnknownNodeError
 from kg.model.types import CausalPath, Explanation
 from kg.model.vocab import VERSION
 from kg.translator.biolink import biolink_version, descendants
+from kg.translator.constraints import (
+    UNSUPPORTED,
+    check_qualifier_types,
+    meets,
+    qualifier_sets,
+    unsupported,
+    wants_decrease,
+)
+from kg.translator.elements import JSON, attribute, edge_json, node_json
 from kg.translator.view import INFORES, BiolinkEdge, BiolinkNode, BiolinkView
 
 log = logging.getLogger(__name__)
 
 TRAPI_VERSION: Final = "1.6.0"
-JSON = dict[str, Any]
 SCORING_METHOD: Final = (
     "mgkg rank score: (n - rank + 1) / n over the n sound paths found, rank being mgkg's own ranking"
     " (kg.causal.ranking: severity context matched, then fewer steps, then more source texts behind the"
@@ -36,91 +44,16 @@ CONSISTENCY_RULES: Final = (
 
 
 class TrapiQueryError(MgkgError):
-    """A TRAPI query mgkg cannot answer as asked (its shape, not its content): the API answers 400."""
+    """A TRAPI query mgkg cannot answer as asked (its shape, not its content): the API answers 400.
 
+    ``code`` is the TRAPI log code a client can branch on: ``UnsupportedConstraint`` for a constraint mgkg
+    does not implement, ``QueryNotTraversable`` for a query graph of a shape it does not answer.
+    """
 
-def _attribute(type_id: str, value: object, **extra: object) -> JSON:
-    return {"attribute_type_id": type_id, "value": value, **extra}
-
-
-def node_json(node: BiolinkNode) -> JSON:
-    """A TRAPI Node: name, categories, and the equivalent and close identifiers as xrefs."""
-    return {
-        "name": node.name,
-        "categories": list(node.categories),
-        "attributes": [
-            _attribute("biolink:xref", [c for c in (*node.equivalents, *node.close) if c != node.id]),
-        ],
-    }
-
-
-def edge_json(edge: BiolinkEdge) -> JSON:
-    """A TRAPI Edge: predicate, qualifiers, one primary source, knowledge level, agent type, citations."""
-    attributes: list[JSON] = [
-        _attribute("biolink:knowledge_level", edge.knowledge_level),
-        _attribute("biolink:agent_type", edge.agent_type),
-    ]
-    if edge.publications:
-        attributes.append(_attribute("biolink:publications", list(edge.publications)))
-    if edge.evidence_types:
-        attributes.append(_attribute("biolink:has_evidence", list(edge.evidence_types)))
-    if edge.supporting_text:
-        attributes.append(_attribute("biolink:supporting_text", edge.supporting_text))
-    extra = (
-        ("citation", list(edge.citations)),
-        ("severity", [edge.severity] if edge.severity else []),
-        ("tissue", list(edge.tissues)),
-        ("condition", list(edge.conditions)),
-        ("mechanism", list(edge.mechanisms)),
-    )
-    for name, values in extra:
-        if values:
-            attributes.append(
-                _attribute("biolink:has_attribute", values, original_attribute_name=f"mgkg:{name}")
-            )
-    return {
-        "subject": edge.subject,
-        "predicate": edge.predicate,
-        "object": edge.object,
-        "qualifiers": [{"qualifier_type_id": q.type_id, "qualifier_value": q.value} for q in edge.qualifiers],
-        "sources": [{"resource_id": INFORES, "resource_role": "primary_knowledge_source"}],
-        "attributes": attributes,
-    }
-
-
-def meta_knowledge_graph(view: BiolinkView) -> JSON:
-    """The TRAPI MetaKnowledgeGraph: categories with id prefixes, each (category, predicate, category)."""
-    prefixes: dict[str, set[str]] = {}
-    for node in view.nodes.values():
-        for category in node.categories:
-            prefixes.setdefault(category, set()).update(c.split(":", 1)[0] for c in node.equivalents)
-    triples: dict[tuple[str, str, str], dict[str, set[str]]] = {}
-    for edge in view.edges.values():
-        for s in view.nodes[edge.subject].categories:
-            for o in view.nodes[edge.object].categories:
-                qualifiers = triples.setdefault((s, edge.predicate, o), {})
-                for q in edge.qualifiers:
-                    qualifiers.setdefault(q.type_id, set()).add(q.value)
-    attributes = [
-        {"attribute_type_id": t, "constraint_use": False}
-        for t in ("biolink:knowledge_level", "biolink:agent_type", "biolink:supporting_text")
-    ]
-    return {
-        "nodes": {c: {"id_prefixes": sorted(p)} for c, p in sorted(prefixes.items())},
-        "edges": [
-            {
-                "subject": s,
-                "predicate": p,
-                "object": o,
-                "knowledge_types": ["lookup"],
-                "attributes": attributes,
-                "qualifiers": [
-                    {"qualifier_type_id": t, "applicable_values": sorted(v)} for t, v in sorted(q.items())
-                ],
-            }
-            for (s, p, o), q in sorted(triples.items())
-        ],
-    }
+    def __init__(self, message: str, code: str = "QueryNotTraversable") -> None:
+        """Say what cannot be answered (``message``) and its TRAPI code."""
+        super().__init__(message)
+        self.code = code
 
 
 def answer(view: BiolinkView, message: Mapping[str, Any]) -> JSON:
@@ -128,14 +61,18 @@ def answer(view: BiolinkView, message: Mapping[str, Any]) -> JSON:
     query_graph = message.get("query_graph")
     if not isinstance(query_graph, Mapping):
         raise TrapiQueryError("the message has no query_graph")
+    refused = unsupported(query_graph)
+    if refused:
+        log.debug("TRAPI query refused: unsupported %s", "; ".join(refused))
+        raise TrapiQueryError(f"mgkg does not support {'; '.join(refused)}", code=UNSUPPORTED)
     body = _pathfinder(view, query_graph) if query_graph.get("paths") else _one_hop(view, query_graph)
-    logs = body.pop("logs")
+    logs: list[tuple[str, str]] = body.pop("logs")
     now = datetime.now(UTC).isoformat()
     return {
         "message": {"query_graph": dict(query_graph), **body},
         "status": "Success",
         "description": f"mgkg {VERSION}: {len(body['results'])} results",
-        "logs": [{"level": "INFO", "message": line, "timestamp": now} for line in logs],
+        "logs": [{"level": level, "message": line, "timestamp": now} for level, line in logs],
         "schema_version": TRAPI_VERSION,
         "biolink_version": biolink_version(),
     }
@@ -187,15 +124,26 @@ def _one_hop(view: BiolinkView, query_graph: Mapping[str, Any]) -> JSON:
             if view.resolve(curie) is None:
                 log.debug("query node %s: %s names no mgkg node", key, curie)
     predicates = _expanded(qedge.get("predicates") or ("biolink:related_to",))
+    sets = qualifier_sets(qedge)
+    logs = [("WARNING", line) for line in check_qualifier_types(sets)]
+    if qedge.get("knowledge_type") == "inferred":
+        logs.append(("WARNING", "knowledge_type inferred: mgkg answers lookups only (asserted links)"))
+    candidates: list[BiolinkEdge] = list(view.edges.values())
+    if wants_decrease(sets):  # the same links stated with their subject going down, as on a path
+        candidates += [view.directed(edge_id, -1) for edge_id in view.edges]
     kg_nodes: dict[str, JSON] = {}
     kg_edges: dict[str, JSON] = {}
     results: list[JSON] = []
-    for edge in view.edges.values():
+    unqualified = 0
+    for edge in candidates:
         if edge.predicate not in predicates:
             continue
         subject, obj = view.nodes[edge.subject], view.nodes[edge.object]
         s_pin, o_pin = _matches(subject, nodes[subject_key], view), _matches(obj, nodes[object_key], view)
         if s_pin is None or o_pin is None:
+            continue
+        if not meets(edge.qualifiers, sets):
+            unqualified += 1
             continue
         kg_nodes[subject.id], kg_nodes[obj.id] = node_json(subject), node_json(obj)
         kg_edges[edge.id] = edge_json(edge)
@@ -207,12 +155,28 @@ def _one_hop(view: BiolinkView, query_graph: Mapping[str, Any]) -> JSON:
                 ],
             }
         )
-    log.debug("one-hop query %s: %d edges match", qedge_id, len(results))
+    log.debug(
+        "one-hop query %s: %d edges match, %d fail its qualifier constraints",
+        qedge_id,
+        len(results),
+        unqualified,
+    )
+    logs.append(
+        ("INFO", f"one-hop lookup over mgkg's {len(view.edges)} asserted causal links: {len(results)} edges")
+    )
+    if sets:
+        logs.append(
+            (
+                "INFO",
+                f"qualifier_constraints on {qedge_id} honoured ({len(sets)} qualifier sets, any one"
+                f" suffices): {unqualified} edges otherwise matching left out",
+            )
+        )
     return {
         "knowledge_graph": {"nodes": kg_nodes, "edges": kg_edges},
         "results": results,
         "auxiliary_graphs": {},
-        "logs": [f"one-hop lookup over mgkg's {len(view.edges)} asserted causal links: {len(results)} edges"],
+        "logs": logs,
     }
 
 
@@ -255,7 +219,7 @@ def _pathfinder(view: BiolinkView, query_graph: Mapping[str, Any]) -> JSON:
                 "score": round((len(kept) - len(analyses)) / len(kept), 6),
                 "scoring_method": SCORING_METHOD,
                 "attributes": [
-                    _attribute(
+                    attribute(
                         "biolink:has_attribute",
                         CONSISTENCY_RULES,
                         original_attribute_name="mgkg:consistency_rules",
@@ -317,7 +281,7 @@ def _path_attributes(path: CausalPath) -> list[JSON]:
         ("rank", path.rank),
     )
     return [
-        _attribute("biolink:has_attribute", value, original_attribute_name=f"mgkg:{name}")
+        attribute("biolink:has_attribute", value, original_attribute_name=f"mgkg:{name}")
         for name, value in named
         if value is not None
     ]
@@ -336,15 +300,15 @@ def _inferred_edge(
         "qualifiers": [{"qualifier_type_id": q.type_id, "qualifier_value": q.value} for q in qualifiers],
         "sources": [{"resource_id": INFORES, "resource_role": "primary_knowledge_source"}],
         "attributes": [
-            _attribute("biolink:knowledge_level", "logical_entailment"),
-            _attribute("biolink:agent_type", "automated_agent"),
-            _attribute("biolink:support_graphs", aux),
+            attribute("biolink:knowledge_level", "logical_entailment"),
+            attribute("biolink:agent_type", "automated_agent"),
+            attribute("biolink:support_graphs", aux),
         ],
     }
 
 
-def _pathfinder_logs(explanation: Explanation, kept: int) -> list[str]:
+def _pathfinder_logs(explanation: Explanation, kept: int) -> list[tuple[str, str]]:
     lines = [explanation.message, f"{kept} of {len(explanation.paths)} sound paths meet the path constraints"]
     if explanation.contradicting:
         lines.append(f"{len(explanation.contradicting)} paths contradict the finding's direction: left out")
-    return lines
+    return [("INFO", line) for line in lines]

@@ -1,14 +1,12 @@
 """TRAPI 1.6 over HTTP, validated offline with reasoner-validator 6.0 (the TRAPI 1.6 line) and bmt.
 
-The validator reads the vendored TRAPI 1.6 schema (tests/resources/trapi; its name must end in
-``_1.6.0.yaml``), skips its reachability check of the standards site, and builds its Biolink Toolkit from
-the biolink-model package (kg.translator.biolink.toolkit) instead of fetching one: nothing leaves the machine.
+How the validator is kept offline: tests/integration/trapi_offline.py.
 """
 
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -16,41 +14,19 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from api.config import Settings
+from api.routes.trapi import ONE_HOP_EXAMPLE, PATHFINDER_EXAMPLE
 from kg.causal.network import network_of
 from kg.causal.why import explain
 from kg.graph.knowledge import KnowledgeGraph
 from kg.model.vocab import to_curie
-from kg.translator.biolink import toolkit
-from tests.conftest import RESOURCES
-
-SCHEMA = RESOURCES / "trapi" / "TranslatorReasonerAPI_1.6.0.yaml"
-PROBLEM = "application/problem+json"
-Validate = Callable[[dict[str, Any]], dict[str, Any]]
-
-
-def one_hop(subject: str, predicate: str = "biolink:causes") -> dict[str, Any]:
-    return {
-        "message": {
-            "query_graph": {
-                "nodes": {"n0": {"ids": [subject]}, "n1": {"categories": ["biolink:PhenotypicFeature"]}},
-                "edges": {"e0": {"subject": "n0", "object": "n1", "predicates": [predicate]}},
-            }
-        }
-    }
-
-
-def pathfinder(source: str, target: str, *constraints: list[str]) -> dict[str, Any]:
-    path: dict[str, Any] = {"subject": "n0", "object": "n1", "predicates": ["biolink:related_to"]}
-    if constraints:
-        path["constraints"] = [{"intermediate_categories": c} for c in constraints]
-    return {
-        "message": {
-            "query_graph": {
-                "nodes": {"n0": {"ids": [source]}, "n1": {"ids": [target]}},
-                "paths": {"p0": path},
-            }
-        }
-    }
+from tests.integration.trapi_offline import (
+    PROBLEM,
+    Validate,
+    offline_validation,
+    one_hop,
+    pathfinder,
+    qualified,
+)
 
 
 @pytest.fixture(scope="module")
@@ -62,28 +38,7 @@ def client() -> Iterator[TestClient]:
 @pytest.fixture(scope="module")
 def validate() -> Iterator[Validate]:
     """Validate a TRAPI Response offline; returns the validator's messages by level."""
-    import reasoner_validator.biolink as rv_biolink
-    import reasoner_validator.biolink.ontology as rv_ontology
-    import reasoner_validator.validator as rv_validator
-    from reasoner_validator.trapi import TRAPISchemaValidator
-    from reasoner_validator.validator import TRAPIResponseValidator
-
-    with pytest.MonkeyPatch.context() as patch:
-        for module in (rv_biolink, rv_ontology, rv_validator):
-            patch.setattr(module, "get_biolink_model_toolkit", lambda biolink_version=None: toolkit())
-        # the standards-site check (a GET to standards.ncats.io) runs once per process unless marked done
-        patch.setattr(TRAPISchemaValidator, "_validation_metadata_checked", True)
-
-        def check(response: dict[str, Any]) -> dict[str, Any]:
-            validator = TRAPIResponseValidator(
-                trapi_version=str(SCHEMA), biolink_version=toolkit().get_model_version()
-            )
-            validator.check_compliance_of_trapi_response(copy.deepcopy(response))
-            messages: dict[str, Any] = validator.get_all_messages()["Validate TRAPI Response"][
-                "Standards Test"
-            ]
-            return messages
-
+    with offline_validation() as check:
         yield check
 
 
@@ -224,7 +179,50 @@ def test_queries_it_cannot_answer_are_problems(client: TestClient) -> None:
     refused = client.post("/trapi/query", json=three)
     assert refused.status_code == 400
     assert refused.headers["content-type"] == PROBLEM
+    assert refused.json()["code"] == "QueryNotTraversable"
     assert client.post("/trapi/query", json={"message": []}).status_code == 422
     unknown = client.post("/trapi/query", json=pathfinder("HP:0002917", "HP:9999999"))
     assert unknown.status_code == 404
     assert unknown.headers["content-type"] == PROBLEM
+
+
+EXAMPLES: dict[str, dict[str, Any]] = {
+    "route one-hop example": ONE_HOP_EXAMPLE,
+    "route pathfinder example": PATHFINDER_EXAMPLE,
+    "one-hop by mgkg's own CURIE": one_hop("mgkgid:hypomagnesemia"),
+    "one-hop related_to": one_hop("HP:0002917", "biolink:related_to"),
+    "one-hop into a pinned finding": {
+        "message": {
+            "query_graph": {
+                "nodes": {"n0": {"categories": ["biolink:PhenotypicFeature"]}, "n1": {"ids": ["HP:0001281"]}},
+                "edges": {"e0": {"subject": "n0", "object": "n1", "predicates": ["biolink:causes"]}},
+            }
+        }
+    },
+    "one-hop from a chemical, qualified": qualified(
+        "CHEBI:30617", {"biolink:qualified_predicate": "biolink:causes"}
+    ),
+    "pathfinder to tetany": pathfinder("HP:0002917", "HP:0001281"),
+    "pathfinder through a chemical": pathfinder("HP:0002917", "HP:0002901", ["biolink:ChemicalEntity"]),
+}
+"""Every example query of the documentation and the API, each validated below."""
+
+
+@pytest.mark.parametrize("name", list(EXAMPLES))
+def test_every_example_query_gets_a_valid_cited_answer(
+    client: TestClient, validate: Validate, name: str
+) -> None:
+    response = client.post("/trapi/query", json=copy.deepcopy(EXAMPLES[name]))
+    assert response.status_code == 200, response.text
+    body = response.json()
+    messages = validate(body)
+    assert messages["critical"] == {}, messages["critical"]
+    assert messages["error"] == {}, messages["error"]
+    assert body["message"]["results"]
+    for edge in body["message"]["knowledge_graph"]["edges"].values():
+        attributes = _attributes(edge)
+        assert (
+            "biolink:support_graphs" in attributes
+            or "biolink:publications" in attributes
+            or any(a.get("original_attribute_name") == "mgkg:citation" for a in edge["attributes"])
+        )
