@@ -118,6 +118,7 @@ class Scheduler(Generic[W]):
         self._heavy_until: dict[str, float] = {}
         self._seq = itertools.count()
         self._timer: asyncio.TimerHandle | None = None
+        self._timer_due = 0.0
         self._stopping: set[W] = set()  # preempted, not yet finished
 
     @property
@@ -182,56 +183,83 @@ class Scheduler(Generic[W]):
                 ) from None
             raise
 
-    def _heavy(self, client: str, now: float) -> bool:
-        if self._heavy_until.get(client, 0.0) > now:
-            return True
+    def _heavy_test(self, now: float) -> Callable[[str], bool]:
+        """Whether a client is heavy now: one pass over the running queries, then a set and a dict look-up
+        per client (the dispatch asks it of every waiting query; scanning the running ones each time was
+        a measurable share of a simple query's cost under load)."""
         long_s = self.preempt_after_s
-        return any(r.client == client and now - r.started >= long_s for r in self._running.values())
-
-    def _held(self, client: str) -> int:
-        return sum(1 for run in self._running.values() if run.client == client)
+        running_long = {run.client for run in self._running.values() if now - run.started >= long_s}
+        until = self._heavy_until
+        return lambda client: client in running_long or until.get(client, 0.0) > now
 
     def _dispatch(self) -> None:
         now = time.monotonic()
-        while self._idle and self._waiting:
-            ticket = min(
-                self._waiting, key=lambda t: (self._heavy(t.client, now), self._held(t.client), t.seq)
-            )
-            if self._heavy(ticket.client, now) and self.size > 1:
-                held = sum(1 for run in self._running.values() if self._heavy(run.client, now))
-                if held + 1 >= self.size:  # the last worker stays for quick queries
-                    break
-            self._waiting.remove(ticket)
-            if ticket.future.done():  # its wait already ended
-                continue
-            worker = self._idle.pop()
-            self._running[worker] = _Run(ticket.client, now)
-            ticket.future.set_result(worker)
+        if self._idle and self._waiting:
+            heavy = self._heavy_test(now)
+            held: dict[str, int] = {}
+            for run in self._running.values():
+                held[run.client] = held.get(run.client, 0) + 1
+            while self._idle and self._waiting:
+                ticket = min(self._waiting, key=lambda t: (heavy(t.client), held.get(t.client, 0), t.seq))
+                if heavy(ticket.client) and self.size > 1:
+                    busy = sum(1 for run in self._running.values() if heavy(run.client))
+                    if busy + 1 >= self.size:  # the last worker stays for quick queries
+                        break
+                self._waiting.remove(ticket)
+                if ticket.future.done():  # its wait already ended
+                    continue
+                worker = self._idle.pop()
+                self._running[worker] = _Run(ticket.client, now)
+                held[ticket.client] = held.get(ticket.client, 0) + 1
+                ticket.future.set_result(worker)
         self._plan_preemption(now)
 
     def _plan_preemption(self, now: float) -> None:
         """Stop a heavy query if a quick one waits behind only heavy ones; else look again when due."""
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
-        if self._idle or not self._running:
+        if self._idle or not self._running or not self._waiting:
+            self._cancel_timer()
             return
-        quick_waiting = sum(1 for t in self._waiting if not self._heavy(t.client, now))
+        heavy = self._heavy_test(now)
+        quick_waiting = sum(1 for t in self._waiting if not heavy(t.client))
         # workers being restarted, or whose query is being stopped, serve the next waiting queries
         replacing = self.size - len(self._idle) - len(self._running) + len(self._stopping)
         if quick_waiting <= replacing:
+            self._cancel_timer()
             return
         running = {w: r for w, r in self._running.items() if w not in self._stopping}
         ripe = [(w, r) for w, r in running.items() if now - r.started >= self.preempt_after_s]
-        if not ripe or not all(self._heavy(run.client, now) for run in running.values()):
+        if not ripe or not all(heavy(run.client) for run in running.values()):
             young = [r.started for r in running.values() if now - r.started < self.preempt_after_s]
             if young:  # look again when the oldest of them has run long enough to count as heavy
-                due = min(young) + self.preempt_after_s + 1e-3
-                self._timer = asyncio.get_running_loop().call_at(due, self._dispatch)
+                self._look_again_at(min(young) + self.preempt_after_s + 1e-3)
+            else:
+                self._cancel_timer()
             return
-        worker, _ = max(ripe, key=lambda item: (self._held(item[1].client), item[1].started))
+        self._cancel_timer()
+        held: dict[str, int] = {}
+        for run in self._running.values():
+            held[run.client] = held.get(run.client, 0) + 1
+        worker, _ = max(ripe, key=lambda item: (held[item[1].client], item[1].started))
         self._stopping.add(worker)
         self._preempt(worker)  # the pool stops the query; finish(reuse=False) follows
+
+    def _look_again_at(self, due: float) -> None:
+        """Have the dispatch run again by ``due`` (monotonic). A timer already set for then or earlier is
+        kept (when it fires the dispatch plans again), so that a busy queue of quick queries does not
+        cancel and recreate a timer per query."""
+        if self._timer is not None and self._timer_due <= due:
+            return
+        self._cancel_timer()
+        self._timer, self._timer_due = asyncio.get_running_loop().call_at(due, self._on_timer), due
+
+    def _on_timer(self) -> None:
+        self._timer = None  # fired: the next plan sets a new one, even for the same time
+        self._dispatch()
+
+    def _cancel_timer(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
 
 
 def deadline_after(seconds: float) -> float:

@@ -1,0 +1,290 @@
+"""Side by side over HTTP: `mgkg serve` beside `oxigraph serve-read-only` on a copy of the same on-disk store.
+
+Run from a checkout: ``python bench/bench_sparql_http.py [--rounds 5] [--seconds 3] [--connections 20]
+[--baseline DIR] [--env NAME=VALUE ...]``.
+
+One run: ``mgkg load`` writes the shipped graph (asserted + inferred) into an on-disk Oxigraph store in a
+temporary folder; the folder is copied; ``mgkg serve --store oxigraph:STORE`` starts with its answer
+caches off (``MGKG_SPARQL_CACHE_BYTES=0``, ``MGKG_WHY_CACHE_SIZE=0``: every request does its work; and
+``MGKG_SPARQL_PER_CLIENT`` raised to the connection count, since every wrk connection comes from one
+address) and
+``oxigraph serve-read-only --union-default-graph`` starts on the copy (Oxigraph keeps no answer cache).
+wrk (one thread, ``--connections`` connections, Accept: SPARQL JSON) then drives, per round and in turn:
+each query on Oxigraph and on mgkg, mgkg's ``/health`` and ``/why?finding=hypocalcemia``. The order of
+the measurements rotates from round to round, and every figure printed is the median over the rounds;
+ratios are each round's own ratio, medianed, so that the drift of a shared machine (other tenants, other
+jobs) hits both columns of a ratio alike. Client, both servers and mgkg's SPARQL workers share the
+machine's CPUs: the ratios are the figures, not the absolute rates.
+
+``--baseline DIR`` serves a second mgkg from another checkout (``git archive REV | tar -x -C DIR``) in
+the same rounds, labelled ``base``: before and after in one run. ``--env NAME=VALUE`` sets a setting of
+the measured mgkg only (``--baseline .`` with ``--env MGKG_SPARQL_SPIN_US=0`` compares one setting).
+
+Targets (issue 12): mgkg at least 0.5x Oxigraph's throughput on the join and the aggregate; mgkg's simple
+SELECT at least 0.8x its own /health; p99 under 20 ms at 20 connections.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import re
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.parse
+import urllib.request
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Final
+
+from benchstats import mgkg_command
+
+PREFIXES: Final = "PREFIX mgkg: <https://w3id.org/mgkg/vocab#>\n"
+QUERIES: Final = {
+    "simple": "SELECT ?s ?p ?o WHERE { ?s ?p ?o } LIMIT 10",
+    "join": PREFIXES + "SELECT ?l ?c ?e WHERE { ?l a mgkg:CausalLink ; mgkg:cause ?c ; mgkg:effect ?e }",
+    "aggregate": PREFIXES
+    + "SELECT ?e (COUNT(?l) AS ?n) WHERE { ?l a mgkg:CausalLink ; mgkg:effect ?e } "
+    + "GROUP BY ?e ORDER BY DESC(?n)",
+}
+"""The queries both servers answer: a simple SELECT (LIMIT 10), a 3-pattern join, a COUNT / GROUP BY."""
+ENGINE_BOUND: Final = ("join", "aggregate")
+ACCEPT: Final = "application/sparql-results+json"
+PAUSE_S: Final = 0.5
+"""Between two measurements: the queries of the connections wrk just closed are stopped and their
+workers replaced, before the next measurement starts (it would otherwise meet them)."""
+_UNITS: Final = {"us": 1e-3, "ms": 1.0, "s": 1e3, "m": 6e4}
+
+
+@dataclass(frozen=True)
+class Load:
+    """What one wrk run measured: requests per second, p50 and p99 latency (ms), non-2xx answers and
+    socket errors (connect, read, write, timeout)."""
+
+    rps: float
+    p50_ms: float
+    p99_ms: float
+    errors: int
+    socket_errors: int = 0
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def _ms(text: str) -> float:
+    """A wrk duration ('850.00us', '1.20ms', '2.01s') in milliseconds.
+
+    >>> _ms("850.00us"), _ms("1.5ms"), _ms("2s")
+    (0.85, 1.5, 2000.0)
+    """
+    found = re.fullmatch(r"([\d.]+)(us|ms|s|m)", text)
+    if found is None:
+        raise ValueError(f"not a wrk duration: {text}")
+    return float(found.group(1)) * _UNITS[found.group(2)]
+
+
+def wrk(url: str, connections: int, seconds: float) -> Load:
+    """Drive one URL with wrk (one thread: the CPUs are left to the servers) for ``seconds``; SPARQL
+    queries ask for SPARQL JSON, the other routes send no Accept header (their default answer)."""
+    accept = ["-H", f"Accept: {ACCEPT}"] if "query=" in url else []
+    run = ["wrk", "-t1", f"-c{connections}", f"-d{seconds:g}s", "--latency", *accept, url]
+    out = subprocess.run(run, check=True, capture_output=True, text=True, timeout=seconds + 60).stdout
+
+    def grab(pattern: str) -> str:
+        found = re.search(pattern, out)
+        if found is None:
+            raise RuntimeError(f"{pattern!r} not in wrk's output:\n{out}")
+        return found.group(1)
+
+    bad = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    sockets = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
+    return Load(
+        float(grab(r"Requests/sec:\s+([\d.]+)")),
+        _ms(grab(r"\s50%\s+(\S+)")),
+        _ms(grab(r"\s99%\s+(\S+)")),
+        int(bad.group(1)) if bad else 0,
+        sum(map(int, sockets.groups())) if sockets else 0,
+    )
+
+
+def _wait_ready(url: str, process: subprocess.Popen[bytes], what: str, limit_s: float = 300) -> None:
+    started = time.monotonic()
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            if process.poll() is not None or time.monotonic() - started > limit_s:
+                raise SystemExit(f"{what} did not start") from None
+            time.sleep(0.2)
+
+
+@contextmanager
+def running(args: list[str], ready_url: str, what: str, env: dict[str, str] | None = None) -> Iterator[None]:
+    """Start a server, wait until ``ready_url`` answers 200, stop it on the way out."""
+    process = subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        _wait_ready(ready_url, process, what)
+        yield
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def load_shipped_graph(store: Path) -> None:
+    """Write the shipped graph (asserted + inferred named graphs) into an on-disk Oxigraph store."""
+    subprocess.run([*mgkg_command(), "load", "--store", f"oxigraph:{store}"], check=True, capture_output=True)
+
+
+def measure(
+    rounds: int,
+    seconds: float,
+    connections: int,
+    baseline: Path | None = None,
+    extra: dict[str, str] | None = None,
+) -> dict[str, list[Load]]:
+    """Load, copy, serve both (and a baseline mgkg from another checkout, if given), and run every
+    measurement once per round in a rotating order."""
+    if shutil.which("wrk") is None or shutil.which("oxigraph") is None:
+        raise SystemExit("this benchmark needs wrk and the oxigraph CLI (pip install oxigraph) on PATH")
+    with tempfile.TemporaryDirectory(prefix="mgkg-bench-http-") as tmp, ExitStack() as servers:
+        store, copy = Path(tmp) / "store", Path(tmp) / "oxigraph-copy"
+        load_shipped_graph(store)
+        shutil.copytree(store, copy)
+        ox_port = _free_port()
+        ox = f"http://127.0.0.1:{ox_port}"
+        oxigraph = ["oxigraph", "serve-read-only", "--location", str(copy), "--bind", f"127.0.0.1:{ox_port}"]
+        servers.enter_context(
+            running([*oxigraph, "--union-default-graph"], f"{ox}/query?query=ASK%7B%7D", "oxigraph serve")
+        )
+        urls: dict[str, str] = {}
+        for name, text in QUERIES.items():
+            urls[f"oxigraph {name}"] = f"{ox}/query?query={urllib.parse.quote(text)}"
+        variants = {"mgkg": {**(extra or {})}}
+        if baseline is not None:
+            variants["base"] = {"PYTHONPATH": str(baseline)}
+        for label, overrides in variants.items():
+            urls |= _start_mgkg(servers, label, store, connections, overrides)
+        found: dict[str, list[Load]] = {label: [] for label in urls}
+        labels = list(urls)
+        for label in labels:  # warm-up: connections, pages of the store, the workers
+            wrk(urls[label], connections, 1)
+        for number in range(rounds):
+            shift = number % len(labels)
+            for label in labels[shift:] + labels[:shift]:
+                time.sleep(PAUSE_S)
+                found[label].append(wrk(urls[label], connections, seconds))
+            print(f"round {number + 1}/{rounds} done", file=sys.stderr)
+    return found
+
+
+def _start_mgkg(
+    servers: ExitStack, label: str, store: Path, connections: int, overrides: dict[str, str]
+) -> dict[str, str]:
+    """Start one `mgkg serve` on the store (answer caches off) and return its measurements' URLs."""
+    port = _free_port()
+    base = f"http://127.0.0.1:{port}"
+    # caches off; all connections come from one address, so the per-client bound must admit them all
+    env = {
+        **os.environ,
+        "MGKG_SPARQL_CACHE_BYTES": "0",
+        "MGKG_WHY_CACHE_SIZE": "0",
+        "MGKG_SPARQL_PER_CLIENT": str(connections),
+        **overrides,
+    }
+    serve = [*mgkg_command(), "serve", "--store", f"oxigraph:{store}", "--port", str(port)]
+    servers.enter_context(
+        running([*serve, "--log-level", "warning"], f"{base}/health", f"{label} serve", env)
+    )
+    urls = {f"{label} /health": f"{base}/health", f"{label} /why": f"{base}/why?finding=hypocalcemia"}
+    for name, text in QUERIES.items():
+        urls[f"{label} {name}"] = f"{base}/sparql?query={urllib.parse.quote(text)}"
+    return urls
+
+
+def _median(loads: list[Load], pick: Callable[[Load], float]) -> float:
+    return statistics.median(pick(load) for load in loads)
+
+
+def _ratio(top: list[Load], bottom: list[Load]) -> float:
+    """The median over the rounds of each round's throughput ratio."""
+    return statistics.median(a.rps / b.rps for a, b in zip(top, bottom, strict=True))
+
+
+def report(found: dict[str, list[Load]], rounds: int, seconds: float, connections: int) -> None:
+    """Print the table, the ratios and whether each target is met."""
+    cpu = platform.processor() or platform.machine()
+    print(
+        f"machine: {os.cpu_count()} CPUs ({cpu}), Linux {platform.release()}, "
+        f"Python {sys.version.split()[0]}; wrk 1 thread, {connections} connections, {seconds:g} s per "
+        f"measurement, {rounds} interleaved rounds; "
+        "answer caches off; medians over the rounds"
+    )
+    print(f"\n{'measurement':20} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'non-2xx':>8} {'socket':>7}")
+    for label, loads in found.items():
+        print(
+            f"{label:20} {_median(loads, lambda x: x.rps):8.0f} {_median(loads, lambda x: x.p50_ms):8.2f} "
+            f"{_median(loads, lambda x: x.p99_ms):8.2f} {sum(x.errors for x in loads):8d} "
+            f"{sum(x.socket_errors for x in loads):7d}"
+        )
+    variants = [v for v in ("mgkg", "base") if f"{v} /health" in found]
+    print(f"\n{'query':10} " + " ".join(f"{v + '/oxigraph':>14}" for v in variants))
+    for name in QUERIES:
+        ratios = (_ratio(found[f"{v} {name}"], found[f"oxigraph {name}"]) for v in variants)
+        print(f"{name:10} " + " ".join(f"{r:14.2f}" for r in ratios))
+    for variant in variants:
+        simple_of_health = _ratio(found[f"{variant} simple"], found[f"{variant} /health"])
+        why_of_health = _ratio(found[f"{variant} /why"], found[f"{variant} /health"])
+        print(f"\n{variant} simple SELECT / {variant} /health: {simple_of_health:.2f}")
+        print(f"{variant} /why (cache off) / {variant} /health: {why_of_health:.2f}")
+        engine = min(_ratio(found[f"{variant} {n}"], found[f"oxigraph {n}"]) for n in ENGINE_BOUND)
+        p99 = max(_median(found[f"{variant} {n}"], lambda x: x.p99_ms) for n in QUERIES)
+        errors = sum(x.errors for label, loads in found.items() if label.startswith(variant) for x in loads)
+        for target, met, figure in (
+            ("mgkg >= 0.5x oxigraph on join and aggregate", engine >= 0.5, f"worst {engine:.2f}x"),
+            ("simple SELECT >= 0.8x mgkg /health", simple_of_health >= 0.8, f"{simple_of_health:.2f}x"),
+            ("mgkg SPARQL p99 < 20 ms", p99 < 20, f"worst {p99:.1f} ms"),
+            ("no errors from mgkg", errors == 0, f"{errors}"),
+        ):
+            print(f"{variant}: target {target}: {'MET' if met else 'NOT MET'} ({figure})")
+
+
+def main() -> None:
+    """Measure and report."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--rounds", type=int, default=5, help="interleaved rounds of every measurement")
+    parser.add_argument("--seconds", type=float, default=3, help="seconds per wrk measurement")
+    parser.add_argument("--connections", type=int, default=20, help="wrk connections")
+    parser.add_argument(
+        "--baseline",
+        type=Path,
+        help="also serve (as 'base') the mgkg of another checkout (git archive)",
+    )
+    parser.add_argument(
+        "--env", action="append", default=[], metavar="NAME=VALUE", help="a setting for the measured mgkg"
+    )
+    options = parser.parse_args()
+    extra = dict(item.split("=", 1) for item in options.env)
+    found = measure(options.rounds, options.seconds, options.connections, options.baseline, extra)
+    report(found, options.rounds, options.seconds, options.connections)
+
+
+if __name__ == "__main__":
+    main()
