@@ -349,8 +349,10 @@ def test_construct_formats(client: TestClient, accept: str) -> None:
 
 
 def test_describe_defaults_to_turtle(client: TestClient) -> None:
-    response = client.get("/sparql", params={"query": "DESCRIBE <https://w3id.org/mgkg/id/hypocalcemia>"})
-    assert response.headers["content-type"].startswith("text/turtle")
+    # Virtuoso's DESCRIBE holds more triples than this client's row limit: the first ones will do here
+    query = "DESCRIBE <https://w3id.org/mgkg/id/hypocalcemia>"
+    response = client.get("/sparql", params={"query": query}, headers={"Prefer": "handling=lenient"})
+    assert response.headers["content-type"].startswith("text/turtle"), response.text[:300]
     assert len(Graph().parse(data=response.text, format="turtle")) > 0
 
 
