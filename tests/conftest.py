@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING, NamedTuple, NoReturn
 
 import pytest
 
@@ -77,10 +77,7 @@ def start_oxigraph_server(location: Path, *args: str) -> tuple[subprocess.Popen[
     """
     executable = shutil.which("oxigraph")
     if executable is None:
-        message = "the Oxigraph server is not installed: pip install oxigraph (it is in the test extra)"
-        if os.environ.get("CI") == "true":
-            pytest.fail(message)
-        pytest.skip(message)
+        unavailable("the Oxigraph server is not installed: pip install oxigraph (it is in the test extra)")
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
@@ -190,10 +187,7 @@ def virtuoso(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WritableStore
     """
     executable, isql = shutil.which("virtuoso-t"), shutil.which("isql-vt")
     if executable is None or isql is None:
-        message = "Virtuoso is not installed: apt-get install virtuoso-opensource"
-        if os.environ.get("CI") == "true":
-            pytest.fail(message)
-        pytest.skip(message)
+        unavailable("Virtuoso is not installed: apt-get install virtuoso-opensource")
     folder = tmp_path_factory.mktemp("virtuoso")
     sql_port, http_port = _free_port(), _free_port()
     ini = folder / "virtuoso.ini"
@@ -404,11 +398,11 @@ CHROMIUM_ARGS = [
 ]
 
 
-def unavailable(reason: str) -> None:
-    """Fail under CI (the browser tests must run there: .ci/run installs chromium, the test extra
-    playwright), skip elsewhere."""
+def unavailable(reason: str) -> NoReturn:
+    """A component a test needs is missing: fail under CI=true (.ci/run installs every one), skip
+    elsewhere. ``reason`` says what is missing and how to install it."""
     if os.environ.get("CI", "").lower() == "true":
-        pytest.fail(f"{reason}; .ci/run installs chromium and the test extra installs playwright")
+        pytest.fail(f"{reason} (.ci/run installs it; under CI=true a missing component fails the test)")
     pytest.skip(reason)
 
 
@@ -430,7 +424,7 @@ def browser() -> Iterator[Browser]:
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
-        unavailable("the playwright package is not installed")
+        unavailable("the playwright package is not installed: pip install -e '.[test]'")
     if not CHROMIUM.exists():
         unavailable(f"{CHROMIUM} is not installed (apt-get install chromium)")
     with sync_playwright() as playwright:

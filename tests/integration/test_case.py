@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Iterator
 from importlib import import_module
 from pathlib import Path
@@ -17,6 +16,7 @@ from api.app import create_app
 from api.cli import app as cli
 from api.config import Settings
 from kg.causal.case_model import load_case_rules
+from tests.conftest import unavailable
 
 PROBLEM = "application/problem+json"
 
@@ -274,9 +274,7 @@ def test_cli_case_from_a_file(tmp_path: Path, suffix: str) -> None:
     try:
         yaml = import_module("yaml")  # PyYAML: optional for the CLI, required for this test under CI
     except ImportError:
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail("PyYAML is not installed; `mgkg case --file x.yaml` needs it")
-        pytest.skip("PyYAML is not installed")
+        unavailable("PyYAML is not installed (`mgkg case --file x.yaml` needs it): pip install pyyaml")
     path = tmp_path / f"case{suffix}"
     case = VIGNETTES["calcium-failed"]
     path.write_text(json.dumps(case) if suffix == ".json" else yaml.safe_dump(case))
