@@ -32,7 +32,6 @@ import itertools
 import os
 import re
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -43,7 +42,7 @@ from urllib.parse import urlencode
 
 import httpx
 import pyoxigraph as ox
-from benchstats import mgkg_command, percentile
+from benchstats import free_port, mgkg_command, percentile
 
 from kg.graph.knowledge import load_knowledge_graph
 from kg.sparql import SparqlEngine, SparqlResult, check_query
@@ -70,13 +69,6 @@ class Load:
     p50_ms: float
     p99_ms: float
     errors: int
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 async def drive(base: str, route: str, params: dict[str, str], requests: int, concurrency: int) -> Load:
@@ -140,7 +132,7 @@ def drive_wrk(base: str, route: str, params: dict[str, str], seconds: int, concu
 
 def serve_and_drive(requests: int, concurrency: int, seconds: int) -> list[Load]:
     """Start `mgkg serve` on a free port, drive /health, /why and /sparql, stop it."""
-    port = _free_port()
+    port = free_port()
     command = mgkg_command()
     args = [*command, "serve", "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"]
     base = f"http://127.0.0.1:{port}"

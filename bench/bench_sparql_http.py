@@ -31,7 +31,6 @@ import os
 import platform
 import re
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -45,7 +44,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
-from benchstats import mgkg_command
+from benchstats import free_port, mgkg_command
 
 PREFIXES: Final = "PREFIX mgkg: <https://w3id.org/mgkg/vocab#>\n"
 QUERIES: Final = {
@@ -74,13 +73,6 @@ class Load:
     p99_ms: float
     errors: int
     socket_errors: int = 0
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def _ms(text: str) -> float:
@@ -168,7 +160,7 @@ def measure(
         store, copy = Path(tmp) / "store", Path(tmp) / "oxigraph-copy"
         load_shipped_graph(store)
         shutil.copytree(store, copy)
-        ox_port = _free_port()
+        ox_port = free_port()
         ox = f"http://127.0.0.1:{ox_port}"
         oxigraph = ["oxigraph", "serve-read-only", "--location", str(copy), "--bind", f"127.0.0.1:{ox_port}"]
         servers.enter_context(
@@ -199,7 +191,7 @@ def _start_mgkg(
     servers: ExitStack, label: str, store: Path, connections: int, overrides: dict[str, str]
 ) -> dict[str, str]:
     """Start one `mgkg serve` on the store (answer caches off) and return its measurements' URLs."""
-    port = _free_port()
+    port = free_port()
     base = f"http://127.0.0.1:{port}"
     # caches off; all connections come from one address, so the per-client bound must admit them all
     env = {

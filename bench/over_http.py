@@ -12,7 +12,6 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -21,6 +20,8 @@ import urllib.request
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Final
+
+from benchstats import free_port
 
 ROUTES: Final = ("health", "sparql", "why")
 """Measured in this order: /why last, because at 100 connections on a large graph the server is still
@@ -50,13 +51,6 @@ def load_store(files: Sequence[Path], location: Path, cache_dir: Path) -> dict[s
     seconds = time.perf_counter() - started
     triples = sum(int(n) for n in re.findall(r"(\d+) triples", done.stderr))
     return {"cli_load_s": seconds, "cli_triples": triples, "cli_load_rate": triples / seconds}
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def _peak_kib(pid: int) -> int:
@@ -130,7 +124,7 @@ def measure(
     """Serve the store with `mgkg serve`, measure each route at each concurrency, and the peak memory."""
     if shutil.which("wrk") is None:
         raise RuntimeError("wrk is not installed (apt-get install wrk); it drives the HTTP benchmark")
-    port = _free_port()
+    port = free_port()
     base = f"http://127.0.0.1:{port}"
     env = {**os.environ, "MGKG_WHY_CACHE_SIZE": "0", "MGKG_SPARQL_CACHE_BYTES": "0"}
     started = time.perf_counter()
