@@ -182,6 +182,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     for module in (health, why, causes, case, rest, sparql, queries, export, pages, trapi):
         app.include_router(module.router)
+    app.router.routes.insert(0, sparql.SPARQL_ROUTE)  # the hot path first, past FastAPI's handling
     app.mount(pages.STATIC_PATH, pages.static_files(), name="static")
     trapi.install_translator_info(app)
     app.add_middleware(BodyLimitMiddleware, limit=config.max_request_bytes)

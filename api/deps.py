@@ -15,29 +15,31 @@ from kg.sparql import QueryEngine
 # in its thread pool, a thread hop per dependency per request that halved /sparql's throughput.
 
 
-def _state(request: Request) -> ServiceState:
+def state_of(request: Request) -> ServiceState:
+    """The ServiceState of a request, for the routes that take the bare request (the SPARQL routes: no
+    dependency to solve on their hot path)."""
     state: ServiceState = getattr(request.state, STATE_KEY)
     return state
 
 
 async def get_state(request: Request) -> ServiceState:
     """The ServiceState the lifespan yielded (Starlette copies lifespan state onto request.state)."""
-    return _state(request)
+    return state_of(request)
 
 
 async def get_kg(request: Request) -> KnowledgeGraph:
     """The knowledge graph, built once at start-up."""
-    return _state(request).knowledge
+    return state_of(request).knowledge
 
 
 async def get_sparql(request: Request) -> QueryEngine:
     """The SPARQL engine (worker pool or remote store), started once at start-up."""
-    return _state(request).sparql
+    return state_of(request).sparql
 
 
 async def get_settings(request: Request) -> Settings:
     """The settings the app was created with."""
-    return _state(request).settings
+    return state_of(request).settings
 
 
 StateDep = Annotated[ServiceState, Depends(get_state)]

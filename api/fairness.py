@@ -78,11 +78,14 @@ async def until_disconnected(request: Request, work: Callable[[], Awaitable[T]])
 
     A watcher task waits on the ASGI ``receive`` channel, which (the body being read) yields
     ``http.disconnect`` when the connection goes. Cancelling the work is what frees a SPARQL worker: a
-    waiting query leaves the queue, a running one has its worker killed and replaced.
+    waiting query leaves the queue, a running one has its worker killed and replaced. The watcher is
+    started only once the work first yields to the event loop: work done without waiting (a query
+    answered in this process) finishes before anyone could notice a disconnect, and costs no task.
     """
     current = asyncio.current_task()
     assert current is not None
     gone = False
+    watchers: list[asyncio.Task[None]] = []
 
     async def watch() -> None:
         nonlocal gone
@@ -96,7 +99,7 @@ async def until_disconnected(request: Request, work: Callable[[], Awaitable[T]])
                 current.cancel()
                 return
 
-    watcher = asyncio.create_task(watch())
+    start = asyncio.get_running_loop().call_soon(lambda: watchers.append(asyncio.create_task(watch())))
     try:
         return await work()
     except asyncio.CancelledError:
@@ -104,4 +107,6 @@ async def until_disconnected(request: Request, work: Callable[[], Awaitable[T]])
             return None
         raise
     finally:
-        watcher.cancel()
+        start.cancel()
+        for watcher in watchers:
+            watcher.cancel()

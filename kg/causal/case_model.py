@@ -59,6 +59,7 @@ class Labs(_Input):
         default=None,
         strict=True,
         description="Fractional excretion of magnesium, in percent of the filtered load.",
+        json_schema_extra=lambda schema: _declare_band(schema, "fe_mg_percent"),
     )
     urine_mg_24h: Literal["low", "high"] | None = Field(default=None, description="24-hour urine magnesium.")
     pth: Literal["low", "normal", "high"] | None = Field(default=None, description="Parathyroid hormone.")
@@ -79,6 +80,17 @@ class Labs(_Input):
                 " give the percentage"
             )
         return value
+
+
+def _declare_band(schema: dict[str, Any], field: str) -> None:
+    """Write a lab's physiological range (the rules' band, which the validator enforces) into the JSON
+    Schema as minimum and maximum, so that clients generating requests from the OpenAPI document know it
+    (a number outside it is a 422)."""
+    band = load_case_rules().band(field)
+    if band is not None:
+        for branch in schema.get("anyOf", [schema]):  # the number branch of "number or null"
+            if branch.get("type") == "number":
+                branch["minimum"], branch["maximum"] = band.minimum, band.maximum
 
 
 class Treatment(_Input):

@@ -49,6 +49,7 @@ from kg.sparql.guard import (
     QueryTimeoutError,
     SparqlSyntaxError,
 )
+from kg.sparql.inline import InlineAnswerer
 from kg.sparql.scheduler import LOCAL_CLIENT, ClientLimiter, QueryPreemptedError, Scheduler, deadline_after
 from kg.sparql.workers import WorkerProcess, WorkerStoreSource, exit_code, start_worker
 
@@ -89,6 +90,8 @@ class SparqlEngine:
     gets :class:`QueryMemoryError` and a new worker takes its place (0: no limit). ``sandbox`` (on by
     default; off only to diagnose) has each worker deny itself network sockets before it opens the
     store (kg.sparql.sandbox); :attr:`egress_sandbox` says whether every worker reported it in force.
+    ``inline_rows`` (0: off) lets a one-pattern query of at most that many rows (LIMIT + OFFSET) be
+    answered in this process, from its own copy of the store, without a worker (kg.sparql.inline).
 
     Workers are handed out by a :class:`~kg.sparql.scheduler.Scheduler`: a query's ``deadline`` covers
     waiting and running, ``per_client`` bounds the queries one client may have running or waiting (0: no
@@ -110,6 +113,8 @@ class SparqlEngine:
     sandbox: bool = True
     per_client: int = 0
     preempt_after_s: float = 2.0
+    inline_rows: int = 1000
+    _inline: InlineAnswerer | None = field(default=None, init=False, repr=False)
     _cache: AnswerCache = field(init=False, repr=False)
     _worker_cpus: frozenset[int] | None = field(default=None, init=False, repr=False)
     _scheduler: Scheduler[WorkerProcess] = field(init=False, repr=False)
@@ -157,6 +162,7 @@ class SparqlEngine:
         sandbox: bool = True,
         per_client: int = 0,
         preempt_after_s: float = 2.0,
+        inline_rows: int = 1000,
     ) -> SparqlEngine:
         """Dump the dataset's named graphs to N-Quads in a private temporary folder and start the pool."""
         tmp = tempfile.TemporaryDirectory(prefix="mgkg-sparql-")
@@ -176,6 +182,7 @@ class SparqlEngine:
             sandbox=sandbox,
             per_client=per_client,
             preempt_after_s=preempt_after_s,
+            inline_rows=inline_rows,
         )
         engine._tmp = tmp
         await engine.start()
@@ -188,6 +195,9 @@ class SparqlEngine:
             os.sched_setaffinity(0, allowed[:1])
             self._worker_cpus = frozenset(allowed[1:])
         self._unsandboxed = 0
+        if self.inline_rows:
+            rows = min(self.inline_rows, self.max_rows)
+            self._inline = await asyncio.to_thread(InlineAnswerer.open, self.kind, str(self.dump), rows)
         for worker in await asyncio.gather(*(self._spawn() for _ in range(self.workers))):
             self._scheduler.add(worker)
         if not self.egress_sandbox:
@@ -246,8 +256,14 @@ class SparqlEngine:
     ) -> SparqlResult:
         """Run a checked query on a free worker by ``deadline`` (monotonic; default: the time limit from
         now) and return its serialized answer; ``client`` is who asks (for the per-client bound);
-        relative IRIs resolve against ``base_iri``."""
-        if default_graphs or named_graphs or query.from_graphs or query.from_named or substitutions:
+        relative IRIs resolve against ``base_iri``. A one-pattern query with a small LIMIT is answered
+        here instead, from this process's copy of the store (kg.sparql.inline)."""
+        plain = not (default_graphs or named_graphs or query.from_graphs or query.from_named or substitutions)
+        if plain and self._inline is not None:
+            body = self._inline.answer(query.text, media_type)
+            if body is not None:
+                return SparqlResult(media_type, body, False)
+        if not plain:
             default, named = dataset_of(query, default_graphs, named_graphs, base_iri)
             bound = {k: dict(v) for k, v in (substitutions or {}).items()} or None
         else:  # the common case: the union default graph, nothing bound
