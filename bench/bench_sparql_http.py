@@ -247,12 +247,17 @@ def report(found: dict[str, list[Load]], rounds: int, seconds: float, connection
         print(f"\n{variant} simple SELECT / {variant} /health: {simple_of_health:.2f}")
         print(f"{variant} /why (cache off) / {variant} /health: {why_of_health:.2f}")
         engine = min(_ratio(found[f"{variant} {n}"], found[f"oxigraph {n}"]) for n in ENGINE_BOUND)
-        p99 = max(_median(found[f"{variant} {n}"], lambda x: x.p99_ms) for n in QUERIES)
+        p99 = {n: _median(found[f"{variant} {n}"], lambda x: x.p99_ms) for n in QUERIES}
+        ox_p99 = {n: _median(found[f"oxigraph {n}"], lambda x: x.p99_ms) for n in QUERIES}
         errors = sum(x.errors for label, loads in found.items() if label.startswith(variant) for x in loads)
+        # p99 at a fixed number of connections is queueing (Little's law: about connections / throughput),
+        # so for the engine-bound queries it is shown beside Oxigraph's own p99 on the same query.
+        bound_p99 = ", ".join(f"{n} {p99[n]:.1f} ms (oxigraph {ox_p99[n]:.1f} ms)" for n in ENGINE_BOUND)
         for target, met, figure in (
             ("mgkg >= 0.5x oxigraph on join and aggregate", engine >= 0.5, f"worst {engine:.2f}x"),
             ("simple SELECT >= 0.8x mgkg /health", simple_of_health >= 0.8, f"{simple_of_health:.2f}x"),
-            ("mgkg SPARQL p99 < 20 ms", p99 < 20, f"worst {p99:.1f} ms"),
+            ("simple SELECT p99 < 20 ms", p99["simple"] < 20, f"{p99['simple']:.1f} ms"),
+            ("join and aggregate p99 < 20 ms", max(p99[n] for n in ENGINE_BOUND) < 20, bound_p99),
             ("no errors from mgkg", errors == 0, f"{errors}"),
         ):
             print(f"{variant}: target {target}: {'MET' if met else 'NOT MET'} ({figure})")
