@@ -8,10 +8,13 @@ os.environ), and as plain arguments to the kg functions. Nothing below the CLI r
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+if TYPE_CHECKING:
+    from kg.stores.base import OpenOptions
 
 
 class Settings(BaseSettings):
@@ -137,3 +140,26 @@ class Settings(BaseSettings):
         ['https://a.org', 'http://b:8080']
         """
         return [origin.strip() for origin in self.cors_origins.split(",") if origin.strip()]
+
+    def open_options(self) -> OpenOptions:
+        """How the store opens and its SPARQL engine runs, from these settings: built once, passed whole.
+
+        >>> options = Settings(sparql_workers=3, sparql_spin_us=0).open_options()
+        >>> options.engine.workers, options.engine.spin_s, options.reasoner
+        (3, 0.0, 'owlrl')
+        """
+        from kg.sparql.options import EngineOptions  # here, not at import: uvicorn workers unpickle Settings
+        from kg.stores.base import OpenOptions
+
+        engine = EngineOptions(
+            workers=self.sparql_workers,
+            timeout_s=self.sparql_timeout_s,
+            max_rows=self.sparql_max_rows,
+            cache_bytes=self.sparql_cache_bytes,
+            per_client=self.sparql_per_client,
+            spin_s=self.sparql_spin_us / 1e6,
+            memory_mb=self.sparql_memory_mb,
+            sandbox=self.sparql_egress_sandbox,
+            preempt_after_s=self.sparql_preempt_s,
+        )
+        return OpenOptions(engine, self.cache_dir, self.reasoner)

@@ -39,6 +39,7 @@ if TYPE_CHECKING:
         SparqlSyntaxError,
     )
     from kg.sparql.guard import DATASET_GRAPHS, check_query
+    from kg.sparql.options import EngineOptions
     from kg.sparql.parsers import guard_query
     from kg.sparql.pool import SparqlEngine, write_nquads
     from kg.sparql.results import GRAPH_FORMATS, RESULTS_FORMATS, formats_for
@@ -66,6 +67,7 @@ _SOURCES: Final[dict[str, tuple[str, ...]]] = {
         "SparqlSyntaxError",
     ),
     "kg.sparql.guard": ("DATASET_GRAPHS", "check_query"),
+    "kg.sparql.options": ("EngineOptions",),
     "kg.sparql.parsers": ("guard_query",),
     "kg.sparql.pool": ("SparqlEngine", "write_nquads"),
     "kg.sparql.results": ("GRAPH_FORMATS", "RESULTS_FORMATS", "formats_for"),
@@ -84,6 +86,7 @@ __all__ = [
     "DatasetIriError",
     "EngineBusyError",
     "EngineFailureError",
+    "EngineOptions",
     "QueryEngine",
     "QueryForm",
     "QueryMemoryError",

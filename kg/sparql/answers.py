@@ -17,6 +17,7 @@ from cachetools import LRUCache
 
 from kg.sparql._wire import Request
 from kg.sparql.guard import CheckedQuery, QueryForm, SparqlSyntaxError, check_absolute, unguarded_query
+from kg.sparql.options import EngineOptions
 from kg.sparql.parsers import diagnose_query, guard_query
 from kg.sparql.scheduler import LOCAL_CLIENT
 
@@ -35,9 +36,8 @@ class SparqlResult:
 class QueryEngine(Protocol):
     """What the service asks of a SPARQL engine, local worker pool or remote store alike."""
 
-    max_rows: int
-    workers: int
-    timeout_s: float
+    options: EngineOptions
+    """Its limits and tuning (kg.sparql.options): the time limit, the row limit, the workers, ..."""
 
     @property
     def egress_sandbox(self) -> bool:
@@ -114,7 +114,7 @@ async def run_checked(
     except SparqlSyntaxError as error:
         if query.parsed:
             raise
-        raise await diagnose_query(query.text, error, engine.timeout_s) from None
+        raise await diagnose_query(query.text, error, engine.options.timeout_s) from None
 
 
 async def answer_query(
@@ -141,7 +141,7 @@ async def answer_query(
     type from the query's form (it raises the caller's own error when nothing fits). ``guard=False`` is
     for tests and diagnosis only (MGKG_SPARQL_GUARD): the text goes to the engine as sent.
     """
-    limit = engine.timeout_s if timeout_s is None else timeout_s
+    limit = engine.options.timeout_s if timeout_s is None else timeout_s
     checked = (
         await guard_query(
             text,

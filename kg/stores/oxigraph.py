@@ -179,20 +179,7 @@ class OxigraphStore:
 
         graph, info = await asyncio.to_thread(read_oxigraph, spec)
         logger.debug("oxigraph store %s: %d named graphs, workers open it read-only", spec, len(info.graphs))
-        engine = SparqlEngine(
-            Path(spec.location),
-            workers=options.workers,
-            timeout_s=options.timeout_s,
-            max_rows=options.max_rows,
-            cache_bytes=options.cache_bytes,
-            kind="oxigraph",
-            named_graphs=info.graphs,
-            spin_s=options.spin_s,
-            memory_mb=options.memory_mb,
-            sandbox=options.sandbox,
-            per_client=options.per_client,
-            preempt_after_s=options.preempt_after_s,
-        )
+        engine = SparqlEngine(Path(spec.location), options.engine, kind="oxigraph", named_graphs=info.graphs)
         await engine.start()
         return OpenedStore(graph, info, engine)
 

@@ -11,7 +11,7 @@ import json
 import logging
 import time
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
@@ -223,21 +223,14 @@ class RemoteStore:
         """Count the remote graphs and pull the causal view in a thread; queries go to the endpoint."""
         from kg.stores.remote_engine import RemoteEngine  # deferred: it imports the SPARQL package
 
-        graph, info = await asyncio.to_thread(read_remote, spec, max(options.timeout_s * 6, 60.0))
+        graph, info = await asyncio.to_thread(read_remote, spec, max(options.engine.timeout_s * 6, 60.0))
         logging.getLogger("mgkg.sparql").warning(
             "SPARQL queries run on the remote store %s, outside any egress sandbox of mgkg's: the guard is "
             "the only thing that keeps them from making network requests (SERVICE) there.",
             spec.location,
         )
-        engine = RemoteEngine(
-            spec.location,
-            named_graphs=info.graphs,
-            workers=max(options.workers, 8),
-            timeout_s=options.timeout_s,
-            max_rows=options.max_rows,
-            cache_bytes=options.cache_bytes,
-            per_client=options.per_client,
-        )
+        connections = max(options.engine.workers, 8)  # an HTTP connection is cheap; a worker process is not
+        engine = RemoteEngine(spec.location, info.graphs, replace(options.engine, workers=connections))
         return OpenedStore(graph, info, engine)
 
     def loader(self, spec: StoreSpec, options: WriteOptions) -> Loader:

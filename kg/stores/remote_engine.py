@@ -26,6 +26,7 @@ import pyoxigraph as ox
 
 from kg.sparql.answers import AnswerCache, SparqlResult, dataset_of
 from kg.sparql.guard import CheckedQuery, EngineFailureError, QueryTimeoutError, SparqlSyntaxError
+from kg.sparql.options import EngineOptions
 from kg.sparql.results import (
     RDF_FORMATS,
     RESULTS_FORMATS,
@@ -231,24 +232,26 @@ def _solutions(body: bytes, wire: str) -> ox.QuerySolutions:
 
 @dataclass
 class RemoteEngine:
-    """SPARQL over a remote endpoint, behind the same guard, limits and answer cache as the workers."""
+    """SPARQL over a remote endpoint, behind the same guard, limits and answer cache as the workers.
+
+    Of its ``options`` it uses the connections (``workers``), the time limit, the row limit, the answer
+    cache and the per-client bound; the rest are the local pool's.
+    """
 
     endpoint: str
     named_graphs: frozenset[str] = frozenset(MGKG_GRAPHS)
-    workers: int = 8
-    timeout_s: float = 10.0
-    max_rows: int = 10_000
-    cache_bytes: int = 32 * 2**20
-    per_client: int = 0
+    options: EngineOptions = field(default_factory=lambda: EngineOptions(workers=8))
     _client: httpx.AsyncClient = field(init=False, repr=False)
     _cache: AnswerCache = field(init=False, repr=False)
     _limiter: ClientLimiter = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
-        limits = httpx.Limits(max_connections=self.workers, max_keepalive_connections=self.workers)
-        self._client = httpx.AsyncClient(timeout=self.timeout_s, limits=limits, trust_env=False)
-        self._cache = AnswerCache(self.cache_bytes)
-        self._limiter = ClientLimiter(self.per_client)
+        limits = httpx.Limits(
+            max_connections=self.options.workers, max_keepalive_connections=self.options.workers
+        )
+        self._client = httpx.AsyncClient(timeout=self.options.timeout_s, limits=limits, trust_env=False)
+        self._cache = AnswerCache(self.options.cache_bytes)
+        self._limiter = ClientLimiter(self.options.per_client)
 
     @property
     def graphs(self) -> frozenset[str]:
@@ -296,21 +299,21 @@ class RemoteEngine:
         headers = {"Accept": wire_format(media_type)}
         try:
             with self._limiter.admit(client):
-                until = deadline_after(self.timeout_s) if deadline is None else deadline
+                until = deadline_after(self.options.timeout_s) if deadline is None else deadline
                 async with asyncio.timeout_at(until):
                     grouped = _group(params)
                     # the time left, for a store that stops its own work by it (Virtuoso; others ignore it)
                     grouped[STORE_TIMEOUT_PARAMETER] = [str(max(int((until - time.monotonic()) * 1000), 1))]
                     if query.form != "ASK":  # one row past the limit, so that a cut answer is seen as cut
-                        grouped[STORE_ROWS_PARAMETER] = [str(self.max_rows + 1)]
+                        grouped[STORE_ROWS_PARAMETER] = [str(self.options.max_rows + 1)]
                     if method == "GET":
                         response = await self._client.get(self.endpoint, params=grouped, headers=headers)
                     else:
                         response = await self._client.post(self.endpoint, data=grouped, headers=headers)
         except (httpx.TimeoutException, TimeoutError):
             raise QueryTimeoutError(
-                f"The query ran past the {self.timeout_s:g} s limit of the remote store and was abandoned. "
-                "Narrow it (LIMIT, more specific patterns) and try again."
+                f"The query ran past the {self.options.timeout_s:g} s limit of the remote store and was "
+                "abandoned. Narrow it (LIMIT, more specific patterns) and try again."
             ) from None
         except httpx.HTTPError as error:
             raise EngineFailureError(f"The remote SPARQL store at {self.endpoint} failed: {error}") from error
@@ -318,7 +321,7 @@ class RemoteEngine:
             raise SparqlSyntaxError.from_engine(response.text[:300])
         if response.headers.get(STORE_STATE_HEADER) == "S1TAT":  # stopped at the time left: incomplete
             raise QueryTimeoutError(
-                f"The query ran past the {self.timeout_s:g} s limit and the remote store stopped it. "
+                f"The query ran past the {self.options.timeout_s:g} s limit and the remote store stopped it. "
                 "Narrow it (LIMIT, more specific patterns) and try again."
             )
         if response.status_code != 200:
@@ -330,7 +333,7 @@ class RemoteEngine:
             raise EngineFailureError(
                 f"The remote SPARQL store answered {response.status_code}: {response.text[:300]}"
             )
-        body, truncated = cut_answer(response.content, media_type, self.max_rows, query.form)
+        body, truncated = cut_answer(response.content, media_type, self.options.max_rows, query.form)
         if STORE_CUT_HEADER in response.headers:  # the store's own row cap: say so, as for mgkg's
             logger.debug("the remote store cut the answer at %s rows", response.headers[STORE_CUT_HEADER])
             truncated = True

@@ -28,6 +28,7 @@ from kg.model.vocab import ASSERTED_GRAPH, INFERRED_GRAPH
 from kg.sparql import (
     ClientLimitError,
     EngineBusyError,
+    EngineOptions,
     QueryPreemptedError,
     QueryTimeoutError,
     SparqlEngine,
@@ -69,11 +70,13 @@ def run_engine(
     async def main() -> T:
         engine = await SparqlEngine.from_dataset(
             graph.dataset,
-            cache_bytes=0,
-            workers=workers,
-            timeout_s=timeout_s,
-            preempt_after_s=preempt_after_s,
-            per_client=per_client,
+            EngineOptions(
+                cache_bytes=0,
+                workers=workers,
+                timeout_s=timeout_s,
+                preempt_after_s=preempt_after_s,
+                per_client=per_client,
+            ),
         )
         try:
             return await scenario(engine)

@@ -19,6 +19,7 @@ from api.negotiation import best_media_type
 from kg.graph.knowledge import load_knowledge_graph
 from kg.model.vocab import ASSERTED_GRAPH
 from kg.sparql import (
+    EngineOptions,
     QueryRefusedError,
     QueryTimeoutError,
     SparqlEngine,
@@ -218,7 +219,7 @@ def test_timeout_kills_the_worker_and_the_pool_recovers(caplog: pytest.LogCaptur
     caplog.set_level(logging.INFO, logger="kg.sparql")
 
     async def scenario() -> tuple[bool, bytes, bytes]:
-        engine = await SparqlEngine.from_dataset(graph.dataset, workers=2, timeout_s=1.0)
+        engine = await SparqlEngine.from_dataset(graph.dataset, EngineOptions(workers=2, timeout_s=1.0))
         try:
             runaway = asyncio.ensure_future(engine.run(check_query(RUNAWAY), "text/csv"))
             await asyncio.sleep(0.1)
@@ -250,7 +251,7 @@ def test_engine_errors_on_screened_queries_say_what_and_where() -> None:
     trailing_update = "SELECT * WHERE { ?s ?p ?o } ;\nINSERT DATA { <urn:a> <urn:b> <urn:c> }"
 
     async def scenario() -> list[SparqlSyntaxError]:
-        engine = await SparqlEngine.from_dataset(graph.dataset, workers=1, cache_bytes=0)
+        engine = await SparqlEngine.from_dataset(graph.dataset, EngineOptions(workers=1, cache_bytes=0))
         errors = []
         try:
             for text in (malformed, engine_only, trailing_update):
@@ -314,7 +315,7 @@ def test_engine_caches_answers_of_the_immutable_store() -> None:
 
     async def scenario() -> tuple[bytes, bytes, bytes, bool]:
         engine = await SparqlEngine.from_dataset(
-            graph.dataset, workers=1, timeout_s=1.0, cache_bytes=1_000_000
+            graph.dataset, EngineOptions(workers=1, timeout_s=1.0, cache_bytes=1_000_000)
         )
         try:
             first = await engine.run(query, "text/csv")
