@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -33,7 +32,7 @@ from kg.stores.base import (
     no_progress,
 )
 from kg.stores.load import ntriples_chunks, regraphed, validate_file
-from kg.stores.view import COUNT_QUERY, DERIVED_VIEW_QUERY, causal_view_query, knowledge_graph_from_triples
+from kg.stores.view import read_view
 
 if TYPE_CHECKING:
     from kg.graph.knowledge import KnowledgeGraph
@@ -62,24 +61,20 @@ def _select(endpoint: str, query: str, timeout_s: float) -> list[dict[str, dict[
 
 
 def read_remote(spec: StoreSpec, timeout_s: float = 60.0) -> tuple[KnowledgeGraph, StoreInfo]:
-    """Count the remote store's graphs and pull the causal view; the store itself stays remote."""
-    started = time.perf_counter()
-    counts = {
-        row["g"]["value"]: int(row["n"]["value"]) for row in _select(spec.location, COUNT_QUERY, timeout_s)
-    }
-    info = StoreInfo(spec, counts)
-    logger.debug("sparql store %s: triples per named graph %s", spec, counts)
-    if info.asserted_triples == 0:
-        raise FileNotFoundError(
-            f"The SPARQL store at {spec.location} has no mgkg graphs. Write them with: mgkg load --store "
-            f"{spec} --gsp-url URL (or --update-url URL)"
-        )
-    view = construct(spec.location, causal_view_query(info.graphs), timeout_s)
-    derived = construct(spec.location, DERIVED_VIEW_QUERY, timeout_s)
-    graph = knowledge_graph_from_triples(
-        spec, view, derived, time.perf_counter() - started, info.inferred_triples
+    """Read the remote store through the causal view (kg.stores.view.read_view); the store stays remote."""
+
+    def count(query: str) -> list[tuple[str, int]]:
+        return [
+            (row["g"]["value"], int(row["n"]["value"])) for row in _select(spec.location, query, timeout_s)
+        ]
+
+    return read_view(
+        spec,
+        count,
+        lambda query: construct(spec.location, query, timeout_s),
+        "SPARQL",
+        " --gsp-url URL (or --update-url URL)",
     )
-    return graph, info
 
 
 GRAPH_COUNT_QUERY: Final = "SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}"
