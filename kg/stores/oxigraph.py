@@ -7,6 +7,7 @@ import logging
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
@@ -173,16 +174,7 @@ class OxigraphStore:
 
     def loader(self, spec: StoreSpec, options: WriteOptions) -> Loader:
         """Writes the folder in place (its one writer at a time); the write URLs are not used."""
-
-        def load(
-            files: Sequence[Path],
-            graph: str,
-            knowledge_graph: KnowledgeGraph | None,
-            progress: ProgressFor = no_progress,
-        ) -> LoadReport:
-            return load_oxigraph(spec, files, graph, knowledge_graph, progress)
-
-        return load
+        return partial(load_oxigraph, spec)
 
 
 STORE: OxigraphStore = OxigraphStore()

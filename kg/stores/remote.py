@@ -11,6 +11,7 @@ import json
 import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
@@ -152,8 +153,9 @@ def load_remote(
     files: Sequence[Path],
     graph: str,
     knowledge_graph: KnowledgeGraph | None,
-    writer: RemoteWriter,
     progress: ProgressFor = no_progress,
+    *,
+    writer: RemoteWriter,
 ) -> LoadReport:
     """Validate every file first (nothing is sent if one is broken), then write the mgkg graphs and files,
     and count what the store holds afterwards: a store that answered success but kept less is a LoadError.
@@ -231,16 +233,7 @@ class RemoteStore:
     def loader(self, spec: StoreSpec, options: WriteOptions) -> Loader:
         """Writes through ``options.gsp_url`` or ``options.update_url``; LoadError when neither is given."""
         writer = RemoteWriter(options.gsp_url, options.update_url, options.timeout_s)
-
-        def load(
-            files: Sequence[Path],
-            graph: str,
-            knowledge_graph: KnowledgeGraph | None,
-            progress: ProgressFor = no_progress,
-        ) -> LoadReport:
-            return load_remote(spec, files, graph, knowledge_graph, writer, progress)
-
-        return load
+        return partial(load_remote, spec, writer=writer)
 
 
 STORE: RemoteStore = RemoteStore()
