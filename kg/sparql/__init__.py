@@ -6,11 +6,12 @@ kg.sparql.parsers, the SPARQL errors in kg.sparql.errors) normalises, then scree
 query and refuses what writes or reaches outside, in one check: :func:`check_query` in this process,
 :func:`guard_query` with the parse in a killable parser process; the SPARQL workers cannot open
 network sockets anyway (kg.sparql.sandbox).
-The result formats live in kg.sparql.results; what every engine shares (the answer type, the
-QueryEngine protocol, the dataset rule, the answer cache, :func:`answer_query`: guard, format, run) in
-kg.sparql.answers; the local engine, a pool of killable pyoxigraph worker processes, in kg.sparql.pool
-(its private wire format in _wire.py, the worker script in _worker.py). Names are imported on first use
-(PEP 562), so ``import kg.sparql`` loads neither rdflib nor pyoxigraph.
+The result formats live in kg.sparql.results; an engine's limits (EngineOptions) in kg.sparql.options;
+what every engine shares (the answer type, the QueryEngine protocol, how one query runs, the dataset
+rule, the answer cache, :func:`answer_query`: guard, format, run) in kg.sparql.answers; the local
+engine, a pool of killable pyoxigraph worker processes, in kg.sparql.pool (its private wire format in
+_wire.py, the worker script in _worker.py). Names are imported on first use (PEP 562), so
+``import kg.sparql`` loads neither rdflib nor pyoxigraph.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ if TYPE_CHECKING:
     from kg.sparql.answers import (
         AnswerCache,
         QueryEngine,
+        RunOptions,
         SparqlResult,
         answer_query,
         dataset_of,
@@ -50,6 +52,7 @@ _SOURCES: Final[dict[str, tuple[str, ...]]] = {
     "kg.sparql.answers": (
         "AnswerCache",
         "QueryEngine",
+        "RunOptions",
         "SparqlResult",
         "answer_query",
         "dataset_of",
@@ -94,6 +97,7 @@ __all__ = [
     "QueryRefusedError",
     "QueryTimeoutError",
     "QueryUnreadableError",
+    "RunOptions",
     "SparqlEngine",
     "SparqlError",
     "SparqlResult",

@@ -29,7 +29,6 @@ import logging
 import os
 import signal
 import tempfile
-from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final
@@ -39,18 +38,20 @@ from rdflib import Dataset, URIRef
 from rdflib.graph import DATASET_DEFAULT_GRAPH_ID
 
 from kg.sparql._wire import ENGINE_ERROR, SYNTAX_ERROR, TRUNCATED, Request
-from kg.sparql.answers import AnswerCache, SparqlResult, dataset_of, request_key
-from kg.sparql.guard import (
-    DATASET_GRAPHS,
-    CheckedQuery,
+from kg.sparql.answers import PLAIN_RUN, AnswerCache, RunOptions, SparqlResult, request_key
+from kg.sparql.errors import (
     EngineFailureError,
     QueryMemoryError,
     QueryRefusedError,
     QueryTimeoutError,
     SparqlSyntaxError,
 )
+from kg.sparql.guard import (
+    DATASET_GRAPHS,
+    CheckedQuery,
+)
 from kg.sparql.options import EngineOptions
-from kg.sparql.scheduler import LOCAL_CLIENT, ClientLimiter, QueryPreemptedError, Scheduler, deadline_after
+from kg.sparql.scheduler import ClientLimiter, QueryPreemptedError, Scheduler
 from kg.sparql.workers import WorkerProcess, WorkerStoreSource, exit_code, start_worker
 
 DEMOTE_AFTER_S: Final = 0.5
@@ -204,36 +205,18 @@ class SparqlEngine:
             )
         )
 
-    async def run(
-        self,
-        query: CheckedQuery,
-        media_type: str,
-        *,
-        default_graphs: Sequence[str] | None = None,
-        named_graphs: Sequence[str] | None = None,
-        substitutions: Mapping[str, Mapping[str, str]] | None = None,
-        client: str = LOCAL_CLIENT,
-        deadline: float | None = None,
-        base_iri: str | None = None,
-    ) -> SparqlResult:
-        """Run a checked query on a free worker by ``deadline`` (monotonic; default: the time limit from
-        now) and return its serialized answer; ``client`` is who asks (for the per-client bound);
-        relative IRIs resolve against ``base_iri``."""
-        if default_graphs or named_graphs or query.from_graphs or query.from_named or substitutions:
-            default, named = dataset_of(query, default_graphs, named_graphs, base_iri)
-            bound = {k: dict(v) for k, v in (substitutions or {}).items()} or None
-        else:  # the common case: the union default graph, nothing bound
-            default = named = bound = None
-        request: Request = (query.text, media_type, self.options.max_rows, default, named, bound, base_iri)
-        if deadline is None:
-            deadline = deadline_after(self.options.timeout_s)
+    async def run(self, query: CheckedQuery, media_type: str, how: RunOptions = PLAIN_RUN) -> SparqlResult:
+        """Run a checked query on a free worker by its deadline and return its serialized answer (``how``:
+        the request's dataset, bound parameters, client, deadline and base IRI; see :class:`RunOptions`)."""
+        request = how.request(query, media_type, self.options.max_rows)
+        deadline = how.deadline_by(self.options.timeout_s)
         if not self._cache.max_bytes:
-            return await self._execute(request, client, deadline)
+            return await self._execute(request, how.client, deadline)
         key = request_key(request)
         cached = self._cache.get(key)
         if cached is not None:
             return cached
-        result = await self._execute(request, client, deadline)
+        result = await self._execute(request, how.client, deadline)
         self._cache.put(key, result)
         return result
 

@@ -15,7 +15,7 @@ import json
 import logging
 import re
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from itertools import islice
 from typing import Final
@@ -24,8 +24,9 @@ from urllib.parse import urlencode
 import httpx
 import pyoxigraph as ox
 
-from kg.sparql.answers import AnswerCache, SparqlResult, dataset_of
-from kg.sparql.guard import CheckedQuery, EngineFailureError, QueryTimeoutError, SparqlSyntaxError
+from kg.sparql.answers import PLAIN_RUN, AnswerCache, RunOptions, SparqlResult
+from kg.sparql.errors import EngineFailureError, QueryTimeoutError, SparqlSyntaxError
+from kg.sparql.guard import CheckedQuery
 from kg.sparql.options import EngineOptions
 from kg.sparql.results import (
     RDF_FORMATS,
@@ -36,7 +37,7 @@ from kg.sparql.results import (
     serialize_triples,
     write_bounded,
 )
-from kg.sparql.scheduler import LOCAL_CLIENT, ClientLimiter, deadline_after
+from kg.sparql.scheduler import ClientLimiter
 from kg.stores.base import MGKG_GRAPHS
 
 logger = logging.getLogger(__name__)
@@ -269,26 +270,16 @@ class RemoteEngine:
         """Never: the remote server runs the queries, and only the guard keeps SERVICE from it."""
         return False
 
-    async def run(
-        self,
-        query: CheckedQuery,
-        media_type: str,
-        *,
-        default_graphs: Sequence[str] | None = None,
-        named_graphs: Sequence[str] | None = None,
-        substitutions: Mapping[str, Mapping[str, str]] | None = None,
-        client: str = LOCAL_CLIENT,
-        deadline: float | None = None,
-        base_iri: str | None = None,
-    ) -> SparqlResult:
-        """Send the checked query to the endpoint by ``deadline`` (waiting for a connection counts); cut the
-        answer at the row limit. ``client`` is bounded as the local pool bounds it. ``base_iri`` resolves
-        relative FROM graphs (sent as dataset parameters); the text itself goes as it is, and the remote
-        endpoint resolves its relative IRIs against its own IRI."""
-        default, named = dataset_of(query, default_graphs, named_graphs, base_iri)
+    async def run(self, query: CheckedQuery, media_type: str, how: RunOptions = PLAIN_RUN) -> SparqlResult:
+        """Send the checked query to the endpoint by its deadline (waiting for a connection counts); cut the
+        answer at the row limit. ``how`` (:class:`~kg.sparql.answers.RunOptions`): its client is bounded as
+        the local pool bounds it, and its base IRI resolves relative FROM graphs (sent as dataset
+        parameters); the text itself goes as it is, and the remote endpoint resolves its relative IRIs
+        against its own IRI."""
+        default, named = how.dataset(query)
         if default is None:
             default = named = sorted(self.named_graphs)
-        text = bind_values(query.text, substitutions or {})
+        text = bind_values(query.text, how.substitutions or {})
         method, params = request_form(self.endpoint, text, default, named or ())
         key = (media_type, *params)
         cached = self._cache.get(key) if self._cache.max_bytes else None
@@ -298,8 +289,8 @@ class RemoteEngine:
         logger.debug("remote query by %s to %s (%d dataset graphs)", method, self.endpoint, len(params) - 1)
         headers = {"Accept": wire_format(media_type)}
         try:
-            with self._limiter.admit(client):
-                until = deadline_after(self.options.timeout_s) if deadline is None else deadline
+            with self._limiter.admit(how.client):
+                until = how.deadline_by(self.options.timeout_s)
                 async with asyncio.timeout_at(until):
                     grouped = _group(params)
                     # the time left, for a store that stops its own work by it (Virtuoso; others ignore it)

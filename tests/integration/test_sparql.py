@@ -22,15 +22,16 @@ from kg.sparql import (
     EngineOptions,
     QueryRefusedError,
     QueryTimeoutError,
+    RunOptions,
     SparqlEngine,
     SparqlSyntaxError,
     check_query,
     run_checked,
 )
+from kg.sparql.errors import SparqlError
 from kg.sparql.guard import (
     GUARD_CACHE,
     CheckedQuery,
-    SparqlError,
     check_graphs,
     from_verdict,
     read_verdict,
@@ -327,7 +328,9 @@ def test_engine_caches_answers_of_the_immutable_store() -> None:
             second = await engine.run(query, "text/csv")
             served_while_busy = not runaway.done()
             with pytest.raises(EngineBusyError):
-                await engine.run(query, "application/sparql-results+json", deadline=time.monotonic() + 0.2)
+                await engine.run(
+                    query, "application/sparql-results+json", RunOptions(deadline=time.monotonic() + 0.2)
+                )
             with pytest.raises(QueryTimeoutError):
                 await runaway
             return first.body, second.body, other_format.body, served_while_busy
