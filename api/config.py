@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING, Literal
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from kg.sparql.options import EngineOptions
+
 if TYPE_CHECKING:
     from kg.stores.base import OpenOptions
 
@@ -23,6 +25,8 @@ class Settings(BaseSettings):
 
     The limits exist so that no single request can take the service down: queries are bounded in
     length, time and result rows, request bodies in bytes, and /why answers are cached per question.
+    The SPARQL engine's defaults are kg.sparql.options.EngineOptions' own (but for ``sparql_per_client``:
+    the service bounds each client, the library does not).
     """
 
     model_config = SettingsConfigDict(env_prefix="MGKG_", frozen=True, extra="ignore")
@@ -54,30 +58,36 @@ class Settings(BaseSettings):
         description="Inference engine for the memory store: owlrl (the reference) or fast (the ontology's "
         "OWL 2 RL rules, linear; same causal triples on the shipped graph). Part of the cache key.",
     )
-    sparql_timeout_s: float = Field(default=10.0, gt=0, le=600, description="Per-query time limit, seconds.")
+    sparql_timeout_s: float = Field(
+        default=EngineOptions.timeout_s, gt=0, le=600, description="Per-query time limit, seconds."
+    )
     sparql_max_query_chars: int = Field(default=20_000, ge=100, description="Longest query text accepted.")
-    sparql_max_rows: int = Field(default=10_000, ge=1, description="Rows (or triples) beyond this are cut.")
+    sparql_max_rows: int = Field(
+        default=EngineOptions.max_rows, ge=1, description="Rows (or triples) beyond this are cut."
+    )
     sparql_memory_mb: int = Field(
-        default=1024,
+        default=EngineOptions.memory_mb,
         ge=0,
         description="MiB of memory one SPARQL query may take in a worker, beyond the store (0: no limit); "
         "past it the worker is replaced and the client gets 507.",
     )
     sparql_workers: int = Field(
-        default=2, ge=1, le=32, description="SPARQL worker processes per server worker."
+        default=EngineOptions.workers, ge=1, le=32, description="SPARQL worker processes per server worker."
     )
     sparql_cache_bytes: int = Field(
-        default=32 * 2**20, ge=0, description="Bytes of SPARQL answers cached per worker (0: no cache)."
+        default=EngineOptions.cache_bytes,
+        ge=0,
+        description="Bytes of SPARQL answers cached per worker (0: no cache).",
     )
     sparql_spin_us: int = Field(
-        default=1000,
+        default=round(EngineOptions.spin_s * 1e6),
         ge=0,
         le=10_000,
         description="Microseconds the server and a SPARQL worker poll for each other before sleeping "
         "(cuts the wake-up latency of a lone query; 0 turns it off and saves that CPU).",
     )
     sparql_egress_sandbox: bool = Field(
-        default=True,
+        default=EngineOptions.sandbox,
         description="Deny the SPARQL worker processes network sockets (a seccomp filter, kg.sparql.sandbox); "
         "turn off only to diagnose. /health says whether it is in force.",
     )
@@ -93,7 +103,7 @@ class Settings(BaseSettings):
         "once; one more gets 429 (0: no bound). Cached answers do not count.",
     )
     sparql_preempt_s: float = Field(
-        default=2.0,
+        default=EngineOptions.preempt_after_s,
         gt=0,
         description="Seconds a SPARQL query runs before it may be stopped (503) to free its worker for "
         "other clients' queries, when every worker is busy with long queries.",
@@ -148,8 +158,7 @@ class Settings(BaseSettings):
         >>> options.engine.workers, options.engine.spin_s, options.reasoner
         (3, 0.0, 'owlrl')
         """
-        from kg.sparql.options import EngineOptions  # here, not at import: uvicorn workers unpickle Settings
-        from kg.stores.base import OpenOptions
+        from kg.stores.base import OpenOptions  # here, not at import: uvicorn workers unpickle Settings
 
         engine = EngineOptions(
             workers=self.sparql_workers,
