@@ -63,7 +63,14 @@ class RunOptions:
 
     def request(self, query: CheckedQuery, media_type: str, max_rows: int) -> Request:
         """The worker request for ``query`` (kg.sparql._wire): nothing is built that the common request
-        (no dataset, nothing bound) does not need."""
+        (no dataset, nothing bound) does not need.
+
+        >>> RunOptions().request(CheckedQuery("ASK {}", "ASK"), "text/csv", 10)
+        ('ASK {}', 'text/csv', 10, None, None, None, None)
+        >>> named = RunOptions(named_graphs=["urn:g"], base_iri="http://h/")
+        >>> named.request(CheckedQuery("ASK {}", "ASK"), "text/csv", 10)
+        ('ASK {}', 'text/csv', 10, [], ['urn:g'], None, 'http://h/')
+        """
         if self.plain and not (query.from_graphs or query.from_named):
             return (query.text, media_type, max_rows, None, None, None, self.base_iri)
         default, named = self.dataset(query)
