@@ -120,20 +120,7 @@ async def build_state(settings: Settings) -> ServiceState:
     oxigraph:PATH: no parsing or reasoning, the causal view comes from the store and the workers open
     it read-only; sparql:URL: the causal view comes from the remote store, queries go there too.
     """
-    knowledge, info, engine = await open_store(
-        parse_store_setting(settings.store),
-        workers=settings.sparql_workers,
-        timeout_s=settings.sparql_timeout_s,
-        max_rows=settings.sparql_max_rows,
-        cache_bytes=settings.sparql_cache_bytes,
-        spin_s=settings.sparql_spin_us / 1e6,
-        memory_mb=settings.sparql_memory_mb,
-        per_client=settings.sparql_per_client,
-        preempt_after_s=settings.sparql_preempt_s,
-        cache_dir=settings.cache_dir,
-        reasoner=settings.reasoner,
-        sandbox=settings.sparql_egress_sandbox,
-    )
+    knowledge, info, engine = await open_store(parse_store_setting(settings.store), settings.open_options())
     if not settings.sparql_guard:
         logging.getLogger("mgkg.sparql").warning(
             "MGKG_SPARQL_GUARD is off: /sparql queries reach the engine unchecked (tests and diagnosis only)."

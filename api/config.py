@@ -8,10 +8,15 @@ os.environ), and as plain arguments to the kg functions. Nothing below the CLI r
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from kg.sparql.options import EngineOptions
+
+if TYPE_CHECKING:
+    from kg.stores.base import OpenOptions
 
 
 class Settings(BaseSettings):
@@ -20,6 +25,8 @@ class Settings(BaseSettings):
 
     The limits exist so that no single request can take the service down: queries are bounded in
     length, time and result rows, request bodies in bytes, and /why answers are cached per question.
+    The SPARQL engine's defaults are kg.sparql.options.EngineOptions' own (but for ``sparql_per_client``:
+    the service bounds each client, the library does not).
     """
 
     model_config = SettingsConfigDict(env_prefix="MGKG_", frozen=True, extra="ignore")
@@ -51,30 +58,43 @@ class Settings(BaseSettings):
         description="Inference engine for the memory store: owlrl (the reference) or fast (the ontology's "
         "OWL 2 RL rules, linear; same causal triples on the shipped graph). Part of the cache key.",
     )
-    sparql_timeout_s: float = Field(default=10.0, gt=0, le=600, description="Per-query time limit, seconds.")
+    sparql_timeout_s: float = Field(
+        default=EngineOptions.timeout_s, gt=0, le=600, description="Per-query time limit, seconds."
+    )
     sparql_max_query_chars: int = Field(default=20_000, ge=100, description="Longest query text accepted.")
-    sparql_max_rows: int = Field(default=10_000, ge=1, description="Rows (or triples) beyond this are cut.")
+    sparql_max_rows: int = Field(
+        default=EngineOptions.max_rows, ge=1, description="Rows (or triples) beyond this are cut."
+    )
     sparql_memory_mb: int = Field(
-        default=1024,
+        default=EngineOptions.memory_mb,
         ge=0,
         description="MiB of memory one SPARQL query may take in a worker, beyond the store (0: no limit); "
         "past it the worker is replaced and the client gets 507.",
     )
     sparql_workers: int = Field(
-        default=2, ge=1, le=32, description="SPARQL worker processes per server worker."
+        default=EngineOptions.workers, ge=1, le=32, description="SPARQL worker processes per server worker."
     )
     sparql_cache_bytes: int = Field(
-        default=32 * 2**20, ge=0, description="Bytes of SPARQL answers cached per worker (0: no cache)."
+        default=EngineOptions.cache_bytes,
+        ge=0,
+        description="Bytes of SPARQL answers cached per worker (0: no cache).",
     )
     sparql_spin_us: int = Field(
-        default=1000,
+        default=round(EngineOptions.spin_s * 1e6),
         ge=0,
         le=10_000,
         description="Microseconds the server and a SPARQL worker poll for each other before sleeping "
         "(cuts the wake-up latency of a lone query; 0 turns it off and saves that CPU).",
     )
+    sparql_inline_rows: int = Field(
+        default=EngineOptions.inline_rows,
+        ge=0,
+        le=10_000,
+        description="One-pattern queries of at most this many rows (LIMIT + OFFSET) are answered in the "
+        "server process, without a worker (kg.sparql.inline; 0: every query goes to a worker).",
+    )
     sparql_egress_sandbox: bool = Field(
-        default=True,
+        default=EngineOptions.sandbox,
         description="Deny the SPARQL worker processes network sockets (a seccomp filter, kg.sparql.sandbox); "
         "turn off only to diagnose. /health says whether it is in force.",
     )
@@ -90,7 +110,7 @@ class Settings(BaseSettings):
         "once; one more gets 429 (0: no bound). Cached answers do not count.",
     )
     sparql_preempt_s: float = Field(
-        default=2.0,
+        default=EngineOptions.preempt_after_s,
         gt=0,
         description="Seconds a SPARQL query runs before it may be stopped (503) to free its worker for "
         "other clients' queries, when every worker is busy with long queries.",
@@ -137,3 +157,26 @@ class Settings(BaseSettings):
         ['https://a.org', 'http://b:8080']
         """
         return [origin.strip() for origin in self.cors_origins.split(",") if origin.strip()]
+
+    def open_options(self) -> OpenOptions:
+        """How the store opens and its SPARQL engine runs, from these settings: built once, passed whole.
+
+        >>> options = Settings(sparql_workers=3, sparql_spin_us=0).open_options()
+        >>> options.engine.workers, options.engine.spin_s, options.reasoner
+        (3, 0.0, 'owlrl')
+        """
+        from kg.stores.base import OpenOptions  # here, not at import: uvicorn workers unpickle Settings
+
+        engine = EngineOptions(
+            workers=self.sparql_workers,
+            timeout_s=self.sparql_timeout_s,
+            max_rows=self.sparql_max_rows,
+            cache_bytes=self.sparql_cache_bytes,
+            per_client=self.sparql_per_client,
+            spin_s=self.sparql_spin_us / 1e6,
+            memory_mb=self.sparql_memory_mb,
+            sandbox=self.sparql_egress_sandbox,
+            preempt_after_s=self.sparql_preempt_s,
+            inline_rows=self.sparql_inline_rows,
+        )
+        return OpenOptions(engine, self.cache_dir, self.reasoner)

@@ -19,7 +19,7 @@ of each round's ratio), so that the machine's drift hits all columns alike. Colu
 answer cache off (every call is answered by a worker: a first-time answer); ``new text`` makes each
 query text unique (a trailing comment), so the guard's screen runs on every call; ``cached`` is the
 service's default. ``--pin-cpus`` pins this process and the workers to different CPUs
-(SparqlEngine(pin_cpus=True)).
+(EngineOptions(pin_cpus=True)).
 
 Targets: /why at least half of /health's throughput with p99 under 50 ms; SPARQL within 2x of pyoxigraph.
 """
@@ -45,7 +45,7 @@ import pyoxigraph as ox
 from benchstats import free_port, mgkg_command, percentile
 
 from kg.graph.knowledge import load_knowledge_graph
-from kg.sparql import SparqlEngine, SparqlResult, check_query
+from kg.sparql import EngineOptions, SparqlEngine, SparqlResult, check_query
 
 PREFIXES = "PREFIX mgkg: <https://w3id.org/mgkg/vocab#>\nPREFIX mgkgid: <https://w3id.org/mgkg/id/>\n"
 HTTP_SELECT = PREFIXES + "SELECT ?x WHERE { ?x mgkg:causallyUpstreamOf mgkgid:hypocalcemia }"
@@ -187,8 +187,10 @@ async def engine_versus_pyoxigraph(repeat: int, pin_cpus: bool = False) -> list[
     rounds do.
     """
     graph = load_knowledge_graph()
-    cold = await SparqlEngine.from_dataset(graph.dataset, workers=2, cache_bytes=0, pin_cpus=pin_cpus)
-    cached = await SparqlEngine.from_dataset(graph.dataset, workers=2)
+    cold = await SparqlEngine.from_dataset(
+        graph.dataset, EngineOptions(workers=2, cache_bytes=0, pin_cpus=pin_cpus)
+    )
+    cached = await SparqlEngine.from_dataset(graph.dataset, EngineOptions(workers=2))
     store = ox.Store()
     store.bulk_load(path=str(cold.dump), format=ox.RdfFormat.N_QUADS)
     results = []

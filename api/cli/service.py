@@ -102,7 +102,7 @@ def query_command(
         str | None,
         typer.Option("--format", help="csv, tsv, json, xml (SELECT/ASK); turtle, ntriples, jsonld, rdfxml"),
     ] = None,
-    timeout: Annotated[float, typer.Option(help="Time limit, seconds.", min=0.1)] = 10.0,
+    timeout: Annotated[float, typer.Option(help="Time limit, seconds.", min=0.1, max=600)] = 10.0,
     cache_dir: Annotated[
         Path | None, typer.Option(help="Inference cache folder [default: MGKG_CACHE_DIR, else the user's].")
     ] = None,
@@ -157,18 +157,15 @@ def query_command(
         query_text = text
         assert query_text is not None
         settings = build_settings(
-            store=store, cache_dir=cache_dir, reasoner=reasoner.value if reasoner is not None else None
+            store=store,
+            cache_dir=cache_dir,
+            reasoner=reasoner.value if reasoner is not None else None,
+            sparql_workers=1,  # one query: one worker
+            sparql_timeout_s=timeout,
         )
 
         async def run() -> SparqlResult:
-            graph, _, engine = await open_store(
-                parse_store_setting(settings.store),
-                workers=1,
-                timeout_s=timeout,
-                cache_dir=settings.cache_dir,
-                reasoner=settings.reasoner,
-                sandbox=settings.sparql_egress_sandbox,
-            )
+            graph, _, engine = await open_store(parse_store_setting(settings.store), settings.open_options())
             try:
                 # node parameters (finding, source) resolve as `mgkg why` resolves them
                 bound = bind_parameters(named, values, network_of(graph).resolve) if named else None

@@ -10,21 +10,23 @@ from typing import Final
 from fastapi.responses import HTMLResponse
 
 from api.routes.pages import STATIC_DIR
-from kg.model.vocab import DCTERMS, MGKG, MGKGID, SKOS
+from kg.model.vocab import OBO, get_converter
 from kg.sparql.named_queries import NamedQuery
 
-EDITOR_PREFIXES: Final[dict[str, str]] = {
-    "mgkg": str(MGKG),
-    "mgkgid": str(MGKGID),
-    "obo": "http://purl.obolibrary.org/obo/",
-    "skos": str(SKOS),
-    "dcterms": str(DCTERMS),
-    "rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
-    "rdfs": "http://www.w3.org/2000/01/rdf-schema#",
-    "owl": "http://www.w3.org/2002/07/owl#",
-    "xsd": "http://www.w3.org/2001/XMLSchema#",
-}
-"""The prefixes of mgkg's graph, written at the top of the editor's first tab."""
+_EDITOR_PREFIXES: Final = ("mgkg", "mgkgid", "obo", "skos", "dcterms", "rdf", "rdfs", "owl", "xsd")
+
+
+@lru_cache(maxsize=1)
+def editor_prefixes() -> dict[str, str]:
+    """The prefixes of mgkg's graph, written at the top of the editor's first tab: their IRIs are those of
+    the CURIE converter (kg.model.vocab), and OBO's PURL base.
+
+    >>> editor_prefixes()["mgkgid"], editor_prefixes()["obo"]
+    ('https://w3id.org/mgkg/id/', 'http://purl.obolibrary.org/obo/')
+    """
+    known = {**get_converter().prefix_map, "obo": str(OBO)}
+    return {name: known[name] for name in _EDITOR_PREFIXES}
+
 
 # YASGUI and CodeMirror set styles from script and add <style> elements, so styles may be inline here;
 # scripts, connections, images and fonts stay on this origin.
@@ -58,7 +60,7 @@ def editor_page(endpoint: str, queries: Iterable[NamedQuery]) -> HTMLResponse:
     """The editor page for ``endpoint``, one example tab per named query."""
     settings = {
         "endpoint": endpoint,
-        "prefixes": EDITOR_PREFIXES,
+        "prefixes": editor_prefixes(),
         "examples": [{"name": query.name, "title": query.title, "query": query.text} for query in queries],
     }
     # inside <script type="application/json">, only "</" could end the element early

@@ -21,6 +21,6 @@ async def health(state: StateDep) -> HealthResponse:
         asserted_triples=state.store.asserted_triples,
         inferred_triples=state.store.inferred_triples,
         inference_cache=state.knowledge.cache.state,
-        sparql_workers=state.sparql.workers,
+        sparql_workers=state.sparql.options.workers,
         egress_sandbox=state.sparql.egress_sandbox,
     )

@@ -220,9 +220,11 @@ async def run_query(
     headers = {"Vary": "Accept, Prefer"}
     if result.truncated:
         if not lenient(request.headers.get("prefer")):
-            logger.debug("answer cut at %d rows refused (no Prefer: handling=lenient)", engine.max_rows)
-            raise _cut_refusal(engine.max_rows)
-        headers[TRUNCATED_HEADER] = str(engine.max_rows)
+            logger.debug(
+                "answer cut at %d rows refused (no Prefer: handling=lenient)", engine.options.max_rows
+            )
+            raise _cut_refusal(engine.options.max_rows)
+        headers[TRUNCATED_HEADER] = str(engine.options.max_rows)
         headers["Preference-Applied"] = "handling=lenient"
     return Response(result.body, media_type=_with_charset(result.media_type), headers=headers)
 

@@ -6,11 +6,12 @@ kg.sparql.parsers, the SPARQL errors in kg.sparql.errors) normalises, then scree
 query and refuses what writes or reaches outside, in one check: :func:`check_query` in this process,
 :func:`guard_query` with the parse in a killable parser process; the SPARQL workers cannot open
 network sockets anyway (kg.sparql.sandbox).
-The result formats live in kg.sparql.results; what every engine shares (the answer type, the
-QueryEngine protocol, the dataset rule, the answer cache, :func:`answer_query`: guard, format, run) in
-kg.sparql.answers; the local engine, a pool of killable pyoxigraph worker processes, in kg.sparql.pool
-(its private wire format in _wire.py, the worker script in _worker.py). Names are imported on first use
-(PEP 562), so ``import kg.sparql`` loads neither rdflib nor pyoxigraph.
+The result formats live in kg.sparql.results; an engine's limits (EngineOptions) in kg.sparql.options;
+what every engine shares (the answer type, the QueryEngine protocol, how one query runs, the dataset
+rule, the answer cache, :func:`answer_query`: guard, format, run) in kg.sparql.answers; the local
+engine, a pool of killable pyoxigraph worker processes, in kg.sparql.pool (its private wire format in
+_wire.py, the worker script in _worker.py). Names are imported on first use (PEP 562), so
+``import kg.sparql`` loads neither rdflib nor pyoxigraph.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ if TYPE_CHECKING:
     from kg.sparql.answers import (
         AnswerCache,
         QueryEngine,
+        RunOptions,
         SparqlResult,
         answer_query,
         dataset_of,
@@ -39,6 +41,7 @@ if TYPE_CHECKING:
         SparqlSyntaxError,
     )
     from kg.sparql.guard import DATASET_GRAPHS, check_query
+    from kg.sparql.options import EngineOptions
     from kg.sparql.parsers import guard_query
     from kg.sparql.pool import SparqlEngine, write_nquads
     from kg.sparql.results import GRAPH_FORMATS, RESULTS_FORMATS, formats_for
@@ -49,6 +52,7 @@ _SOURCES: Final[dict[str, tuple[str, ...]]] = {
     "kg.sparql.answers": (
         "AnswerCache",
         "QueryEngine",
+        "RunOptions",
         "SparqlResult",
         "answer_query",
         "dataset_of",
@@ -66,6 +70,7 @@ _SOURCES: Final[dict[str, tuple[str, ...]]] = {
         "SparqlSyntaxError",
     ),
     "kg.sparql.guard": ("DATASET_GRAPHS", "check_query"),
+    "kg.sparql.options": ("EngineOptions",),
     "kg.sparql.parsers": ("guard_query",),
     "kg.sparql.pool": ("SparqlEngine", "write_nquads"),
     "kg.sparql.results": ("GRAPH_FORMATS", "RESULTS_FORMATS", "formats_for"),
@@ -84,6 +89,7 @@ __all__ = [
     "DatasetIriError",
     "EngineBusyError",
     "EngineFailureError",
+    "EngineOptions",
     "QueryEngine",
     "QueryForm",
     "QueryMemoryError",
@@ -91,6 +97,7 @@ __all__ = [
     "QueryRefusedError",
     "QueryTimeoutError",
     "QueryUnreadableError",
+    "RunOptions",
     "SparqlEngine",
     "SparqlError",
     "SparqlResult",

@@ -10,15 +10,17 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Final, Protocol
 from urllib.parse import urljoin
 
 from cachetools import LRUCache
 
 from kg.sparql._wire import Request
-from kg.sparql.guard import CheckedQuery, QueryForm, SparqlSyntaxError, check_absolute, unguarded_query
+from kg.sparql.errors import SparqlSyntaxError
+from kg.sparql.guard import CheckedQuery, QueryForm, check_absolute, unguarded_query
+from kg.sparql.options import EngineOptions
 from kg.sparql.parsers import diagnose_query, guard_query
-from kg.sparql.scheduler import LOCAL_CLIENT
+from kg.sparql.scheduler import LOCAL_CLIENT, deadline_after
 
 CacheKey = tuple[object, ...]
 
@@ -32,12 +34,64 @@ class SparqlResult:
     truncated: bool
 
 
+@dataclass(frozen=True, slots=True)
+class RunOptions:
+    """How one checked query runs, beside its text and format: built once per request, passed whole.
+
+    ``default_graphs``/``named_graphs``: the protocol's dataset parameters (None: the query's own FROM, or
+    else the union default graph); ``substitutions``: variables bound to terms (a named query's
+    parameters); ``client``: who asks, for the per-client bound; ``deadline``: monotonic seconds, waiting
+    included (None: the engine's time limit from now); ``base_iri``: what relative IRIs resolve against
+    (the endpoint's own IRI, as the SPARQL Protocol service's request IRI).
+    """
+
+    default_graphs: Sequence[str] | None = None
+    named_graphs: Sequence[str] | None = None
+    substitutions: Mapping[str, Mapping[str, str]] | None = None
+    client: str = LOCAL_CLIENT
+    deadline: float | None = None
+    base_iri: str | None = None
+
+    def dataset(self, query: CheckedQuery) -> tuple[list[str] | None, list[str] | None]:
+        """The RDF dataset of this request for ``query`` (see :func:`dataset_of`)."""
+        return dataset_of(query, self.default_graphs, self.named_graphs, self.base_iri)
+
+    @property
+    def plain(self) -> bool:
+        """Whether nothing is asked beyond the query itself: no dataset parameters, nothing bound."""
+        return not (self.default_graphs or self.named_graphs or self.substitutions)
+
+    def request(self, query: CheckedQuery, media_type: str, max_rows: int) -> Request:
+        """The worker request for ``query`` (kg.sparql._wire): nothing is built that the common request
+        (no dataset, nothing bound) does not need.
+
+        >>> RunOptions().request(CheckedQuery("ASK {}", "ASK"), "text/csv", 10)
+        ('ASK {}', 'text/csv', 10, None, None, None, None)
+        >>> named = RunOptions(named_graphs=["urn:g"], base_iri="http://h/")
+        >>> named.request(CheckedQuery("ASK {}", "ASK"), "text/csv", 10)
+        ('ASK {}', 'text/csv', 10, [], ['urn:g'], None, 'http://h/')
+        """
+        if self.plain and not (query.from_graphs or query.from_named):
+            return (query.text, media_type, max_rows, None, None, None, self.base_iri)
+        default, named = self.dataset(query)
+        bound = {k: dict(v) for k, v in (self.substitutions or {}).items()} or None
+        return (query.text, media_type, max_rows, default, named, bound, self.base_iri)
+
+    def deadline_by(self, timeout_s: float) -> float:
+        """The deadline, or ``timeout_s`` from now when none was given."""
+        return deadline_after(timeout_s) if self.deadline is None else self.deadline
+
+
+PLAIN_RUN: Final = RunOptions()
+"""A run with nothing asked beyond the query: its own dataset, nothing bound, the local client, the
+engine's time limit."""
+
+
 class QueryEngine(Protocol):
     """What the service asks of a SPARQL engine, local worker pool or remote store alike."""
 
-    max_rows: int
-    workers: int
-    timeout_s: float
+    options: EngineOptions
+    """Its limits and tuning (kg.sparql.options): the time limit, the row limit, the workers, ..."""
 
     @property
     def egress_sandbox(self) -> bool:
@@ -57,22 +111,9 @@ class QueryEngine(Protocol):
         graph it does not hold (a remote store), so that only :attr:`graphs` may be named."""
         ...
 
-    async def run(
-        self,
-        query: CheckedQuery,
-        media_type: str,
-        *,
-        default_graphs: Sequence[str] | None = None,
-        named_graphs: Sequence[str] | None = None,
-        substitutions: Mapping[str, Mapping[str, str]] | None = None,
-        client: str = LOCAL_CLIENT,
-        deadline: float | None = None,
-        base_iri: str | None = None,
-    ) -> SparqlResult:
-        """Run a checked query by ``deadline`` (monotonic seconds; default: the time limit from now) and
-        return its serialized answer; ``client`` names who asks (for the per-client bound); relative IRIs
-        in the query resolve against ``base_iri`` (the endpoint's own IRI, as the SPARQL Protocol
-        service's request IRI)."""
+    async def run(self, query: CheckedQuery, media_type: str, how: RunOptions = PLAIN_RUN) -> SparqlResult:
+        """Run a checked query by its deadline (:class:`RunOptions`: its dataset, bound parameters, client,
+        deadline and base IRI) and return its serialized answer."""
         ...
 
     async def close(self) -> None:
@@ -81,40 +122,21 @@ class QueryEngine(Protocol):
 
 
 async def run_checked(
-    engine: QueryEngine,
-    query: CheckedQuery,
-    media_type: str,
-    *,
-    default_graphs: Sequence[str] | None = None,
-    named_graphs: Sequence[str] | None = None,
-    substitutions: Mapping[str, Mapping[str, str]] | None = None,
-    client: str = LOCAL_CLIENT,
-    deadline: float | None = None,
-    base_iri: str | None = None,
+    engine: QueryEngine, query: CheckedQuery, media_type: str, how: RunOptions = PLAIN_RUN
 ) -> SparqlResult:
-    """Run a checked query on an engine; when the engine cannot parse a screened query, say why exactly.
-
-    ``client`` and ``deadline`` are passed on (see :meth:`QueryEngine.run`).
+    """Run a checked query on an engine (``how``: see :meth:`QueryEngine.run`); when the engine cannot
+    parse a screened query, say why exactly.
 
     The engine's parser is the first to read a screened query (see :func:`screen_query`); its syntax
     error is replaced by the guard's own verdict (an update's refusal, or rdflib's line and column),
     worked out in a parser process (kg.sparql.parsers) within the engine's time limit.
     """
     try:
-        return await engine.run(
-            query,
-            media_type,
-            default_graphs=default_graphs,
-            named_graphs=named_graphs,
-            substitutions=substitutions,
-            client=client,
-            deadline=deadline,
-            base_iri=base_iri,
-        )
+        return await engine.run(query, media_type, how)
     except SparqlSyntaxError as error:
         if query.parsed:
             raise
-        raise await diagnose_query(query.text, error, engine.timeout_s) from None
+        raise await diagnose_query(query.text, error, engine.options.timeout_s) from None
 
 
 async def answer_query(
@@ -141,7 +163,7 @@ async def answer_query(
     type from the query's form (it raises the caller's own error when nothing fits). ``guard=False`` is
     for tests and diagnosis only (MGKG_SPARQL_GUARD): the text goes to the engine as sent.
     """
-    limit = engine.timeout_s if timeout_s is None else timeout_s
+    limit = engine.options.timeout_s if timeout_s is None else timeout_s
     checked = (
         await guard_query(
             text,
@@ -153,17 +175,8 @@ async def answer_query(
         if guard
         else unguarded_query(text)
     )
-    return await run_checked(
-        engine,
-        checked,
-        choose_media_type(checked.form),
-        default_graphs=default_graphs or None,
-        named_graphs=named_graphs or None,
-        substitutions=substitutions,
-        client=client,
-        deadline=deadline,
-        base_iri=base_iri,
-    )
+    how = RunOptions(default_graphs or None, named_graphs or None, substitutions, client, deadline, base_iri)
+    return await run_checked(engine, checked, choose_media_type(checked.form), how)
 
 
 def dataset_of(

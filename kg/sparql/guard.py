@@ -18,8 +18,8 @@ too (:func:`diagnose`), so that an update gets its refusal and a malformed query
 always got. Which graphs a query may name is checked per call, because each store holds its own set of
 named graphs. :func:`check_query` is the one check (in this process); the service runs the same check
 in killable parser processes with a time limit (kg.sparql.parsers, through :func:`start_check` and
-:meth:`PendingCheck.finish`). The guard's names (its errors, the checked query, the screen and the
-verdict) are importable from here, where the rest of kg.sparql has always found them.
+:meth:`PendingCheck.finish`). The checked query, the screen and the verdict are importable from here;
+the errors come from kg.sparql.errors (or the facade, kg.sparql).
 """
 
 from __future__ import annotations
@@ -36,11 +36,7 @@ from pyoxigraph import NamedNode
 from kg.model.vocab import ASSERTED_GRAPH, INFERRED_GRAPH
 from kg.sparql.errors import (
     DatasetIriError,
-    EngineBusyError,
-    EngineFailureError,
-    QueryMemoryError,
     QueryRefusedError,
-    QueryTimeoutError,
     QueryUnreadableError,
     SparqlError,
     SparqlSyntaxError,
@@ -53,17 +49,8 @@ __all__ = [
     "DATASET_GRAPHS",
     "GUARD_CACHE",
     "CheckedQuery",
-    "DatasetIriError",
-    "EngineBusyError",
-    "EngineFailureError",
     "PendingCheck",
     "QueryForm",
-    "QueryMemoryError",
-    "QueryRefusedError",
-    "QueryTimeoutError",
-    "QueryUnreadableError",
-    "SparqlError",
-    "SparqlSyntaxError",
     "Verdict",
     "admit",
     "check_absolute",

@@ -22,13 +22,10 @@ from collections.abc import Iterable, Set
 from dataclasses import dataclass, field
 from typing import IO, Any, Final
 
+from kg.sparql.errors import EngineFailureError, QueryTimeoutError, SparqlError, SparqlSyntaxError
 from kg.sparql.guard import (
     DATASET_GRAPHS,
     CheckedQuery,
-    EngineFailureError,
-    QueryTimeoutError,
-    SparqlError,
-    SparqlSyntaxError,
     Verdict,
     diagnose,
     from_verdict,

@@ -29,7 +29,6 @@ import logging
 import os
 import signal
 import tempfile
-from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final
@@ -39,18 +38,21 @@ from rdflib import Dataset, URIRef
 from rdflib.graph import DATASET_DEFAULT_GRAPH_ID
 
 from kg.sparql._wire import ENGINE_ERROR, SYNTAX_ERROR, TRUNCATED, Request
-from kg.sparql.answers import AnswerCache, SparqlResult, dataset_of, request_key
-from kg.sparql.guard import (
-    DATASET_GRAPHS,
-    CheckedQuery,
+from kg.sparql.answers import PLAIN_RUN, AnswerCache, RunOptions, SparqlResult, request_key
+from kg.sparql.errors import (
     EngineFailureError,
     QueryMemoryError,
     QueryRefusedError,
     QueryTimeoutError,
     SparqlSyntaxError,
 )
+from kg.sparql.guard import (
+    DATASET_GRAPHS,
+    CheckedQuery,
+)
 from kg.sparql.inline import InlineAnswerer
-from kg.sparql.scheduler import LOCAL_CLIENT, ClientLimiter, QueryPreemptedError, Scheduler, deadline_after
+from kg.sparql.options import EngineOptions
+from kg.sparql.scheduler import ClientLimiter, QueryPreemptedError, Scheduler
 from kg.sparql.workers import WorkerProcess, WorkerStoreSource, exit_code, start_worker
 
 DEMOTE_AFTER_S: Final = 0.5
@@ -77,19 +79,20 @@ class SparqlEngine:
     """A pool of pyoxigraph worker processes over one store; start it inside a running event loop.
 
     ``kind`` says what ``path`` is: an N-Quads dump each worker loads into memory (``nquads``, the memory
-    store) or an on-disk Oxigraph store each worker opens read-only (``oxigraph``). ``spin_s`` bounds two
-    short polls that spare a process wake-up on each side of a round trip: the parent's for a lone
-    query's reply, a worker's for its next query (0 turns both off). ``pin_cpus`` (off by default)
-    pins this process to its first allowed CPU and the workers to the others, when there are two or
-    more: a polling parent and its worker then never share a CPU, which on a loaded 2-CPU machine
-    halves the round trip of a simple query; it changes the whole process's affinity, so it suits a
-    single server process only (not several uvicorn workers on one machine). The default graph is
-    the union of the named graphs unless a query or request names graphs. Answers are cached (see
-    :class:`AnswerCache`); ``cache_bytes=0`` turns that off. ``memory_mb`` is what one query may add to a
-    worker's memory (its data segment once the store is open): past it the worker dies, the caller
-    gets :class:`QueryMemoryError` and a new worker takes its place (0: no limit). ``sandbox`` (on by
-    default; off only to diagnose) has each worker deny itself network sockets before it opens the
-    store (kg.sparql.sandbox); :attr:`egress_sandbox` says whether every worker reported it in force.
+    store) or an on-disk Oxigraph store each worker opens read-only (``oxigraph``). Its limits and
+    tuning are ``options`` (:class:`~kg.sparql.options.EngineOptions`), which work here as follows.
+    ``spin_s`` bounds two short polls that spare a process wake-up on each side of a round trip: the
+    parent's for a lone query's reply, a worker's for its next query (0 turns both off). ``pin_cpus``
+    (off by default) pins this process to its first allowed CPU and the workers to the others, when
+    there are two or more: a polling parent and its worker then never share a CPU, which on a loaded
+    2-CPU machine halves the round trip of a simple query; it changes the whole process's affinity, so
+    it suits a single server process only (not several uvicorn workers on one machine). The default
+    graph is the union of the named graphs unless a query or request names graphs. Answers are cached
+    (see :class:`AnswerCache`); ``cache_bytes=0`` turns that off. ``memory_mb`` is what one query may
+    add to a worker's memory (its data segment once the store is open): past it the worker dies, the
+    caller gets :class:`QueryMemoryError` and a new worker takes its place (0: no limit). ``sandbox``
+    (on by default; off only to diagnose) has each worker deny itself network sockets before it opens
+    the store (kg.sparql.sandbox); :attr:`egress_sandbox` says whether every worker reported it in force.
     ``inline_rows`` (0: off) lets a one-pattern query of at most that many rows (LIMIT + OFFSET) be
     answered in this process, from its own copy of the store, without a worker (kg.sparql.inline).
 
@@ -101,19 +104,9 @@ class SparqlEngine:
     """
 
     dump: Path
-    workers: int = 2
-    timeout_s: float = 10.0
-    max_rows: int = 10_000
-    cache_bytes: int = 32 * 2**20
+    options: EngineOptions = field(default_factory=EngineOptions)
     kind: WorkerStoreSource = "nquads"
     named_graphs: frozenset[str] = DATASET_GRAPHS
-    spin_s: float = 1e-3
-    pin_cpus: bool = False
-    memory_mb: int = 1024
-    sandbox: bool = True
-    per_client: int = 0
-    preempt_after_s: float = 2.0
-    inline_rows: int = 1000
     _inline: InlineAnswerer | None = field(default=None, init=False, repr=False)
     _cache: AnswerCache = field(init=False, repr=False)
     _worker_cpus: frozenset[int] | None = field(default=None, init=False, repr=False)
@@ -125,10 +118,13 @@ class SparqlEngine:
     _unsandboxed: int = field(default=-1, init=False, repr=False)
 
     def __post_init__(self) -> None:
-        self._cache = AnswerCache(self.cache_bytes)
-        self._limiter = ClientLimiter(self.per_client)
+        self._cache = AnswerCache(self.options.cache_bytes)
+        self._limiter = ClientLimiter(self.options.per_client)
         self._scheduler = Scheduler(
-            self.workers, self._preempt, preempt_after_s=self.preempt_after_s, heavy_for_s=self.timeout_s
+            self.options.workers,
+            self._preempt,
+            preempt_after_s=self.options.preempt_after_s,
+            heavy_for_s=self.options.timeout_s,
         )
 
     @property
@@ -148,42 +144,14 @@ class SparqlEngine:
         return self._unsandboxed == 0
 
     @classmethod
-    async def from_dataset(
-        cls,
-        dataset: Dataset,
-        *,
-        workers: int = 2,
-        timeout_s: float = 10.0,
-        max_rows: int = 10_000,
-        cache_bytes: int = 32 * 2**20,
-        spin_s: float = 1e-3,
-        pin_cpus: bool = False,
-        memory_mb: int = 1024,
-        sandbox: bool = True,
-        per_client: int = 0,
-        preempt_after_s: float = 2.0,
-        inline_rows: int = 1000,
-    ) -> SparqlEngine:
+    async def from_dataset(cls, dataset: Dataset, options: EngineOptions | None = None) -> SparqlEngine:
         """Dump the dataset's named graphs to N-Quads in a private temporary folder and start the pool."""
         tmp = tempfile.TemporaryDirectory(prefix="mgkg-sparql-")
         dump = Path(tmp.name) / "dataset.nq"
         write_nquads(dataset, dump)
         graphs = frozenset(str(g.identifier) for g in dataset.graphs() if isinstance(g.identifier, URIRef))
-        engine = cls(
-            dump,
-            workers=workers,
-            timeout_s=timeout_s,
-            max_rows=max_rows,
-            cache_bytes=cache_bytes,
-            named_graphs=(graphs - {str(DATASET_DEFAULT_GRAPH_ID)}) | DATASET_GRAPHS,
-            spin_s=spin_s,
-            pin_cpus=pin_cpus,
-            memory_mb=memory_mb,
-            sandbox=sandbox,
-            per_client=per_client,
-            preempt_after_s=preempt_after_s,
-            inline_rows=inline_rows,
-        )
+        named = (graphs - {str(DATASET_DEFAULT_GRAPH_ID)}) | DATASET_GRAPHS
+        engine = cls(dump, options or EngineOptions(), named_graphs=named)
         engine._tmp = tmp
         await engine.start()
         return engine
@@ -191,20 +159,22 @@ class SparqlEngine:
     async def start(self) -> None:
         """Start the workers and wait until each has opened the store (pinning CPUs if asked)."""
         allowed = sorted(os.sched_getaffinity(0))
-        if self.pin_cpus and len(allowed) >= 2:
+        if self.options.pin_cpus and len(allowed) >= 2:
             os.sched_setaffinity(0, allowed[:1])
             self._worker_cpus = frozenset(allowed[1:])
         self._unsandboxed = 0
-        if self.inline_rows:
-            rows = min(self.inline_rows, self.max_rows)
+        if self.options.inline_rows:
+            rows = min(self.options.inline_rows, self.options.max_rows)
             self._inline = await asyncio.to_thread(InlineAnswerer.open, self.kind, str(self.dump), rows)
-        for worker in await asyncio.gather(*(self._spawn() for _ in range(self.workers))):
+        for worker in await asyncio.gather(*(self._spawn() for _ in range(self.options.workers))):
             self._scheduler.add(worker)
         if not self.egress_sandbox:
             _LOG.warning(
                 "The SPARQL workers run WITHOUT the egress sandbox (%s): the guard is the only thing that "
                 "keeps queries from making network requests.",
-                "turned off by setting" if not self.sandbox else "this platform offers no seccomp filter",
+                "turned off by setting"
+                if not self.options.sandbox
+                else "this platform offers no seccomp filter",
             )
 
     async def _spawn(self) -> WorkerProcess:
@@ -212,10 +182,10 @@ class SparqlEngine:
             start_worker,
             self.kind,
             str(self.dump),
-            self.spin_s,
+            self.options.spin_s,
             self._worker_cpus,
-            self.memory_mb,
-            self.sandbox,
+            self.options.memory_mb,
+            self.options.sandbox,
         )
         self._unsandboxed += not worker.sandboxed
         self._live.add(worker)
@@ -236,48 +206,30 @@ class SparqlEngine:
     def _preempt(self, worker: WorkerProcess) -> None:
         worker.interrupt(
             QueryPreemptedError(
-                f"The query ran {self.preempt_after_s:g} s or more while every SPARQL worker was busy with "
-                "long queries and other clients' queries waited, and was stopped to let them run. Retry "
-                "later, or narrow it (LIMIT, more specific patterns)."
+                f"The query ran {self.options.preempt_after_s:g} s or more while every SPARQL worker was "
+                "busy with long queries and other clients' queries waited, and was stopped to let them run. "
+                "Retry later, or narrow it (LIMIT, more specific patterns)."
             )
         )
 
-    async def run(
-        self,
-        query: CheckedQuery,
-        media_type: str,
-        *,
-        default_graphs: Sequence[str] | None = None,
-        named_graphs: Sequence[str] | None = None,
-        substitutions: Mapping[str, Mapping[str, str]] | None = None,
-        client: str = LOCAL_CLIENT,
-        deadline: float | None = None,
-        base_iri: str | None = None,
-    ) -> SparqlResult:
-        """Run a checked query on a free worker by ``deadline`` (monotonic; default: the time limit from
-        now) and return its serialized answer; ``client`` is who asks (for the per-client bound);
-        relative IRIs resolve against ``base_iri``. A one-pattern query with a small LIMIT is answered
-        here instead, from this process's copy of the store (kg.sparql.inline)."""
-        plain = not (default_graphs or named_graphs or query.from_graphs or query.from_named or substitutions)
-        if plain and self._inline is not None:
+    async def run(self, query: CheckedQuery, media_type: str, how: RunOptions = PLAIN_RUN) -> SparqlResult:
+        """Run a checked query on a free worker by its deadline and return its serialized answer (``how``:
+        the request's dataset, bound parameters, client, deadline and base IRI; see :class:`RunOptions`).
+        A one-pattern query with a small LIMIT is answered here instead, from this process's copy of the
+        store (kg.sparql.inline)."""
+        if self._inline is not None and how.plain and not (query.from_graphs or query.from_named):
             body = self._inline.answer(query.text, media_type)
             if body is not None:
                 return SparqlResult(media_type, body, False)
-        if not plain:
-            default, named = dataset_of(query, default_graphs, named_graphs, base_iri)
-            bound = {k: dict(v) for k, v in (substitutions or {}).items()} or None
-        else:  # the common case: the union default graph, nothing bound
-            default = named = bound = None
-        request: Request = (query.text, media_type, self.max_rows, default, named, bound, base_iri)
-        if deadline is None:
-            deadline = deadline_after(self.timeout_s)
+        request = how.request(query, media_type, self.options.max_rows)
+        deadline = how.deadline_by(self.options.timeout_s)
         if not self._cache.max_bytes:
-            return await self._execute(request, client, deadline)
+            return await self._execute(request, how.client, deadline)
         key = request_key(request)
         cached = self._cache.get(key)
         if cached is not None:
             return cached
-        result = await self._execute(request, client, deadline)
+        result = await self._execute(request, how.client, deadline)
         self._cache.put(key, result)
         return result
 
@@ -309,7 +261,7 @@ class SparqlEngine:
             if not sent:
                 await worker.send_large(request)
             alone = self._scheduler.idle + 1 >= len(self._live)
-            reply = worker.poll(self.spin_s) if sent and alone else None
+            reply = worker.poll(self.options.spin_s) if sent and alone else None
             if reply is None:
                 demotion = asyncio.get_running_loop().call_later(DEMOTE_AFTER_S, worker.demote)
                 try:
@@ -321,8 +273,8 @@ class SparqlEngine:
             _LOG.info("SPARQL worker %d killed: its query ran past the deadline", worker.process.pid)
             self._retire(worker)
             raise QueryTimeoutError(
-                f"The query ran past the {self.timeout_s:g} s limit (waiting for a worker counts against "
-                "it) and was stopped. Narrow it (LIMIT, more specific patterns) and try again."
+                f"The query ran past the {self.options.timeout_s:g} s limit (waiting for a worker counts "
+                "against it) and was stopped. Narrow it (LIMIT, more specific patterns) and try again."
             ) from None
         except QueryPreemptedError:
             _LOG.info(
@@ -333,13 +285,18 @@ class SparqlEngine:
         except (ConnectionError, OSError, ValueError) as error:
             code = await asyncio.to_thread(exit_code, worker.process)
             self._retire(worker)
-            if code == -signal.SIGABRT and self.memory_mb:  # how Rust ends a process an allocation failed in
+            if (
+                code == -signal.SIGABRT and self.options.memory_mb
+            ):  # how Rust ends a process an allocation failed in
                 _LOG.info(
-                    "SPARQL worker %d died past its %d MiB memory limit", worker.process.pid, self.memory_mb
+                    "SPARQL worker %d died past its %d MiB memory limit",
+                    worker.process.pid,
+                    self.options.memory_mb,
                 )
                 raise QueryMemoryError(
-                    f"The query needed more than the {self.memory_mb} MiB of memory a query may use and was "
-                    "stopped. Narrow it (LIMIT, more specific patterns, no ORDER BY over large results)."
+                    f"The query needed more than the {self.options.memory_mb} MiB of memory a query may use "
+                    "and was stopped. Narrow it (LIMIT, more specific patterns, no ORDER BY over large "
+                    "results)."
                 ) from None
             _LOG.warning("SPARQL worker %d died while answering (exit %s)", worker.process.pid, code)
             raise EngineFailureError(

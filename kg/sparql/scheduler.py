@@ -33,7 +33,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
-from kg.sparql.guard import EngineBusyError
+from kg.sparql.errors import EngineBusyError
 
 W = TypeVar("W")
 LOCAL_CLIENT = "local"

@@ -26,7 +26,7 @@ from kg.sparql._wire import (
     request_frame,
     write_all,
 )
-from kg.sparql.guard import EngineFailureError
+from kg.sparql.errors import EngineFailureError
 
 _WORKER_SCRIPT: Final = Path(__file__).with_name("_worker.py")
 WORKER_NICE: Final = 10

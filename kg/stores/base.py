@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Final, NamedTuple, Protocol
 
 from kg.errors import MgkgError
 from kg.model.vocab import ASSERTED_GRAPH, INFERRED_GRAPH
+from kg.sparql.options import EngineOptions
 
 if TYPE_CHECKING:
     from kg.graph.files import Progress
@@ -68,28 +69,20 @@ class StoreInfo:
 
 @dataclass(frozen=True)
 class OpenOptions:
-    """How to open a store for serving: the SPARQL engine's limits and the memory store's inference.
+    """How to open a store for serving: its SPARQL engine's options and the memory store's inference.
 
-    ``memory_mb`` is the memory one query may take in a local worker (a remote store sets its own
-    limits); ``sandbox`` denies local workers network sockets (kg.sparql.sandbox; off only for
-    diagnosis); ``per_client`` bounds the queries one client may have running or waiting (0: no bound)
-    and ``preempt_after_s`` is how long a query runs before it may be stopped for other clients' quick
-    queries (kg/sparql/scheduler.py). ``cache_dir`` (None: kg.graph.reasoning.default_cache_dir()) and
-    ``reasoner`` ("owlrl" or "fast") are the memory store's; the other stores hold what `mgkg load`
-    inferred. The caller (the CLI, the api Settings) chooses; nothing here reads the environment.
+    ``engine`` goes whole to the engine the store starts (kg.sparql.options.EngineOptions documents it).
+    ``cache_dir`` (None: kg.graph.reasoning.default_cache_dir()) and ``reasoner`` ("owlrl" or "fast") are
+    the memory store's; the other stores hold what `mgkg load` inferred. The caller chooses (the service
+    builds one from its Settings, ``Settings.open_options()``); nothing here reads the environment.
+
+    >>> OpenOptions().engine.workers, OpenOptions(EngineOptions(workers=4)).reasoner
+    (2, 'owlrl')
     """
 
-    workers: int = 2
-    timeout_s: float = 10.0
-    max_rows: int = 10_000
-    cache_bytes: int = 32 * 2**20
-    spin_s: float = 1e-3
-    memory_mb: int = 1024
-    per_client: int = 0
-    preempt_after_s: float = 2.0
+    engine: EngineOptions = field(default_factory=EngineOptions)
     cache_dir: Path | None = None
     reasoner: str = "owlrl"
-    sandbox: bool = True
 
 
 class OpenedStore(NamedTuple):

@@ -49,18 +49,7 @@ class MemoryStore:
             options.reasoner,
             graph.cache.state,
         )
-        engine = await SparqlEngine.from_dataset(
-            graph.dataset,
-            workers=options.workers,
-            timeout_s=options.timeout_s,
-            max_rows=options.max_rows,
-            cache_bytes=options.cache_bytes,
-            spin_s=options.spin_s,
-            memory_mb=options.memory_mb,
-            sandbox=options.sandbox,
-            per_client=options.per_client,
-            preempt_after_s=options.preempt_after_s,
-        )
+        engine = await SparqlEngine.from_dataset(graph.dataset, options.engine)
         counts = {str(ASSERTED_GRAPH): len(graph.asserted.graph), str(INFERRED_GRAPH): len(graph.inferred)}
         return OpenedStore(graph, StoreInfo(spec, counts), engine)
 

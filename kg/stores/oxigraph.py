@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
@@ -30,7 +30,7 @@ from kg.stores.base import (
     no_progress,
 )
 from kg.stores.load import BrokenFileError, file_error, regraphed
-from kg.stores.view import COUNT_QUERY, DERIVED_VIEW_QUERY, causal_view_query, knowledge_graph_from_triples
+from kg.stores.view import read_view
 
 if TYPE_CHECKING:
     from kg.graph.knowledge import KnowledgeGraph
@@ -50,32 +50,21 @@ def open_oxigraph(path: str | Path, *, read_only: bool) -> ox.Store:
     return ox.Store.read_only(str(folder)) if read_only else ox.Store(str(folder))
 
 
-def _construct_nt(store: ox.Store, query: str) -> bytes:
-    triples = store.query(query)
-    assert isinstance(triples, ox.QueryTriples)
-    return ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES) or b""
-
-
 def read_oxigraph(spec: StoreSpec) -> tuple[KnowledgeGraph, StoreInfo]:
-    """Open an on-disk store read-only, count its graphs and pull the causal view: no parse, no reasoning."""
-    started = time.perf_counter()
-    store = open_oxigraph(spec.location, read_only=True)
-    counts: dict[str, int] = {}
-    for solution in store.query(COUNT_QUERY):  # type: ignore[union-attr]
-        counts[str(solution["g"].value)] = int(solution["n"].value)
-    if str(ASSERTED_GRAPH) not in counts:
-        raise FileNotFoundError(
-            f"The Oxigraph store at {spec.location} has no mgkg graphs. Write them with: mgkg load "
-            f"--store {spec}"
-        )
-    view = _construct_nt(store, causal_view_query(counts))
-    derived = _construct_nt(store, DERIVED_VIEW_QUERY)
-    del store  # the workers open their own read-only handles
-    info = StoreInfo(spec, counts)
-    graph = knowledge_graph_from_triples(
-        spec, view, derived, time.perf_counter() - started, info.inferred_triples
-    )
-    return graph, info
+    """Open an on-disk store read-only and read it through the causal view (kg.stores.view.read_view)."""
+    store = open_oxigraph(spec.location, read_only=True)  # the workers open their own read-only handles
+
+    def count(query: str) -> list[tuple[str, int]]:
+        solutions = store.query(query)
+        assert isinstance(solutions, ox.QuerySolutions)
+        return [(str(row["g"].value), int(row["n"].value)) for row in solutions]
+
+    def construct(query: str) -> bytes:
+        triples = store.query(query)
+        assert isinstance(triples, ox.QueryTriples)
+        return ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES) or b""
+
+    return read_view(spec, count, construct, "Oxigraph")
 
 
 def write_mgkg_graphs(store: ox.Store, graph: KnowledgeGraph) -> int:
@@ -179,35 +168,13 @@ class OxigraphStore:
 
         graph, info = await asyncio.to_thread(read_oxigraph, spec)
         logger.debug("oxigraph store %s: %d named graphs, workers open it read-only", spec, len(info.graphs))
-        engine = SparqlEngine(
-            Path(spec.location),
-            workers=options.workers,
-            timeout_s=options.timeout_s,
-            max_rows=options.max_rows,
-            cache_bytes=options.cache_bytes,
-            kind="oxigraph",
-            named_graphs=info.graphs,
-            spin_s=options.spin_s,
-            memory_mb=options.memory_mb,
-            sandbox=options.sandbox,
-            per_client=options.per_client,
-            preempt_after_s=options.preempt_after_s,
-        )
+        engine = SparqlEngine(Path(spec.location), options.engine, kind="oxigraph", named_graphs=info.graphs)
         await engine.start()
         return OpenedStore(graph, info, engine)
 
     def loader(self, spec: StoreSpec, options: WriteOptions) -> Loader:
         """Writes the folder in place (its one writer at a time); the write URLs are not used."""
-
-        def load(
-            files: Sequence[Path],
-            graph: str,
-            knowledge_graph: KnowledgeGraph | None,
-            progress: ProgressFor = no_progress,
-        ) -> LoadReport:
-            return load_oxigraph(spec, files, graph, knowledge_graph, progress)
-
-        return load
+        return partial(load_oxigraph, spec)
 
 
 STORE: OxigraphStore = OxigraphStore()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from pathlib import Path
 from types import MappingProxyType
 from typing import Final
 
@@ -54,39 +53,18 @@ def store_for(spec: StoreSpec) -> Store:
     return store
 
 
-async def open_store(
-    spec: StoreSpec,
-    *,
-    workers: int = OpenOptions.workers,
-    timeout_s: float = OpenOptions.timeout_s,
-    max_rows: int = OpenOptions.max_rows,
-    cache_bytes: int = OpenOptions.cache_bytes,
-    spin_s: float = OpenOptions.spin_s,
-    memory_mb: int = OpenOptions.memory_mb,
-    per_client: int = OpenOptions.per_client,
-    preempt_after_s: float = OpenOptions.preempt_after_s,
-    cache_dir: Path | None = None,
-    reasoner: str | None = None,
-    sandbox: bool = OpenOptions.sandbox,
-) -> OpenedStore:
+async def open_store(spec: StoreSpec, options: OpenOptions | None = None) -> OpenedStore:
     """Open any store for reading: the knowledge graph /why reads, what the store holds, a started engine.
 
-    The keywords are the fields of kg.stores.base.OpenOptions, which documents them (``reasoner`` None:
-    owlrl); the kind decides the rest (kg.stores.memory, .oxigraph, .remote). Blocking work runs in threads.
+    ``options`` (default: kg.stores.base.OpenOptions()) holds the SPARQL engine's options, passed whole
+    to the engine, and the memory store's inference cache folder and reasoner; the kind decides the rest
+    (kg.stores.memory, .oxigraph, .remote). Blocking work runs in threads. Close the engine when done::
+
+        knowledge, info, engine = await open_store(parse_store_setting("oxigraph:/var/lib/mgkg"))
+        ...
+        await engine.close()
     """
-    chosen = OpenOptions(
-        workers=workers,
-        timeout_s=timeout_s,
-        max_rows=max_rows,
-        cache_bytes=cache_bytes,
-        spin_s=spin_s,
-        memory_mb=memory_mb,
-        per_client=per_client,
-        preempt_after_s=preempt_after_s,
-        cache_dir=cache_dir,
-        reasoner=reasoner or OpenOptions.reasoner,
-        sandbox=sandbox,
-    )
+    chosen = options or OpenOptions()
     store = store_for(spec)
     logger.debug("opening store %s as %s (%s)", spec, type(store).__name__, chosen)
     return await store.open(spec, chosen)

@@ -9,9 +9,9 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import time
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
@@ -33,7 +33,7 @@ from kg.stores.base import (
     no_progress,
 )
 from kg.stores.load import ntriples_chunks, regraphed, validate_file
-from kg.stores.view import COUNT_QUERY, DERIVED_VIEW_QUERY, causal_view_query, knowledge_graph_from_triples
+from kg.stores.view import read_view
 
 if TYPE_CHECKING:
     from kg.graph.knowledge import KnowledgeGraph
@@ -62,24 +62,20 @@ def _select(endpoint: str, query: str, timeout_s: float) -> list[dict[str, dict[
 
 
 def read_remote(spec: StoreSpec, timeout_s: float = 60.0) -> tuple[KnowledgeGraph, StoreInfo]:
-    """Count the remote store's graphs and pull the causal view; the store itself stays remote."""
-    started = time.perf_counter()
-    counts = {
-        row["g"]["value"]: int(row["n"]["value"]) for row in _select(spec.location, COUNT_QUERY, timeout_s)
-    }
-    info = StoreInfo(spec, counts)
-    logger.debug("sparql store %s: triples per named graph %s", spec, counts)
-    if info.asserted_triples == 0:
-        raise FileNotFoundError(
-            f"The SPARQL store at {spec.location} has no mgkg graphs. Write them with: mgkg load --store "
-            f"{spec} --gsp-url URL (or --update-url URL)"
-        )
-    view = construct(spec.location, causal_view_query(info.graphs), timeout_s)
-    derived = construct(spec.location, DERIVED_VIEW_QUERY, timeout_s)
-    graph = knowledge_graph_from_triples(
-        spec, view, derived, time.perf_counter() - started, info.inferred_triples
+    """Read the remote store through the causal view (kg.stores.view.read_view); the store stays remote."""
+
+    def count(query: str) -> list[tuple[str, int]]:
+        return [
+            (row["g"]["value"], int(row["n"]["value"])) for row in _select(spec.location, query, timeout_s)
+        ]
+
+    return read_view(
+        spec,
+        count,
+        lambda query: construct(spec.location, query, timeout_s),
+        "SPARQL",
+        " --gsp-url URL (or --update-url URL)",
     )
-    return graph, info
 
 
 GRAPH_COUNT_QUERY: Final = "SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}"
@@ -157,8 +153,9 @@ def load_remote(
     files: Sequence[Path],
     graph: str,
     knowledge_graph: KnowledgeGraph | None,
-    writer: RemoteWriter,
     progress: ProgressFor = no_progress,
+    *,
+    writer: RemoteWriter,
 ) -> LoadReport:
     """Validate every file first (nothing is sent if one is broken), then write the mgkg graphs and files,
     and count what the store holds afterwards: a store that answered success but kept less is a LoadError.
@@ -223,36 +220,20 @@ class RemoteStore:
         """Count the remote graphs and pull the causal view in a thread; queries go to the endpoint."""
         from kg.stores.remote_engine import RemoteEngine  # deferred: it imports the SPARQL package
 
-        graph, info = await asyncio.to_thread(read_remote, spec, max(options.timeout_s * 6, 60.0))
+        graph, info = await asyncio.to_thread(read_remote, spec, max(options.engine.timeout_s * 6, 60.0))
         logging.getLogger("mgkg.sparql").warning(
             "SPARQL queries run on the remote store %s, outside any egress sandbox of mgkg's: the guard is "
             "the only thing that keeps them from making network requests (SERVICE) there.",
             spec.location,
         )
-        engine = RemoteEngine(
-            spec.location,
-            named_graphs=info.graphs,
-            workers=max(options.workers, 8),
-            timeout_s=options.timeout_s,
-            max_rows=options.max_rows,
-            cache_bytes=options.cache_bytes,
-            per_client=options.per_client,
-        )
+        connections = max(options.engine.workers, 8)  # an HTTP connection is cheap; a worker process is not
+        engine = RemoteEngine(spec.location, info.graphs, replace(options.engine, workers=connections))
         return OpenedStore(graph, info, engine)
 
     def loader(self, spec: StoreSpec, options: WriteOptions) -> Loader:
         """Writes through ``options.gsp_url`` or ``options.update_url``; LoadError when neither is given."""
         writer = RemoteWriter(options.gsp_url, options.update_url, options.timeout_s)
-
-        def load(
-            files: Sequence[Path],
-            graph: str,
-            knowledge_graph: KnowledgeGraph | None,
-            progress: ProgressFor = no_progress,
-        ) -> LoadReport:
-            return load_remote(spec, files, graph, knowledge_graph, writer, progress)
-
-        return load
+        return partial(load_remote, spec, writer=writer)
 
 
 STORE: RemoteStore = RemoteStore()

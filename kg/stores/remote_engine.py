@@ -15,7 +15,7 @@ import json
 import logging
 import re
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from itertools import islice
 from typing import Final
@@ -24,8 +24,10 @@ from urllib.parse import urlencode
 import httpx
 import pyoxigraph as ox
 
-from kg.sparql.answers import AnswerCache, SparqlResult, dataset_of
-from kg.sparql.guard import CheckedQuery, EngineFailureError, QueryTimeoutError, SparqlSyntaxError
+from kg.sparql.answers import PLAIN_RUN, AnswerCache, RunOptions, SparqlResult
+from kg.sparql.errors import EngineFailureError, QueryTimeoutError, SparqlSyntaxError
+from kg.sparql.guard import CheckedQuery
+from kg.sparql.options import EngineOptions
 from kg.sparql.results import (
     RDF_FORMATS,
     RESULTS_FORMATS,
@@ -35,7 +37,7 @@ from kg.sparql.results import (
     serialize_triples,
     write_bounded,
 )
-from kg.sparql.scheduler import LOCAL_CLIENT, ClientLimiter, deadline_after
+from kg.sparql.scheduler import ClientLimiter
 from kg.stores.base import MGKG_GRAPHS
 
 logger = logging.getLogger(__name__)
@@ -231,24 +233,26 @@ def _solutions(body: bytes, wire: str) -> ox.QuerySolutions:
 
 @dataclass
 class RemoteEngine:
-    """SPARQL over a remote endpoint, behind the same guard, limits and answer cache as the workers."""
+    """SPARQL over a remote endpoint, behind the same guard, limits and answer cache as the workers.
+
+    Of its ``options`` it uses the connections (``workers``), the time limit, the row limit, the answer
+    cache and the per-client bound; the rest are the local pool's.
+    """
 
     endpoint: str
     named_graphs: frozenset[str] = frozenset(MGKG_GRAPHS)
-    workers: int = 8
-    timeout_s: float = 10.0
-    max_rows: int = 10_000
-    cache_bytes: int = 32 * 2**20
-    per_client: int = 0
+    options: EngineOptions = field(default_factory=lambda: EngineOptions(workers=8))
     _client: httpx.AsyncClient = field(init=False, repr=False)
     _cache: AnswerCache = field(init=False, repr=False)
     _limiter: ClientLimiter = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
-        limits = httpx.Limits(max_connections=self.workers, max_keepalive_connections=self.workers)
-        self._client = httpx.AsyncClient(timeout=self.timeout_s, limits=limits, trust_env=False)
-        self._cache = AnswerCache(self.cache_bytes)
-        self._limiter = ClientLimiter(self.per_client)
+        limits = httpx.Limits(
+            max_connections=self.options.workers, max_keepalive_connections=self.options.workers
+        )
+        self._client = httpx.AsyncClient(timeout=self.options.timeout_s, limits=limits, trust_env=False)
+        self._cache = AnswerCache(self.options.cache_bytes)
+        self._limiter = ClientLimiter(self.options.per_client)
 
     @property
     def graphs(self) -> frozenset[str]:
@@ -266,26 +270,16 @@ class RemoteEngine:
         """Never: the remote server runs the queries, and only the guard keeps SERVICE from it."""
         return False
 
-    async def run(
-        self,
-        query: CheckedQuery,
-        media_type: str,
-        *,
-        default_graphs: Sequence[str] | None = None,
-        named_graphs: Sequence[str] | None = None,
-        substitutions: Mapping[str, Mapping[str, str]] | None = None,
-        client: str = LOCAL_CLIENT,
-        deadline: float | None = None,
-        base_iri: str | None = None,
-    ) -> SparqlResult:
-        """Send the checked query to the endpoint by ``deadline`` (waiting for a connection counts); cut the
-        answer at the row limit. ``client`` is bounded as the local pool bounds it. ``base_iri`` resolves
-        relative FROM graphs (sent as dataset parameters); the text itself goes as it is, and the remote
-        endpoint resolves its relative IRIs against its own IRI."""
-        default, named = dataset_of(query, default_graphs, named_graphs, base_iri)
+    async def run(self, query: CheckedQuery, media_type: str, how: RunOptions = PLAIN_RUN) -> SparqlResult:
+        """Send the checked query to the endpoint by its deadline (waiting for a connection counts); cut the
+        answer at the row limit. ``how`` (:class:`~kg.sparql.answers.RunOptions`): its client is bounded as
+        the local pool bounds it, and its base IRI resolves relative FROM graphs (sent as dataset
+        parameters); the text itself goes as it is, and the remote endpoint resolves its relative IRIs
+        against its own IRI."""
+        default, named = how.dataset(query)
         if default is None:
             default = named = sorted(self.named_graphs)
-        text = bind_values(query.text, substitutions or {})
+        text = bind_values(query.text, how.substitutions or {})
         method, params = request_form(self.endpoint, text, default, named or ())
         key = (media_type, *params)
         cached = self._cache.get(key) if self._cache.max_bytes else None
@@ -295,22 +289,22 @@ class RemoteEngine:
         logger.debug("remote query by %s to %s (%d dataset graphs)", method, self.endpoint, len(params) - 1)
         headers = {"Accept": wire_format(media_type)}
         try:
-            with self._limiter.admit(client):
-                until = deadline_after(self.timeout_s) if deadline is None else deadline
+            with self._limiter.admit(how.client):
+                until = how.deadline_by(self.options.timeout_s)
                 async with asyncio.timeout_at(until):
                     grouped = _group(params)
                     # the time left, for a store that stops its own work by it (Virtuoso; others ignore it)
                     grouped[STORE_TIMEOUT_PARAMETER] = [str(max(int((until - time.monotonic()) * 1000), 1))]
                     if query.form != "ASK":  # one row past the limit, so that a cut answer is seen as cut
-                        grouped[STORE_ROWS_PARAMETER] = [str(self.max_rows + 1)]
+                        grouped[STORE_ROWS_PARAMETER] = [str(self.options.max_rows + 1)]
                     if method == "GET":
                         response = await self._client.get(self.endpoint, params=grouped, headers=headers)
                     else:
                         response = await self._client.post(self.endpoint, data=grouped, headers=headers)
         except (httpx.TimeoutException, TimeoutError):
             raise QueryTimeoutError(
-                f"The query ran past the {self.timeout_s:g} s limit of the remote store and was abandoned. "
-                "Narrow it (LIMIT, more specific patterns) and try again."
+                f"The query ran past the {self.options.timeout_s:g} s limit of the remote store and was "
+                "abandoned. Narrow it (LIMIT, more specific patterns) and try again."
             ) from None
         except httpx.HTTPError as error:
             raise EngineFailureError(f"The remote SPARQL store at {self.endpoint} failed: {error}") from error
@@ -318,7 +312,7 @@ class RemoteEngine:
             raise SparqlSyntaxError.from_engine(response.text[:300])
         if response.headers.get(STORE_STATE_HEADER) == "S1TAT":  # stopped at the time left: incomplete
             raise QueryTimeoutError(
-                f"The query ran past the {self.timeout_s:g} s limit and the remote store stopped it. "
+                f"The query ran past the {self.options.timeout_s:g} s limit and the remote store stopped it. "
                 "Narrow it (LIMIT, more specific patterns) and try again."
             )
         if response.status_code != 200:
@@ -330,7 +324,7 @@ class RemoteEngine:
             raise EngineFailureError(
                 f"The remote SPARQL store answered {response.status_code}: {response.text[:300]}"
             )
-        body, truncated = cut_answer(response.content, media_type, self.max_rows, query.form)
+        body, truncated = cut_answer(response.content, media_type, self.options.max_rows, query.form)
         if STORE_CUT_HEADER in response.headers:  # the store's own row cap: say so, as for mgkg's
             logger.debug("the remote store cut the answer at %s rows", response.headers[STORE_CUT_HEADER])
             truncated = True

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+import time
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Final
 
 from rdflib import Graph
@@ -11,7 +12,7 @@ from rdflib import Graph
 from kg.graph.asserted import AssertedGraph
 from kg.graph.reasoning import CacheInfo
 from kg.model.vocab import ASSERTED_GRAPH, DERIVED_PREDICATES, INFERRED_GRAPH, MGKG
-from kg.stores.base import MGKG_GRAPHS, StoreSpec
+from kg.stores.base import MGKG_GRAPHS, StoreInfo, StoreSpec
 
 if TYPE_CHECKING:
     from kg.graph.knowledge import KnowledgeGraph
@@ -108,6 +109,39 @@ DERIVED_VIEW_QUERY: Final = (
 """The inferred causal triples /justify checks entailment against."""
 
 COUNT_QUERY: Final = "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g"
+"""Triples per named graph: ?g and ?n for each graph the store holds."""
+
+
+def read_view(
+    spec: StoreSpec,
+    count: Callable[[str], Iterable[tuple[str, int]]],
+    construct: Callable[[str], bytes],
+    name: str,
+    load_hint: str = "",
+) -> tuple[KnowledgeGraph, StoreInfo]:
+    """Count a store's graphs and pull the causal view: how every store that holds the mgkg graphs is read.
+
+    ``count`` runs :data:`COUNT_QUERY` and gives (graph, triples) pairs; ``construct`` runs a CONSTRUCT and
+    gives N-Triples; the store kind (kg.stores.oxigraph, kg.stores.remote) says how. A store without the
+    asserted mgkg graph is a FileNotFoundError naming it (``name``: "Oxigraph") and saying how to write it
+    (``load_hint``: what `mgkg load` needs beside ``--store``). Nothing is parsed but the view, nothing is
+    reasoned: the store holds the inferred graph.
+    """
+    started = time.perf_counter()
+    counts = dict(count(COUNT_QUERY))
+    info = StoreInfo(spec, counts)
+    logger.debug("store %s: triples per named graph %s", spec, counts)
+    if info.asserted_triples == 0:
+        raise FileNotFoundError(
+            f"The {name} store at {spec.location} has no mgkg graphs. Write them with: mgkg load "
+            f"--store {spec}{load_hint}"
+        )
+    view = construct(causal_view_query(counts))
+    derived = construct(DERIVED_VIEW_QUERY)
+    graph = knowledge_graph_from_triples(
+        spec, view, derived, time.perf_counter() - started, info.inferred_triples
+    )
+    return graph, info
 
 
 def knowledge_graph_from_triples(

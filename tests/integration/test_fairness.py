@@ -28,8 +28,10 @@ from kg.model.vocab import ASSERTED_GRAPH, INFERRED_GRAPH
 from kg.sparql import (
     ClientLimitError,
     EngineBusyError,
+    EngineOptions,
     QueryPreemptedError,
     QueryTimeoutError,
+    RunOptions,
     SparqlEngine,
     check_query,
 )
@@ -70,11 +72,13 @@ def run_engine(
     async def main() -> T:
         engine = await SparqlEngine.from_dataset(
             graph.dataset,
-            cache_bytes=0,
-            workers=workers,
-            timeout_s=timeout_s,
-            preempt_after_s=preempt_after_s,
-            per_client=per_client,
+            EngineOptions(
+                cache_bytes=0,
+                workers=workers,
+                timeout_s=timeout_s,
+                preempt_after_s=preempt_after_s,
+                per_client=per_client,
+            ),
         )
         try:
             return await scenario(engine)
@@ -86,17 +90,19 @@ def run_engine(
 
 def test_one_client_is_bounded_and_others_are_not(knowledge_graph: KnowledgeGraph) -> None:
     async def scenario(engine: SparqlEngine) -> None:
-        runaway = asyncio.create_task(engine.run(RUNAWAY, CSV, client="10.0.0.1"))
+        runaway = asyncio.create_task(engine.run(RUNAWAY, CSV, RunOptions(client="10.0.0.1")))
         await started(runaway)
         with pytest.raises(ClientLimitError) as refused:
-            await engine.run(check_query(simple(1)), CSV, client="10.0.0.1")
+            await engine.run(check_query(simple(1)), CSV, RunOptions(client="10.0.0.1"))
         assert "MGKG_SPARQL_PER_CLIENT=1" in str(refused.value)
-        other = await engine.run(check_query(simple(2)), CSV, client="10.0.0.2")
+        other = await engine.run(check_query(simple(2)), CSV, RunOptions(client="10.0.0.2"))
         assert b"true" in other.body
         runaway.cancel()
         with pytest.raises(asyncio.CancelledError):
             await runaway
-        again = await engine.run(check_query(simple(3)), CSV, client="10.0.0.1")  # its slot is free again
+        again = await engine.run(
+            check_query(simple(3)), CSV, RunOptions(client="10.0.0.1")
+        )  # its slot is free again
         assert b"true" in again.body
 
     run_engine(knowledge_graph, scenario, workers=2, per_client=1, timeout_s=60.0, preempt_after_s=60.0)
@@ -106,16 +112,16 @@ def test_a_cancelled_query_frees_its_worker(knowledge_graph: KnowledgeGraph) -> 
     """With one worker, a runaway whose caller went away must not keep the next query waiting."""
 
     async def scenario(engine: SparqlEngine) -> bytes:
-        runaway = asyncio.create_task(engine.run(RUNAWAY, CSV, client="10.0.0.1"))
+        runaway = asyncio.create_task(engine.run(RUNAWAY, CSV, RunOptions(client="10.0.0.1")))
         await started(runaway)
-        waiting = asyncio.create_task(engine.run(RUNAWAY, CSV, client="10.0.0.3"))
+        waiting = asyncio.create_task(engine.run(RUNAWAY, CSV, RunOptions(client="10.0.0.3")))
         await started(waiting)
         waiting.cancel()  # a waiting query leaves the queue
         runaway.cancel()  # a running one has its worker replaced
         for task in (waiting, runaway):
             with pytest.raises(asyncio.CancelledError):
                 await task
-        answer = await engine.run(check_query(simple(1)), CSV, client="10.0.0.2")
+        answer = await engine.run(check_query(simple(1)), CSV, RunOptions(client="10.0.0.2"))
         return answer.body
 
     assert b"true" in run_engine(knowledge_graph, scenario, workers=1, timeout_s=60.0, preempt_after_s=60.0)
@@ -123,16 +129,18 @@ def test_a_cancelled_query_frees_its_worker(knowledge_graph: KnowledgeGraph) -> 
 
 def test_waiting_counts_against_the_deadline(knowledge_graph: KnowledgeGraph) -> None:
     async def scenario(engine: SparqlEngine) -> tuple[str, str]:
-        runaway = asyncio.create_task(engine.run(RUNAWAY, CSV, client="10.0.0.1"))
+        runaway = asyncio.create_task(engine.run(RUNAWAY, CSV, RunOptions(client="10.0.0.1")))
         await started(runaway)
         with pytest.raises(EngineBusyError) as busy:  # never got the worker before its deadline
-            await engine.run(check_query(simple(1)), CSV, client="10.0.0.2", deadline=time.monotonic() + 0.3)
+            await engine.run(
+                check_query(simple(1)), CSV, RunOptions(client="10.0.0.2", deadline=time.monotonic() + 0.3)
+            )
         runaway.cancel()
         with pytest.raises(asyncio.CancelledError):
             await runaway
         await engine.run(check_query(simple(2)), CSV)  # the replacement worker is up: nothing waits now
         with pytest.raises(QueryTimeoutError) as late:  # the deadline, not timeout_s, stops a running query
-            await engine.run(RUNAWAY, CSV, client="10.0.0.1", deadline=time.monotonic() + 0.5)
+            await engine.run(RUNAWAY, CSV, RunOptions(client="10.0.0.1", deadline=time.monotonic() + 0.5))
         return str(busy.value), str(late.value)
 
     busy, late = run_engine(knowledge_graph, scenario, workers=1, timeout_s=60.0, preempt_after_s=60.0)
@@ -144,13 +152,17 @@ def test_quick_queries_get_a_worker_while_runaways_hold_them_all(knowledge_graph
     """Two clients' runaways hold both workers; a third client's quick queries are still answered."""
 
     async def scenario(engine: SparqlEngine) -> tuple[list[bytes], list[BaseException | None]]:
-        runaways = [asyncio.create_task(engine.run(RUNAWAY, CSV, client=f"10.0.0.{n}")) for n in (1, 2)]
+        runaways = [
+            asyncio.create_task(engine.run(RUNAWAY, CSV, RunOptions(client=f"10.0.0.{n}"))) for n in (1, 2)
+        ]
         for task in runaways:
             await started(task)
         answers = []
         for n in range(3):
             deadline = time.monotonic() + 30.0
-            result = await engine.run(check_query(simple(n)), CSV, client="10.0.0.3", deadline=deadline)
+            result = await engine.run(
+                check_query(simple(n)), CSV, RunOptions(client="10.0.0.3", deadline=deadline)
+            )
             answers.append(result.body)
         outcomes: list[BaseException | None] = []
         for task in runaways:
@@ -175,13 +187,13 @@ def test_a_heavy_client_never_takes_the_last_worker(knowledge_graph: KnowledgeGr
 
     async def scenario(engine: SparqlEngine) -> bytes:
         with pytest.raises(QueryTimeoutError):  # ran past preempt_after_s: the client is now heavy
-            await engine.run(RUNAWAY, CSV, client="10.0.0.1", deadline=time.monotonic() + 0.6)
+            await engine.run(RUNAWAY, CSV, RunOptions(client="10.0.0.1", deadline=time.monotonic() + 0.6))
         await engine.run(check_query(simple(0)), CSV)  # the timed-out worker's replacement is up
-        first = asyncio.create_task(engine.run(RUNAWAY, CSV, client="10.0.0.1"))
+        first = asyncio.create_task(engine.run(RUNAWAY, CSV, RunOptions(client="10.0.0.1")))
         await started(first)
         with pytest.raises(EngineBusyError):  # a free worker exists, but it is the last one
-            await engine.run(RUNAWAY, CSV, client="10.0.0.1", deadline=time.monotonic() + 0.5)
-        quick = await engine.run(check_query(simple(1)), CSV, client="10.0.0.2")
+            await engine.run(RUNAWAY, CSV, RunOptions(client="10.0.0.1", deadline=time.monotonic() + 0.5))
+        quick = await engine.run(check_query(simple(1)), CSV, RunOptions(client="10.0.0.2"))
         first.cancel()
         with pytest.raises(asyncio.CancelledError):
             await first

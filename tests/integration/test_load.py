@@ -128,16 +128,18 @@ def test_remote_load_writes_through_the_protocol_and_refuses_broken_files(
         # Virtuoso refuses blank nodes in INSERT DATA (its documented SP031 "not allowed in a constant
         # clause"), and mgkg's graphs hold some: it is loaded through its Graph Store Protocol instead
         with pytest.raises(LoadError, match="Blank node"):
-            load_remote(spec, [], EXTERNAL_GRAPH, knowledge_graph, writer)
-        load_remote(spec, [], EXTERNAL_GRAPH, knowledge_graph, RemoteWriter(gsp_url=writable_store.gsp))
+            load_remote(spec, [], EXTERNAL_GRAPH, knowledge_graph, writer=writer)
+        load_remote(
+            spec, [], EXTERNAL_GRAPH, knowledge_graph, writer=RemoteWriter(gsp_url=writable_store.gsp)
+        )
         mgkg = None
-    report = load_remote(spec, [LOAD / "good.ttl", LOAD / "good.nt.gz"], EXTERNAL_GRAPH, mgkg, writer)
+    report = load_remote(spec, [LOAD / "good.ttl", LOAD / "good.nt.gz"], EXTERNAL_GRAPH, mgkg, writer=writer)
     assert [count for _, count in report.files] == [2, 1]
     before = counts_remote(spec.location)
     assert before[EXTERNAL_GRAPH] == 3
     assert before["https://w3id.org/mgkg/graph/inferred"] == len(knowledge_graph.inferred)
     with pytest.raises(BrokenFileError):
-        load_remote(spec, [LOAD / "good.ttl", LOAD / "broken.nt"], EXTERNAL_GRAPH, None, writer)
+        load_remote(spec, [LOAD / "good.ttl", LOAD / "broken.nt"], EXTERNAL_GRAPH, None, writer=writer)
     assert counts_remote(spec.location) == before
 
 
@@ -184,11 +186,11 @@ def test_a_remote_store_that_keeps_nothing_fails_the_load(knowledge_graph: Knowl
         with pytest.raises(
             LoadError, match=r"answered success but holds 0 triples in <https://w3id.org/mgkg/graph/asserted>"
         ):
-            load_remote(spec, [], EXTERNAL_GRAPH, knowledge_graph, writer)
+            load_remote(spec, [], EXTERNAL_GRAPH, knowledge_graph, writer=writer)
         with pytest.raises(
             LoadError, match=r"holds 0 triples in <urn:mine> after 2 statements of .*good.ttl"
         ):
-            load_remote(spec, [LOAD / "good.ttl"], "urn:mine", None, writer)
+            load_remote(spec, [LOAD / "good.ttl"], "urn:mine", None, writer=writer)
     finally:
         server.shutdown()
         server.server_close()

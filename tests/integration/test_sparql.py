@@ -19,17 +19,19 @@ from api.negotiation import best_media_type
 from kg.graph.knowledge import load_knowledge_graph
 from kg.model.vocab import ASSERTED_GRAPH
 from kg.sparql import (
+    EngineOptions,
     QueryRefusedError,
     QueryTimeoutError,
+    RunOptions,
     SparqlEngine,
     SparqlSyntaxError,
     check_query,
     run_checked,
 )
+from kg.sparql.errors import SparqlError
 from kg.sparql.guard import (
     GUARD_CACHE,
     CheckedQuery,
-    SparqlError,
     check_graphs,
     from_verdict,
     read_verdict,
@@ -218,7 +220,7 @@ def test_timeout_kills_the_worker_and_the_pool_recovers(caplog: pytest.LogCaptur
     caplog.set_level(logging.INFO, logger="kg.sparql")
 
     async def scenario() -> tuple[bool, bytes, bytes]:
-        engine = await SparqlEngine.from_dataset(graph.dataset, workers=2, timeout_s=1.0)
+        engine = await SparqlEngine.from_dataset(graph.dataset, EngineOptions(workers=2, timeout_s=1.0))
         try:
             runaway = asyncio.ensure_future(engine.run(check_query(RUNAWAY), "text/csv"))
             await asyncio.sleep(0.1)
@@ -250,7 +252,7 @@ def test_engine_errors_on_screened_queries_say_what_and_where() -> None:
     trailing_update = "SELECT * WHERE { ?s ?p ?o } ;\nINSERT DATA { <urn:a> <urn:b> <urn:c> }"
 
     async def scenario() -> list[SparqlSyntaxError]:
-        engine = await SparqlEngine.from_dataset(graph.dataset, workers=1, cache_bytes=0)
+        engine = await SparqlEngine.from_dataset(graph.dataset, EngineOptions(workers=1, cache_bytes=0))
         errors = []
         try:
             for text in (malformed, engine_only, trailing_update):
@@ -314,7 +316,7 @@ def test_engine_caches_answers_of_the_immutable_store() -> None:
 
     async def scenario() -> tuple[bytes, bytes, bytes, bool]:
         engine = await SparqlEngine.from_dataset(
-            graph.dataset, workers=1, timeout_s=1.0, cache_bytes=1_000_000
+            graph.dataset, EngineOptions(workers=1, timeout_s=1.0, cache_bytes=1_000_000)
         )
         try:
             first = await engine.run(query, "text/csv")
@@ -326,7 +328,9 @@ def test_engine_caches_answers_of_the_immutable_store() -> None:
             second = await engine.run(query, "text/csv")
             served_while_busy = not runaway.done()
             with pytest.raises(EngineBusyError):
-                await engine.run(query, "application/sparql-results+json", deadline=time.monotonic() + 0.2)
+                await engine.run(
+                    query, "application/sparql-results+json", RunOptions(deadline=time.monotonic() + 0.2)
+                )
             with pytest.raises(QueryTimeoutError):
                 await runaway
             return first.body, second.body, other_format.body, served_while_busy

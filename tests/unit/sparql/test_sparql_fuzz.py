@@ -20,7 +20,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from rdflib import Dataset, Literal, URIRef
 
-from kg.sparql import CheckedQuery, SparqlEngine, SparqlError, check_query
+from kg.sparql import CheckedQuery, EngineOptions, SparqlEngine, SparqlError, check_query
 from tests.conftest import Listener
 
 T = TypeVar("T")
@@ -37,7 +37,9 @@ class _Loop:
         dataset.graph(URIRef("https://w3id.org/mgkg/graph/asserted")).add(
             (URIRef("urn:a"), URIRef("urn:b"), Literal("c"))
         )
-        self.engine = self.call(SparqlEngine.from_dataset(dataset, workers=1, timeout_s=3.0, sandbox=False))
+        self.engine = self.call(
+            SparqlEngine.from_dataset(dataset, EngineOptions(workers=1, timeout_s=3.0, sandbox=False))
+        )
 
     def call(self, coroutine: Coroutine[object, object, T]) -> T:
         return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(timeout=30)

@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 from rdflib import RDF, URIRef
 
 from kg.graph.knowledge import KnowledgeGraph
-from kg.sparql import SparqlEngine, answer_query
+from kg.sparql import EngineOptions, SparqlEngine, answer_query
 from kg.sparql.inline import recognize
 from kg.sparql.results import RESULTS_FORMATS
 
@@ -41,8 +41,10 @@ class _Engines:
         self.loop = asyncio.new_event_loop()
         self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
         self.thread.start()
-        self.inline = self.call(SparqlEngine.from_dataset(graph.dataset, workers=1, inline_rows=BOUND))
-        self.workers = self.call(SparqlEngine.from_dataset(graph.dataset, workers=1, inline_rows=0))
+        in_process = EngineOptions(workers=1, inline_rows=BOUND)
+        self.inline = self.call(SparqlEngine.from_dataset(graph.dataset, in_process))
+        workers_only = EngineOptions(workers=1, inline_rows=0)
+        self.workers = self.call(SparqlEngine.from_dataset(graph.dataset, workers_only))
 
     def call(self, coroutine: Coroutine[object, object, T]) -> T:
         return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(timeout=60)
