@@ -147,12 +147,13 @@ def lenient(prefer: str | None) -> bool:
     return False
 
 
-def _cut_refusal(max_rows: int) -> ProblemError:
+def _cut_refusal(max_rows: int, by_store: bool) -> ProblemError:
+    limit = "the remote store's own row cap" if by_store else "this endpoint's row limit"
     return ProblemError(
         403,
         "too-many-rows",
         "Too many rows",
-        f"The answer has more than {max_rows} rows (or triples), this endpoint's row limit, so it was not "
+        f"The answer has more than {max_rows} rows (or triples), {limit}, so it was not "
         "sent: a part would pass for the whole. Page through it: add ORDER BY and LIMIT "
         f"{max_rows} OFFSET 0, then OFFSET {max_rows}, and so on; or count it first with COUNT(*). A client "
         "that reads headers may send 'Prefer: handling=lenient' to get the first rows, marked with the "
@@ -219,12 +220,11 @@ async def run_query(
         return Response(status_code=499)
     headers = {"Vary": "Accept, Prefer"}
     if result.truncated:
+        cut_at = result.cut_at or engine.options.max_rows
         if not lenient(request.headers.get("prefer")):
-            logger.debug(
-                "answer cut at %d rows refused (no Prefer: handling=lenient)", engine.options.max_rows
-            )
-            raise _cut_refusal(engine.options.max_rows)
-        headers[TRUNCATED_HEADER] = str(engine.options.max_rows)
+            logger.debug("answer cut at %d rows refused (no Prefer: handling=lenient)", cut_at)
+            raise _cut_refusal(cut_at, by_store=result.cut_at is not None)
+        headers[TRUNCATED_HEADER] = str(cut_at)
         headers["Preference-Applied"] = "handling=lenient"
     return Response(result.body, media_type=_with_charset(result.media_type), headers=headers)
 

@@ -27,11 +27,15 @@ CacheKey = tuple[object, ...]
 
 @dataclass(frozen=True)
 class SparqlResult:
-    """A serialized answer: its media type, body, and whether rows were cut at the row limit."""
+    """A serialized answer: its media type, body, and whether rows were cut at the row limit.
+
+    ``cut_at`` is set when the rows were cut by another limit than the engine's own ``max_rows``: a
+    remote store's own row cap (Virtuoso's ``ResultSetMaxRows``), which may be lower."""
 
     media_type: str
     body: bytes
     truncated: bool
+    cut_at: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

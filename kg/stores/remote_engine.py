@@ -325,10 +325,14 @@ class RemoteEngine:
                 f"The remote SPARQL store answered {response.status_code}: {response.text[:300]}"
             )
         body, truncated = cut_answer(response.content, media_type, self.options.max_rows, query.form)
-        if STORE_CUT_HEADER in response.headers:  # the store's own row cap: say so, as for mgkg's
-            logger.debug("the remote store cut the answer at %s rows", response.headers[STORE_CUT_HEADER])
+        cut_at = None
+        store_cap = response.headers.get(STORE_CUT_HEADER)
+        if store_cap is not None:  # the store's own row cap: say so, as for mgkg's
+            logger.debug("the remote store cut the answer at %s rows", store_cap)
             truncated = True
-        result = SparqlResult(media_type, body, truncated)
+            if store_cap.isdigit() and int(store_cap) <= self.options.max_rows:  # lower than mgkg's limit
+                cut_at = int(store_cap)
+        result = SparqlResult(media_type, body, truncated, cut_at)
         if self._cache.max_bytes:
             self._cache.put(key, result)
         return result

@@ -83,10 +83,12 @@ def test_an_answer_virtuoso_cut_at_its_row_cap_is_marked_truncated(
     refused = client.get("/sparql", params={"query": TYPES}, headers={"Accept": media_type})
     assert refused.status_code == 403, refused.text
     assert refused.json()["type"].endswith("/too-many-rows")
+    assert refused.json()["max_rows"] == 10_000  # Virtuoso's cap, not mgkg's 50,000
+    assert "remote store's own row cap" in refused.json()["detail"]
     lenient = {"Accept": media_type, "Prefer": "handling=lenient"}
     response = client.get("/sparql", params={"query": TYPES}, headers=lenient)
     assert response.status_code == 200, response.text
-    assert response.headers["MGKG-Results-Truncated"]
+    assert response.headers["MGKG-Results-Truncated"] == "10000"
     small = client.get("/sparql", params={"query": TYPES + " LIMIT 10"}, headers={"Accept": media_type})
     assert "MGKG-Results-Truncated" not in small.headers
 
