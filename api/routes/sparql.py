@@ -30,6 +30,7 @@ from api.negotiation import NegotiationError, negotiate
 from api.openapi import media_content, problems
 from api.routes.editor import editor_page, wants_editor
 from api.service_description import describe_service
+from api.state import ServiceState
 from kg.sparql import QueryEngine, QueryRefusedError, answer_query
 from kg.sparql.named_queries import load_named_queries
 from kg.sparql.results import (
@@ -332,18 +333,32 @@ async def sparql_get(request: Request) -> Response:
         media_type = _description_format(hints, accept)
         body = describe_service(endpoint, state.sparql.graphs, media_type)
         return Response(body, media_type=_with_charset(media_type), headers={"Vary": "Accept"})
+    default_graphs, named_graphs = params.getlist("default-graph-uri"), params.getlist("named-graph-uri")
+    return await _answer(request, state, query, hints, default_graphs, named_graphs)
+
+
+async def _answer(
+    request: Request,
+    state: ServiceState,
+    text: str,
+    hints: Sequence[str],
+    default_graphs: Sequence[str],
+    named_graphs: Sequence[str],
+) -> Response:
+    """Answer a protocol request (GET or POST, once read) by the service's settings."""
+    settings = state.settings
     return await run_query(
         state.sparql,
-        query,
+        text,
         request=request,
-        timeout_s=state.settings.sparql_timeout_s,
-        max_chars=state.settings.sparql_max_query_chars,
-        guard=state.settings.sparql_guard,
+        timeout_s=settings.sparql_timeout_s,
+        max_chars=settings.sparql_max_query_chars,
+        guard=settings.sparql_guard,
         fmt=None,
         hints=hints,
-        accept=accept,
-        default_graphs=params.getlist("default-graph-uri"),
-        named_graphs=params.getlist("named-graph-uri"),
+        accept=request.headers.get("accept"),
+        default_graphs=default_graphs,
+        named_graphs=named_graphs,
     )
 
 
@@ -417,19 +432,7 @@ async def sparql_post(request: Request) -> Response:
             f"POST /sparql takes application/x-www-form-urlencoded (query=...) or application/sparql-query, "
             f"not {media or 'a body without Content-Type'}.",
         )
-    return await run_query(
-        state.sparql,
-        text,
-        request=request,
-        timeout_s=state.settings.sparql_timeout_s,
-        max_chars=state.settings.sparql_max_query_chars,
-        guard=state.settings.sparql_guard,
-        fmt=None,
-        hints=format_hints(url_params, form),
-        accept=request.headers.get("accept"),
-        default_graphs=default_graphs,
-        named_graphs=named_graphs,
-    )
+    return await _answer(request, state, text, format_hints(url_params, form), default_graphs, named_graphs)
 
 
 async def sparql_endpoint(request: Request) -> Response:
