@@ -13,7 +13,9 @@ store, and sending it to a worker costs several times the query itself. :func:`r
 where each of s, p and o is a variable, an absolute IRI, a prefixed name the prologue declares or ``a``,
 no variable occurs twice in the pattern (``?x ?x ?x`` would scan the whole store for a few rows), and
 keywords are in any case; it reads the text's code (kg.sparql.code: comments left out, and any string
-makes the text fail), which the guard's screen has already passed (no SERVICE, no FROM).
+makes the text fail), which the guard's screen has already passed (no SERVICE, no FROM). Where it is
+stricter than the engine (``PREFIX`` must be followed by a space, a variable must not start with a
+digit, ...) a query simply goes to a worker.
 
 What runs is not the client's text but :attr:`PatternQuery.text`, rebuilt from the recognized tokens
 (full IRIs, no prologue, no comment, nothing else): whatever any parser might read in the client's text,
@@ -47,7 +49,7 @@ _PNAME_NS: Final = r"(?:[A-Za-z][A-Za-z0-9_\-]*)?:"
 _PNAME: Final = _PNAME_NS + r"(?:[A-Za-z0-9_](?:[A-Za-z0-9_.\-]*[A-Za-z0-9_\-])?)?"
 _VAR: Final = r"[?$][A-Za-z_][A-Za-z0-9_]*"
 _TERM: Final = rf"(?:{_VAR}|{_IRI}|{_PNAME}|a(?![A-Za-z0-9_:\-]))"
-_PREFIX_DECL: Final = re.compile(rf"{_S}PREFIX{_S}({_PNAME_NS}){_S}({_IRI})", re.IGNORECASE | re.ASCII)
+_PREFIX_DECL: Final = re.compile(rf"{_S}PREFIX[ \t\n]+({_PNAME_NS}){_S}({_IRI})", re.IGNORECASE | re.ASCII)
 _PATTERN: Final = rf"(?:WHERE{_S})?\{{{_S}({_TERM})[ \t\n]+({_TERM})[ \t\n]+({_TERM}){_S}\.?{_S}\}}"
 _SELECT: Final = re.compile(
     rf"{_S}SELECT[ \t\n]+(\*|{_VAR}(?:{_S}{_VAR})*){_S}{_PATTERN}{_S}"
@@ -68,7 +70,11 @@ class PatternQuery:
     rows: int
 
 
-@functools.lru_cache(maxsize=1024)
+MAX_CHARS: Final = 2_000
+"""Longer texts are not read (none of the queries this path is for is nearly that long), so that the
+recognizer's cache holds at most a few MB."""
+
+
 def recognize(text: str, max_rows: int) -> PatternQuery | None:
     """The one-pattern query a guarded, normalised text is (see the module), or None if it is not one.
 
@@ -81,6 +87,11 @@ def recognize(text: str, max_rows: int) -> PatternQuery | None:
     >>> recognize("SELECT * { ?x ?x ?o } LIMIT 5", 100) is None  # a repeated variable scans the store
     True
     """
+    return _recognize(text, max_rows) if len(text) <= MAX_CHARS else None
+
+
+@functools.lru_cache(maxsize=1024)
+def _recognize(text: str, max_rows: int) -> PatternQuery | None:
     code = code_of(text)
     if code is None:
         return None
