@@ -11,7 +11,7 @@ import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, NamedTuple, NoReturn, Protocol
+from typing import TYPE_CHECKING, Any, Final, NamedTuple, NoReturn, Protocol
 
 import pytest
 
@@ -19,6 +19,7 @@ from bench.servers import answers, free_port, running
 from bench.servers import mgkg_command as mgkg_command  # the tests import it from here
 
 if TYPE_CHECKING:
+    import httpx
     from fastapi.testclient import TestClient
     from playwright.sync_api import Browser
 
@@ -27,6 +28,20 @@ if TYPE_CHECKING:
 TESTS = Path(__file__).resolve().parent
 REPO = TESTS.parent
 RESOURCES = TESTS / "resources"
+
+
+PROBLEM: Final = "application/problem+json"
+
+
+def assert_problem(response: httpx.Response, *statuses: int) -> dict[str, Any]:
+    """Check that ``response`` is an RFC 9457 problem (problem+json, one of ``statuses``, its ``status``
+    member the same, a ``detail``) and return its body."""
+    assert response.status_code in statuses, response.text
+    assert response.headers["content-type"].startswith(PROBLEM)
+    body: dict[str, Any] = response.json()
+    assert body["status"] == response.status_code
+    assert body["detail"]
+    return body
 
 
 @pytest.fixture

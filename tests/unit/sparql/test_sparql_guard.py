@@ -5,7 +5,7 @@ Every test that could make the server fetch points it at a recording HTTP listen
 answers like a SPARQL endpoint (so that a fetch would succeed) and records every connection. The HTTP
 tests run on the memory store and the on-disk Oxigraph store (the stores whose queries run in the
 sandboxed workers); the remote store forwards queries to another server, where the guard is the only
-line (its refusals are covered by test_api.py on every backend).
+line (its refusals are covered by tests/integration/api/test_sparql_refusals.py on every backend).
 """
 
 from __future__ import annotations
