@@ -3,18 +3,15 @@ server, malformed queries, size and row limits, memory-hungry and runaway querie
 
 from __future__ import annotations
 
-import http.server
-import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from typing import ClassVar
 
 import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
 from api.config import Settings
-from tests.conftest import assert_problem
+from tests.conftest import Listener, assert_problem
 from tests.integration.api.conftest import RUNAWAY, count_triples
 
 
@@ -45,75 +42,56 @@ def test_updates_are_refused_and_nothing_changes(client: TestClient, update: str
     assert count_triples(client) == before
 
 
-class _CountingHandler(http.server.BaseHTTPRequestHandler):
-    hits: ClassVar[list[str]] = []
-
-    def do_GET(self) -> None:
-        self.hits.append(self.path)
-        self.send_response(200)
-        self.send_header("Content-Type", "text/turtle")
-        self.end_headers()
-        self.wfile.write(b"<urn:a> <urn:b> <urn:c> .\n")
-
-    def do_POST(self) -> None:
-        self.do_GET()
-
-    def log_message(self, format: str, *args: object) -> None:
-        """Keep test output quiet."""
-
-
-def test_no_request_leaves_the_server(client: TestClient, request: pytest.FixtureRequest) -> None:
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _CountingHandler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    base = f"http://127.0.0.1:{server.server_address[1]}"
-    try:
-        queries = [
-            f"SELECT * WHERE {{ SERVICE <{base}/sparql> {{ ?s ?p ?o }} }}",
-            f"SELECT * WHERE {{ SERVICE SILENT <{base}/sparql> {{ ?s ?p ?o }} }}",
-            f"select * where {{ ?s ?p ?o . sErViCe <{base}/sparql> {{ ?s ?p ?o }} }}",
-            f"SELECT * WHERE {{ \\u0053ERVICE <{base}/sparql> {{ ?s ?p ?o }} }}",
-            f"SELECT * WHERE {{ \\U00000053ERVICE <{base}/sparql> {{ ?s ?p ?o }} }}",
-            f"SELECT * WHERE {{ \u017fERVICE <{base}/sparql> {{ ?s ?p ?o }} }}",
-            f"# \\u000A SERVICE <{base}/sparql>\nASK {{ ?s ?p ?o }}",
-            f"LOAD <{base}/x.ttl>",
-        ]
-        # a graph named by URL is the name of a graph the store does not hold: empty, never fetched
-        graph_queries = [
-            f"SELECT * FROM <{base}/x.ttl> WHERE {{ ?s ?p ?o }}",
-            f"SELECT * FROM NAMED <{base}/x.ttl> WHERE {{ GRAPH ?g {{ ?s ?p ?o }} }}",
-        ]
-        for query in queries:
-            for response in (
-                client.get("/sparql", params={"query": query}),
-                client.post("/sparql", data={"query": query}),
-                client.post(
-                    "/sparql", content=query.encode(), headers={"Content-Type": "application/sparql-query"}
-                ),
-            ):
-                assert response.status_code in (400, 403), (query, response.text)
-                assert_problem(response, response.status_code)
-        # on a remote store, whose engine might fetch a graph it does not hold, only its graphs may be named
-        remote = request.node.callspec.params["store_setting"] in ("sparql", "virtuoso")
-        for query in graph_queries:
-            response = client.get("/sparql", params={"query": query})
-            if remote:
-                assert_problem(response, 403)
-            else:
-                assert response.status_code == 200, response.text
-                assert response.json()["results"]["bindings"] == []
-        for param in ("default-graph-uri", "named-graph-uri"):
-            response = client.get("/sparql", params={"query": "ASK { ?s ?p ?o }", param: f"{base}/x.ttl"})
-            if remote:
-                assert_problem(response, 403)
-            else:
-                assert response.status_code == 200, response.text
-                assert response.json()["boolean"] is False
-        time.sleep(0.2)
-        assert _CountingHandler.hits == []
-    finally:
-        server.shutdown()
-        server.server_close()
+def test_no_request_leaves_the_server(
+    client: TestClient, listener: Listener, request: pytest.FixtureRequest
+) -> None:
+    """Nothing a query names makes the server connect out: the recording listener (tests/conftest.py)
+    sees no connection."""
+    base = listener.url
+    before = len(listener.connections)
+    queries = [
+        f"SELECT * WHERE {{ SERVICE <{base}/sparql> {{ ?s ?p ?o }} }}",
+        f"SELECT * WHERE {{ SERVICE SILENT <{base}/sparql> {{ ?s ?p ?o }} }}",
+        f"select * where {{ ?s ?p ?o . sErViCe <{base}/sparql> {{ ?s ?p ?o }} }}",
+        f"SELECT * WHERE {{ \\u0053ERVICE <{base}/sparql> {{ ?s ?p ?o }} }}",
+        f"SELECT * WHERE {{ \\U00000053ERVICE <{base}/sparql> {{ ?s ?p ?o }} }}",
+        f"SELECT * WHERE {{ \u017fERVICE <{base}/sparql> {{ ?s ?p ?o }} }}",
+        f"# \\u000A SERVICE <{base}/sparql>\nASK {{ ?s ?p ?o }}",
+        f"LOAD <{base}/x.ttl>",
+    ]
+    # a graph named by URL is the name of a graph the store does not hold: empty, never fetched
+    graph_queries = [
+        f"SELECT * FROM <{base}/x.ttl> WHERE {{ ?s ?p ?o }}",
+        f"SELECT * FROM NAMED <{base}/x.ttl> WHERE {{ GRAPH ?g {{ ?s ?p ?o }} }}",
+    ]
+    for query in queries:
+        for response in (
+            client.get("/sparql", params={"query": query}),
+            client.post("/sparql", data={"query": query}),
+            client.post(
+                "/sparql", content=query.encode(), headers={"Content-Type": "application/sparql-query"}
+            ),
+        ):
+            assert response.status_code in (400, 403), (query, response.text)
+            assert_problem(response, response.status_code)
+    # on a remote store, whose engine might fetch a graph it does not hold, only its graphs may be named
+    remote = request.node.callspec.params["store_setting"] in ("sparql", "virtuoso")
+    for query in graph_queries:
+        response = client.get("/sparql", params={"query": query})
+        if remote:
+            assert_problem(response, 403)
+        else:
+            assert response.status_code == 200, response.text
+            assert response.json()["results"]["bindings"] == []
+    for param in ("default-graph-uri", "named-graph-uri"):
+        response = client.get("/sparql", params={"query": "ASK { ?s ?p ?o }", param: f"{base}/x.ttl"})
+        if remote:
+            assert_problem(response, 403)
+        else:
+            assert response.status_code == 200, response.text
+            assert response.json()["boolean"] is False
+    time.sleep(0.2)
+    assert listener.connections[before:] == []
 
 
 @pytest.mark.parametrize(
