@@ -33,16 +33,14 @@ import os
 import platform
 import re
 import shutil
-import socket
 import subprocess
 import tempfile
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote
 
 import httpx
-from benchstats import mgkg_command
+from servers import answers, free_port, mgkg_command, running
 
 PREFIXES = "PREFIX mgkg: <https://w3id.org/mgkg/vocab#>\nPREFIX mgkgid: <https://w3id.org/mgkg/id/>\n"
 CACHED = [
@@ -158,30 +156,6 @@ def parse_wrk(name: str, output: str) -> RouteLoad:
     return load
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def start_server(port: int) -> subprocess.Popen[bytes]:
-    command = mgkg_command()
-    args = [*command, "serve", "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"]
-    process = subprocess.Popen(args, env=dict(os.environ))
-    deadline = time.monotonic() + 180
-    while True:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/health", timeout=1, trust_env=False).status_code == 200:
-                return process
-        except httpx.TransportError:
-            pass
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            raise SystemExit("mgkg serve did not start")
-        time.sleep(0.2)
-
-
 def machine() -> str:
     """The CPU model, its count and the Python that ran the server."""
     model = "unknown CPU"
@@ -204,8 +178,8 @@ def main() -> None:
         raise SystemExit("wrk is not installed (apt-get install wrk)")
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    process = start_server(port)
-    try:
+    serve = [*mgkg_command(), "serve", "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"]
+    with running(serve, answers(f"{base}/health")):
         for query in CACHED:  # into the answer cache before the load starts
             httpx.get(
                 f"{base}/sparql", params={"query": query}, timeout=30, trust_env=False
@@ -239,9 +213,6 @@ def main() -> None:
                     command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
                 )
             outputs = {name: run.communicate(timeout=args.seconds + 120)[0] for name, run in runs.items()}
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
     loads = [parse_wrk(name, output) for name, output in outputs.items()]
     report(loads, args.seconds, sum(getattr(args, n) for n in scripts))
 

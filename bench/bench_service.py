@@ -42,7 +42,8 @@ from urllib.parse import urlencode
 
 import httpx
 import pyoxigraph as ox
-from benchstats import free_port, mgkg_command, percentile
+from benchstats import percentile
+from servers import answers, free_port, mgkg_command, running
 
 from kg.graph.knowledge import load_knowledge_graph
 from kg.sparql import EngineOptions, SparqlEngine, SparqlResult, check_query
@@ -133,31 +134,17 @@ def drive_wrk(base: str, route: str, params: dict[str, str], seconds: int, concu
 def serve_and_drive(requests: int, concurrency: int, seconds: int) -> list[Load]:
     """Start `mgkg serve` on a free port, drive /health, /why and /sparql, stop it."""
     port = free_port()
-    command = mgkg_command()
-    args = [*command, "serve", "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"]
     base = f"http://127.0.0.1:{port}"
-    with subprocess.Popen(args, env=dict(os.environ)) as process:
-        try:
-            deadline = time.monotonic() + 120
-            while True:
-                try:
-                    if httpx.get(f"{base}/health", timeout=1).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    if process.poll() is not None or time.monotonic() > deadline:
-                        raise SystemExit("mgkg serve did not start") from None
-                    time.sleep(0.2)
-            routes = [
-                ("/health", {}),
-                ("/why", {"finding": "hypocalcemia"}),
-                ("/sparql", {"query": HTTP_SELECT}),
-            ]
-            if shutil.which("wrk"):
-                return [drive_wrk(base, r, p, seconds, concurrency) for r, p in routes]
-            return [asyncio.run(drive(base, r, p, requests, concurrency)) for r, p in routes]
-        finally:
-            process.terminate()
-            process.wait(timeout=15)
+    serve = [*mgkg_command(), "serve", "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"]
+    with running(serve, answers(f"{base}/health"), start_s=120):
+        routes = [
+            ("/health", {}),
+            ("/why", {"finding": "hypocalcemia"}),
+            ("/sparql", {"query": HTTP_SELECT}),
+        ]
+        if shutil.which("wrk"):
+            return [drive_wrk(base, r, p, seconds, concurrency) for r, p in routes]
+        return [asyncio.run(drive(base, r, p, requests, concurrency)) for r, p in routes]
 
 
 async def _timed_block(call: Callable[[], Awaitable[object]], size: int) -> float:

@@ -38,13 +38,13 @@ import tempfile
 import time
 import urllib.parse
 import urllib.request
-from collections.abc import Callable, Iterator
-from contextlib import ExitStack, contextmanager
+from collections.abc import Callable
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
-from benchstats import free_port, mgkg_command
+from servers import answers, free_port, mgkg_command, running
 
 PREFIXES: Final = "PREFIX mgkg: <https://w3id.org/mgkg/vocab#>\n"
 QUERIES: Final = {
@@ -111,35 +111,6 @@ def wrk(url: str, connections: int, seconds: float) -> Load:
     )
 
 
-def _wait_ready(url: str, process: subprocess.Popen[bytes], what: str, limit_s: float = 300) -> None:
-    started = time.monotonic()
-    while True:
-        try:
-            with urllib.request.urlopen(url, timeout=2) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            if process.poll() is not None or time.monotonic() - started > limit_s:
-                raise SystemExit(f"{what} did not start") from None
-            time.sleep(0.2)
-
-
-@contextmanager
-def running(args: list[str], ready_url: str, what: str, env: dict[str, str] | None = None) -> Iterator[None]:
-    """Start a server, wait until ``ready_url`` answers 200, stop it on the way out."""
-    process = subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        _wait_ready(ready_url, process, what)
-        yield
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-
-
 def load_shipped_graph(store: Path) -> None:
     """Write the shipped graph (asserted + inferred named graphs) into an on-disk Oxigraph store."""
     subprocess.run([*mgkg_command(), "load", "--store", f"oxigraph:{store}"], check=True, capture_output=True)
@@ -163,9 +134,8 @@ def measure(
         ox_port = free_port()
         ox = f"http://127.0.0.1:{ox_port}"
         oxigraph = ["oxigraph", "serve-read-only", "--location", str(copy), "--bind", f"127.0.0.1:{ox_port}"]
-        servers.enter_context(
-            running([*oxigraph, "--union-default-graph"], f"{ox}/query?query=ASK%7B%7D", "oxigraph serve")
-        )
+        ready = answers(f"{ox}/query?query=ASK%7B%7D")
+        servers.enter_context(running([*oxigraph, "--union-default-graph"], ready, start_s=300))
         urls: dict[str, str] = {}
         for name, text in QUERIES.items():
             urls[f"oxigraph {name}"] = f"{ox}/query?query={urllib.parse.quote(text)}"
@@ -195,7 +165,6 @@ def _start_mgkg(
     base = f"http://127.0.0.1:{port}"
     # caches off; all connections come from one address, so the per-client bound must admit them all
     env = {
-        **os.environ,
         "MGKG_SPARQL_CACHE_BYTES": "0",
         "MGKG_WHY_CACHE_SIZE": "0",
         "MGKG_SPARQL_PER_CLIENT": str(connections),
@@ -203,7 +172,7 @@ def _start_mgkg(
     }
     serve = [*mgkg_command(), "serve", "--store", f"oxigraph:{store}", "--port", str(port)]
     servers.enter_context(
-        running([*serve, "--log-level", "warning"], f"{base}/health", f"{label} serve", env)
+        running([*serve, "--log-level", "warning"], answers(f"{base}/health"), env=env, start_s=300)
     )
     urls = {f"{label} /health": f"{base}/health", f"{label} /why": f"{base}/why?finding=hypocalcemia"}
     for name, text in QUERIES.items():

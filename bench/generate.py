@@ -6,7 +6,8 @@ Biolink predicates; and cited causal links in mgkg's own vocabulary (mgkg:Causal
 signed effect, mechanism, citation, evidence type and summary) that run from the shipped graph's
 hypomagnesemia through the generated layers into the shipped findings, so `/why` searches a bigger
 network. The identifiers are synthetic (numbered from 9,000,000 up, far above real ones) and every label
-starts with "synthetic". The same arguments always give the same bytes.
+starts with "synthetic". The same arguments always give the same bytes. The namespaces are the library's
+(kg.model.vocab, kg.translator.biolink), so the generated graph speaks the vocabulary mgkg reads.
 
     python bench/generate.py --triples 100000 --out /tmp/g100k.nt
     python bench/generate.py --triples 2000000 --out /tmp/g2m.nt.gz
@@ -25,14 +26,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Final, cast
 
-MGKG: Final = "https://w3id.org/mgkg/vocab#"
-MGKGID: Final = "https://w3id.org/mgkg/id/"
-OBO: Final = "http://purl.obolibrary.org/obo/"
-RDF_TYPE: Final = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
-LABEL: Final = "http://www.w3.org/2000/01/rdf-schema#label"
-BIOLINK: Final = "https://w3id.org/biolink/vocab/"
-IDENTIFIER: Final = "http://purl.org/dc/terms/identifier"
-ECO: Final = (f"{OBO}ECO_0000304", f"{OBO}ECO_0000305")
+from rdflib import RDF, RDFS
+
+from kg.model.vocab import DCTERMS, ECO_AUTHOR_STATEMENT, ECO_CURATOR_INFERENCE, MGKG, MGKGID, OBO
+from kg.translator.biolink import BIOLINK
+
+RDF_TYPE: Final = str(RDF.type)
+LABEL: Final = str(RDFS.label)
+IDENTIFIER: Final = str(DCTERMS.identifier)
+ECO: Final = (str(ECO_AUTHOR_STATEMENT), str(ECO_CURATOR_INFERENCE))
 
 START: Final = f"{MGKGID}hypomagnesemia"
 """Where the generated causal layers begin (the shipped graph's start node)."""

@@ -13,7 +13,6 @@ import os
 import re
 import shutil
 import subprocess
-import sys
 import time
 import urllib.parse
 import urllib.request
@@ -21,7 +20,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Final
 
-from benchstats import free_port
+from servers import answers, free_port, mgkg_command, running
 
 ROUTES: Final = ("health", "sparql", "why")
 """Measured in this order: /why last, because at 100 connections on a large graph the server is still
@@ -30,18 +29,12 @@ working off queued /why searches seconds after wrk stops, and a route measured n
 _UNITS: Final = {"us": 1e-3, "ms": 1.0, "s": 1000.0, "m": 60_000.0}
 
 
-def mgkg() -> list[str]:
-    """The command that runs mgkg: the console script, else this Python with api.cli."""
-    found = shutil.which("mgkg")
-    return [found] if found else [sys.executable, "-c", "from api.cli import main; main()"]
-
-
 def load_store(files: Sequence[Path], location: Path, cache_dir: Path) -> dict[str, Any]:
     """Run `mgkg load` (fast reasoner for the mgkg graphs) and return its time and triple counts."""
     shutil.rmtree(location, ignore_errors=True)
     started = time.perf_counter()
     done = subprocess.run(
-        [*mgkg(), "load", *map(str, files), "--store", f"oxigraph:{location}", "--reasoner", "fast"],
+        [*mgkg_command(), "load", *map(str, files), "--store", f"oxigraph:{location}", "--reasoner", "fast"],
         env={**os.environ, "MGKG_CACHE_DIR": str(cache_dir), "COLUMNS": "120"},
         capture_output=True,
         text=True,
@@ -126,25 +119,16 @@ def measure(
         raise RuntimeError("wrk is not installed (apt-get install wrk); it drives the HTTP benchmark")
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    env = {**os.environ, "MGKG_WHY_CACHE_SIZE": "0", "MGKG_SPARQL_CACHE_BYTES": "0"}
+    env = {"MGKG_WHY_CACHE_SIZE": "0", "MGKG_SPARQL_CACHE_BYTES": "0"}
+    serve = [*mgkg_command(), "serve", "--store", f"oxigraph:{location}", "--port", str(port)]
     started = time.perf_counter()
-    log = work / "serve.log"
-    server = subprocess.Popen(
-        [*mgkg(), "serve", "--store", f"oxigraph:{location}", "--port", str(port), "--log-level", "warning"],
+    with running(
+        [*serve, "--log-level", "warning"],
+        answers(f"{base}/health"),
+        log=work / "serve.log",
         env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=log.open("wb"),
-    )
-    try:
-        while True:
-            try:
-                with urllib.request.urlopen(f"{base}/health", timeout=2) as response:
-                    if response.status == 200:
-                        break
-            except OSError:
-                if server.poll() is not None or time.perf_counter() - started > 600:
-                    raise RuntimeError(f"mgkg serve did not start; see {log}") from None
-                time.sleep(0.2)
+        start_s=600,
+    ) as server:
         result: dict[str, Any] = {"http_ready_s": time.perf_counter() - started}
         paths = {
             "health": ["/health"],
@@ -158,10 +142,3 @@ def measure(
         result["http_total_peak_mib"] = (_peak_kib(server.pid) + sum(map(_peak_kib, workers))) / 1024
         result["http_processes"] = 1 + len(workers)
         return result
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()

@@ -5,19 +5,21 @@ from __future__ import annotations
 import http.server
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import threading
-import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, NamedTuple, NoReturn
+from typing import TYPE_CHECKING, Any, Final, NamedTuple, NoReturn, Protocol
 
 import pytest
 
+from bench.servers import answers, free_port, running
+from bench.servers import mgkg_command as mgkg_command  # the tests import it from here
+
 if TYPE_CHECKING:
+    import httpx
     from fastapi.testclient import TestClient
     from playwright.sync_api import Browser
 
@@ -26,6 +28,20 @@ if TYPE_CHECKING:
 TESTS = Path(__file__).resolve().parent
 REPO = TESTS.parent
 RESOURCES = TESTS / "resources"
+
+
+PROBLEM: Final = "application/problem+json"
+
+
+def assert_problem(response: httpx.Response, *statuses: int) -> dict[str, Any]:
+    """Check that ``response`` is an RFC 9457 problem (problem+json, one of ``statuses``, its ``status``
+    member the same, a ``detail``) and return its body."""
+    assert response.status_code in statuses, response.text
+    assert response.headers["content-type"].startswith(PROBLEM)
+    body: dict[str, Any] = response.json()
+    assert body["status"] == response.status_code
+    assert body["detail"]
+    return body
 
 
 @pytest.fixture
@@ -70,33 +86,28 @@ def oxigraph_store(knowledge_graph: KnowledgeGraph, tmp_path_factory: pytest.Tem
     return folder
 
 
-def start_oxigraph_server(location: Path, *args: str) -> tuple[subprocess.Popen[bytes], str]:
-    """Start the `oxigraph` server (the oxigraph PyPI package) on a free 127.0.0.1 port; (process, base URL).
+@contextmanager
+def oxigraph_running(location: Path, *args: str, load: Path | None = None) -> Iterator[str]:
+    """Run the `oxigraph` server (the oxigraph PyPI package) on a free 127.0.0.1 port with ``args``
+    (``serve``, ``serve-read-only`` and its flags) over the store at ``location``, after ``oxigraph load``
+    of the file ``load`` into it if given; yields its base URL, stops it on the way out.
 
     Under CI=true a missing server fails the test; elsewhere it skips it.
     """
     executable = shutil.which("oxigraph")
     if executable is None:
         unavailable("the Oxigraph server is not installed: pip install oxigraph (it is in the test extra)")
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    process = subprocess.Popen(
-        [executable, *args, "--location", str(location), "--bind", f"127.0.0.1:{port}"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                break
-        except OSError:
-            if process.poll() is not None or time.monotonic() > deadline:
-                process.kill()
-                pytest.fail(f"the Oxigraph server did not start (exit {process.poll()})")
-            time.sleep(0.1)
-    return process, f"http://127.0.0.1:{port}"
+    if load is not None:
+        subprocess.run(
+            [executable, "load", "--location", str(location), "--file", str(load)],
+            check=True,
+            capture_output=True,
+        )
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    command = [executable, *args, "--location", str(location), "--bind", f"127.0.0.1:{port}"]
+    with running(command, answers(f"{base}/query?query=ASK%7B%7D"), start_s=30):
+        yield base
 
 
 @pytest.fixture(scope="session")
@@ -110,19 +121,8 @@ def oxigraph_server(
     folder = tmp_path_factory.mktemp("oxigraph-server")
     dump = folder / "mgkg.nq"
     write_nquads(knowledge_graph.dataset, dump)
-    executable = shutil.which("oxigraph")
-    if executable is not None:
-        subprocess.run(
-            [executable, "load", "--location", str(folder / "db"), "--file", str(dump)],
-            check=True,
-            capture_output=True,
-        )
-    process, base = start_oxigraph_server(folder / "db", "serve-read-only", "--timeout-s", "5")
-    try:
+    with oxigraph_running(folder / "db", "serve-read-only", "--timeout-s", "5", load=dump) as base:
         yield f"{base}/query"
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
 
 
 class WritableStore(NamedTuple):
@@ -137,12 +137,8 @@ class WritableStore(NamedTuple):
 @pytest.fixture
 def writable_server(tmp_path: Path) -> Iterator[str]:
     """A writable Oxigraph server (`oxigraph serve`): its base URL (/query, /update, /store)."""
-    process, base = start_oxigraph_server(tmp_path / "remote", "serve")
-    try:
+    with oxigraph_running(tmp_path / "remote", "serve") as base:
         yield base
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
 
 
 VIRTUOSO_INI = """\
@@ -172,12 +168,6 @@ MaxQueryExecutionTime = 5
 """A minimal virtuoso.ini: a private database folder, the SQL and HTTP ports on 127.0.0.1 only."""
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture(scope="session")
 def virtuoso(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WritableStore]:
     """Debian's Virtuoso 7.2.5 (virtuoso-opensource), started once per session from a minimal ini in a
@@ -189,35 +179,18 @@ def virtuoso(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WritableStore
     if executable is None or isql is None:
         unavailable("Virtuoso is not installed: apt-get install virtuoso-opensource")
     folder = tmp_path_factory.mktemp("virtuoso")
-    sql_port, http_port = _free_port(), _free_port()
+    sql_port, http_port = free_port(), free_port()
     ini = folder / "virtuoso.ini"
     ini.write_text(VIRTUOSO_INI.format(folder=folder, sql_port=sql_port, http_port=http_port))
-    log = (folder / "server.out").open("wb")
-    process = subprocess.Popen(
-        [executable, "+foreground", "+configfile", str(ini)], stdout=log, stderr=subprocess.STDOUT
-    )
-    base = f"http://127.0.0.1:{http_port}"
-    try:
-        deadline = time.monotonic() + 120
-        while subprocess.run(
-            [isql, f"127.0.0.1:{sql_port}", "dba", "dba", 'exec=GRANT SPARQL_UPDATE TO "SPARQL";'],
-            capture_output=True,
-            timeout=30,
-        ).returncode:
-            if process.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(
-                    f"Virtuoso did not start: {(folder / 'virtuoso.log').read_text(errors='replace')}"
-                )
-            time.sleep(0.5)
+    grant = [isql, f"127.0.0.1:{sql_port}", "dba", "dba", 'exec=GRANT SPARQL_UPDATE TO "SPARQL";']
+
+    def granted() -> bool:
+        return subprocess.run(grant, capture_output=True, timeout=30).returncode == 0
+
+    command = [executable, "+foreground", "+configfile", str(ini)]
+    with running(command, granted, log=folder / "server.out", start_s=120):
+        base = f"http://127.0.0.1:{http_port}"
         yield WritableStore("virtuoso", f"{base}/sparql", f"{base}/sparql-graph-crud", f"{base}/sparql")
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        log.close()
 
 
 @pytest.fixture(scope="session")
@@ -238,12 +211,8 @@ def writable_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[W
     Virtuoso, whose graphs the test added are dropped afterwards (the mgkg graphs it may rewrite are the
     same ones again), so that later tests see it as it was."""
     if request.param == "oxigraph":
-        process, base = start_oxigraph_server(tmp_path / "remote", "serve")
-        try:
+        with oxigraph_running(tmp_path / "remote", "serve") as base:
             yield WritableStore("oxigraph", f"{base}/query", f"{base}/store", f"{base}/update")
-        finally:
-            process.terminate()
-            process.wait(timeout=10)
         return
     import httpx
 
@@ -288,50 +257,47 @@ ServerStarter = Callable[[Sequence[str], Path, Mapping[str, str]], AbstractConte
 
 @contextmanager
 def _running_server(command: Sequence[str], log: Path, env: Mapping[str, str]) -> Iterator[str]:
-    """Run ``command --port PORT`` (output to ``log``), wait for /health, yield the base URL, then stop it."""
-    import urllib.error
-    import urllib.request
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    """Run ``command --port PORT`` (output to ``log``, ``env`` on top of the environment), wait for /health,
+    yield the base URL, then stop it."""
+    port = free_port()
     base = f"http://127.0.0.1:{port}"
-    with log.open("wb") as sink:
-        process = subprocess.Popen(
-            [*command, "--port", str(port)], stdout=sink, stderr=subprocess.STDOUT, env={**os.environ, **env}
-        )
-    try:
-        deadline = time.monotonic() + 180
-        while True:
-            try:
-                with urllib.request.urlopen(f"{base}/health", timeout=2) as response:  # only 127.0.0.1
-                    if response.status == 200:
-                        break
-            except (urllib.error.URLError, ConnectionError):
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"the server did not start:\n{log.read_text(errors='replace')[-3000:]}")
-            time.sleep(0.2)
+    with running([*command, "--port", str(port)], answers(f"{base}/health"), log=log, env=env):
         yield base
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-
-
-def mgkg_command() -> list[str]:
-    """The command line that runs ``mgkg``: the installed script, else ``python -m api.cli``."""
-    mgkg = shutil.which("mgkg")
-    return [mgkg] if mgkg else [sys.executable, "-m", "api.cli"]
 
 
 @pytest.fixture(scope="session")
 def start_server() -> ServerStarter:
     """Start a real server process (``mgkg serve`` or uvicorn) for a test module; see _running_server."""
     return _running_server
+
+
+class MgkgStarter(Protocol):
+    """Start ``mgkg serve --host 127.0.0.1 --log-level LEVEL ARGS`` on a free port with ``env`` on top of the
+    environment, its output in ``log`` (a fresh temporary file if not given); the context yields its base
+    URL and stops the server on the way out."""
+
+    def __call__(
+        self,
+        *args: str,
+        env: Mapping[str, str] | None = None,
+        log: Path | None = None,
+        log_level: str = "warning",
+    ) -> AbstractContextManager[str]: ...
+
+
+@pytest.fixture(scope="session")
+def serve_mgkg(tmp_path_factory: pytest.TempPathFactory) -> MgkgStarter:
+    """Start a real `mgkg serve` for a test module (see MgkgStarter); the e2e tests' way to one."""
+
+    def start(
+        *args: str, env: Mapping[str, str] | None = None, log: Path | None = None, log_level: str = "warning"
+    ) -> AbstractContextManager[str]:
+        command = [*mgkg_command(), "serve", "--host", "127.0.0.1", "--log-level", log_level, *args]
+        return _running_server(
+            command, log or tmp_path_factory.mktemp("mgkg-serve") / "server.log", env or {}
+        )
+
+    return start
 
 
 # --- A recording HTTP listener for the SSRF tests (tests/unit/sparql/test_sparql_guard.py, _fuzz.py) ---

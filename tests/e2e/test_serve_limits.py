@@ -9,26 +9,21 @@ from __future__ import annotations
 
 import json
 import socket
-from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager
+from collections.abc import Iterator
 from urllib.parse import quote
 
 import httpx
 import pytest
 
-from tests.conftest import mgkg_command
+from tests.conftest import MgkgStarter
 
 RUNAWAY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l }"
 PROBLEM = "application/problem+json"
 
 
 @pytest.fixture(scope="module")
-def server(
-    tmp_path_factory: pytest.TempPathFactory, start_server: Callable[..., AbstractContextManager[str]]
-) -> Iterator[str]:
+def server(serve_mgkg: MgkgStarter) -> Iterator[str]:
     """`mgkg serve` with one SPARQL worker, one query per client, a 1 s header timeout and no preemption."""
-    command = mgkg_command()
-    log = tmp_path_factory.mktemp("serve-limits") / "server.log"
     env = {
         "MGKG_SPARQL_WORKERS": "1",
         "MGKG_SPARQL_PER_CLIENT": "1",
@@ -37,7 +32,7 @@ def server(
         "MGKG_SPARQL_CACHE_BYTES": "0",
         "MGKG_HEADER_TIMEOUT_S": "1",
     }
-    with start_server([*command, "serve", "--host", "127.0.0.1", "--log-level", "warning"], log, env) as base:
+    with serve_mgkg(env=env) as base:
         yield base
 
 

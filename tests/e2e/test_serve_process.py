@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager
+from collections.abc import Iterator
 
 import httpx
 import pytest
 from SPARQLWrapper import JSON, SPARQLWrapper
 
-from tests.conftest import mgkg_command
+from tests.conftest import MgkgStarter
 
 QUERY = """PREFIX mgkg: <https://w3id.org/mgkg/vocab#>
 PREFIX mgkgid: <https://w3id.org/mgkg/id/>
@@ -20,17 +19,9 @@ ASK { mgkgid:hypomagnesemia mgkg:causallyUpstreamOf mgkgid:hypocalcemia }"""
 
 
 @pytest.fixture(scope="module")
-def server(
-    tmp_path_factory: pytest.TempPathFactory, start_server: Callable[..., AbstractContextManager[str]]
-) -> Iterator[str]:
+def server(serve_mgkg: MgkgStarter) -> Iterator[str]:
     """Start `mgkg serve` on a free port, wait for /health, yield its base URL, then stop it."""
-    command = mgkg_command()
-    log = tmp_path_factory.mktemp("serve") / "server.log"
-    with start_server(
-        [*command, "serve", "--host", "127.0.0.1", "--log-level", "warning"],
-        log,
-        {"MGKG_SPARQL_TIMEOUT_S": "5"},
-    ) as base:
+    with serve_mgkg(env={"MGKG_SPARQL_TIMEOUT_S": "5"}) as base:
         yield base
 
 

@@ -5,14 +5,12 @@ from __future__ import annotations
 import os
 import re
 import time
-from collections.abc import Callable
-from contextlib import AbstractContextManager
 from pathlib import Path
 
 import httpx
 import pytest
 
-from tests.conftest import mgkg_command
+from tests.conftest import MgkgStarter
 
 
 def _children(pid: int) -> list[int]:
@@ -45,14 +43,13 @@ def _started_workers(log: Path, count: int) -> list[int]:
 @pytest.mark.slow
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads the process tree from /proc")
 def test_two_workers_honour_a_setting_given_only_as_a_flag(
-    tmp_path: Path, start_server: Callable[..., AbstractContextManager[str]], monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, serve_mgkg: MgkgStarter, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     for name in [name for name in os.environ if name.startswith("MGKG_")]:
         monkeypatch.delenv(name)
     log = tmp_path / "server.log"
-    command = [*mgkg_command(), "serve", "--host", "127.0.0.1", "--log-level", "info"]
     flags = ["--workers", "2", "--sparql-workers", "1", "--cache-dir", str(tmp_path / "cache")]
-    with start_server([*command, *flags], log, {}) as base:
+    with serve_mgkg(*flags, log=log, log_level="info") as base:
         workers = _started_workers(log, 2)
         assert len(workers) == 2
         # each uvicorn worker built its own SPARQL pool with the flag's size (the default is 2)

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import io
 import json
-import shutil
-import subprocess
 import urllib.request
 import warnings
 from collections.abc import Iterator
@@ -19,7 +17,7 @@ import pytest
 from rdflib import Graph
 from SPARQLWrapper import CSV, JSON, JSONLD, N3, RDFXML, TSV, TURTLE, XML, SPARQLWrapper
 
-from tests.conftest import ServerStarter, mgkg_command, start_oxigraph_server
+from tests.conftest import MgkgStarter, oxigraph_running
 
 pytestmark = pytest.mark.slow
 
@@ -48,13 +46,10 @@ FORMATS = (JSON, XML, CSV, TSV, TURTLE, N3, JSONLD, RDFXML)
 
 
 @pytest.fixture(scope="module")
-def endpoint(
-    oxigraph_store: Path, tmp_path_factory: pytest.TempPathFactory, start_server: ServerStarter
-) -> Iterator[str]:
+def endpoint(oxigraph_store: Path, serve_mgkg: MgkgStarter) -> Iterator[str]:
     """`mgkg serve` over the on-disk store, with the default settings; yields its /sparql URL."""
-    log = tmp_path_factory.mktemp("mgkg-serve") / "server.log"
     env = {"MGKG_STORE": f"oxigraph:{oxigraph_store}", "MGKG_SPARQL_CACHE_BYTES": "0"}
-    with start_server([*mgkg_command(), "serve"], log, env) as base:
+    with serve_mgkg(env=env) as base:
         yield f"{base}/sparql"
 
 
@@ -123,17 +118,14 @@ MAX_ROWS = 5
 
 
 @pytest.fixture(scope="module")
-def small_endpoint(
-    oxigraph_store: Path, tmp_path_factory: pytest.TempPathFactory, start_server: ServerStarter
-) -> Iterator[str]:
+def small_endpoint(oxigraph_store: Path, serve_mgkg: MgkgStarter) -> Iterator[str]:
     """`mgkg serve` with a row limit of 5; yields its /sparql URL."""
-    log = tmp_path_factory.mktemp("mgkg-small") / "server.log"
     env = {
         "MGKG_STORE": f"oxigraph:{oxigraph_store}",
         "MGKG_SPARQL_MAX_ROWS": str(MAX_ROWS),
         "MGKG_SPARQL_CACHE_BYTES": "0",
     }
-    with start_server([*mgkg_command(), "serve"], log, env) as base:
+    with serve_mgkg(env=env) as base:
         yield f"{base}/sparql"
 
 
@@ -143,19 +135,8 @@ def federator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     folder = tmp_path_factory.mktemp("federator") / "db"
     seed = folder.parent / "seed.nt"
     seed.write_text("<urn:a> <urn:b> <urn:c> .\n")
-    executable = shutil.which("oxigraph")
-    if executable is not None:
-        subprocess.run(
-            [executable, "load", "--location", str(folder), "--file", str(seed)],
-            check=True,
-            capture_output=True,
-        )
-    process, base = start_oxigraph_server(folder, "serve-read-only", "--timeout-s", "30")
-    try:
+    with oxigraph_running(folder, "serve-read-only", "--timeout-s", "30", load=seed) as base:
         yield f"{base}/query"
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
 
 
 def _federate(federator: str, query: str, accept: str = SRJ) -> tuple[int, bytes]:

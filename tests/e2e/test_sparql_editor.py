@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from kg.sparql.named_queries import load_named_queries
-from tests.conftest import ServerStarter, mgkg_command
+from tests.conftest import MgkgStarter
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, ConsoleMessage, Page, Request
@@ -19,12 +19,9 @@ pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def server(
-    oxigraph_store: Path, tmp_path_factory: pytest.TempPathFactory, start_server: ServerStarter
-) -> Iterator[str]:
+def server(oxigraph_store: Path, serve_mgkg: MgkgStarter) -> Iterator[str]:
     """`mgkg serve` over the on-disk store; yields its base URL."""
-    log = tmp_path_factory.mktemp("editor-server") / "server.log"
-    with start_server([*mgkg_command(), "serve"], log, {"MGKG_STORE": f"oxigraph:{oxigraph_store}"}) as base:
+    with serve_mgkg(env={"MGKG_STORE": f"oxigraph:{oxigraph_store}"}) as base:
         yield base
 
 

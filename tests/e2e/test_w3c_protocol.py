@@ -12,10 +12,10 @@ each data file as the named graph the manifest names.
 from __future__ import annotations
 
 import subprocess
-from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Final
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
@@ -25,7 +25,7 @@ from rdflib import RDF, RDFS, Graph, Literal, Namespace
 from rdflib.collection import Collection
 from rdflib.term import Node
 
-from tests.conftest import REPO, mgkg_command
+from tests.conftest import REPO, MgkgStarter, mgkg_command
 
 SUITE = REPO.parent / "shared" / "w3c-sparql-protocol"
 MANIFEST = SUITE / "manifest.ttl"
@@ -129,29 +129,18 @@ TESTS = read_manifest() if MANIFEST.is_file() else []
 DATASET_GRAPHS = sorted({graph for test in TESTS for graph in test.graphs})
 
 
-def _start(
-    tmp_path_factory: pytest.TempPathFactory,
-    start_server: Callable[..., AbstractContextManager[str]],
-    store: list[str],
-) -> AbstractContextManager[str]:
-    log = tmp_path_factory.mktemp("w3c") / "server.log"
-    command = [*mgkg_command(), "serve", *store, "--host", "127.0.0.1", "--log-level", "warning"]
-    return start_server(command, log, {"MGKG_SPARQL_TIMEOUT_S": "10"})
+TIMEOUT: Final = {"MGKG_SPARQL_TIMEOUT_S": "10"}
 
 
 @pytest.fixture(scope="module")
-def server(
-    tmp_path_factory: pytest.TempPathFactory, start_server: Callable[..., AbstractContextManager[str]]
-) -> Iterator[str]:
+def server(serve_mgkg: MgkgStarter) -> Iterator[str]:
     """`mgkg serve` on the default (memory) store."""
-    with _start(tmp_path_factory, start_server, []) as base:
+    with serve_mgkg(env=TIMEOUT) as base:
         yield base
 
 
 @pytest.fixture(scope="module")
-def dataset_server(
-    tmp_path_factory: pytest.TempPathFactory, start_server: Callable[..., AbstractContextManager[str]]
-) -> Iterator[str]:
+def dataset_server(tmp_path_factory: pytest.TempPathFactory, serve_mgkg: MgkgStarter) -> Iterator[str]:
     """`mgkg serve` on an on-disk store holding the suite's data files as named graphs."""
     store = f"oxigraph:{tmp_path_factory.mktemp('w3c-store') / 'db'}"
     for index, (data, graph) in enumerate(DATASET_GRAPHS):
@@ -161,7 +150,7 @@ def dataset_server(
             check=True,
             capture_output=True,
         )
-    with _start(tmp_path_factory, start_server, ["--store", store]) as base:
+    with serve_mgkg("--store", store, env=TIMEOUT) as base:
         yield base
 
 

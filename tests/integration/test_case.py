@@ -16,9 +16,7 @@ from api.app import create_app
 from api.cli import app as cli
 from api.config import Settings
 from kg.causal.case_model import load_case_rules
-from tests.conftest import unavailable
-
-PROBLEM = "application/problem+json"
+from tests.conftest import PROBLEM, assert_problem, unavailable
 
 VIGNETTE_FILE = Path(__file__).resolve().parents[1] / "resources" / "case" / "vignettes.json"
 """The vignettes, built from the sources (each says what it shows and which passages it rests on); the CLI
@@ -191,11 +189,9 @@ def test_fe_mg_band_edges_come_from_the_data(client: TestClient, where: str) -> 
 def test_a_name_no_node_has_is_a_404_naming_the_field(
     client: TestClient, body: dict[str, Any], field: str, says: str
 ) -> None:
-    response = client.post("/case", json=body)
-    assert response.status_code == 404, response.text
-    assert response.headers["content-type"].startswith(PROBLEM)
-    assert response.json()["field"].startswith(field)
-    assert says in response.json()["detail"]
+    problem = assert_problem(client.post("/case", json=body), 404)
+    assert problem["field"].startswith(field)
+    assert says in problem["detail"]
 
 
 @pytest.mark.parametrize(
@@ -217,11 +213,9 @@ def test_a_name_no_node_has_is_a_404_naming_the_field(
 def test_what_cannot_be_interpreted_is_a_422_naming_the_field(
     client: TestClient, body: dict[str, Any], field: str, says: str
 ) -> None:
-    response = client.post("/case", json=body)
-    assert response.status_code == 422, response.text
-    assert response.headers["content-type"].startswith(PROBLEM)
-    assert field in response.json()["detail"]
-    assert says in response.json()["detail"]
+    problem = assert_problem(client.post("/case", json=body), 422)
+    assert field in problem["detail"]
+    assert says in problem["detail"]
 
 
 def test_text_output_and_openapi_examples(client: TestClient) -> None:
@@ -404,7 +398,6 @@ def test_a_number_that_is_no_percentage_is_refused_naming_the_field(client: Test
         content=f'{{"labs": {{"fe_mg_percent": {number}}}}}',
         headers={"Content-Type": "application/json"},
     )
-    assert response.status_code == 422, response.text
-    assert response.headers["content-type"].startswith(PROBLEM)
-    assert "labs.fe_mg_percent" in response.json()["detail"]
-    assert "0-100" in response.json()["detail"]
+    problem = assert_problem(response, 422)
+    assert "labs.fe_mg_percent" in problem["detail"]
+    assert "0-100" in problem["detail"]

@@ -15,8 +15,8 @@ from api.config import Settings
 from kg.causal.network import CausalNetwork, network_of
 from kg.graph.knowledge import KnowledgeGraph
 from kg.model.vocab import SKOS
+from tests.conftest import assert_problem
 
-PROBLEM = "application/problem+json"
 UPSTREAM = "mgkg:causallyUpstreamOf"
 
 
@@ -142,9 +142,7 @@ def test_an_unknown_name_is_404_with_suggestions_on_every_route(client: TestClie
     ]
     suggestions = []
     for response in responses:
-        assert response.status_code == 404, response.text
-        assert response.headers["content-type"].startswith(PROBLEM)
-        body = response.json()
+        body = assert_problem(response, 404)
         assert body["name"] == name
         suggestions.append(body["suggestions"])
     assert all(s == suggestions[0] for s in suggestions)  # one resolver, one list of closest names

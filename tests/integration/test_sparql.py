@@ -1,10 +1,10 @@
 """The SPARQL guard, content negotiation and the worker pool, through kg.sparql's public functions.
 
 Which tests run on every store backend: `mgkg query` (the surface a user sees) runs on memory, on-disk
-Oxigraph and a remote SPARQL server, like the HTTP tests in test_api.py and test_queries.py. The guard
+Oxigraph and a remote SPARQL server, like the HTTP tests in integration/api/ and test_queries.py. The guard
 and negotiation tests are pure functions with no store, and the time-limit and answer-cache tests
 exercise the worker pool of the local engine (SparqlEngine) itself, so they stay on the memory store;
-the remote engine's time limit and refusals are covered over HTTP in test_api.py.
+the remote engine's time limit and refusals are covered over HTTP in api/test_sparql_refusals.py.
 """
 
 from __future__ import annotations

@@ -5,15 +5,14 @@ Every test that could make the server fetch points it at a recording HTTP listen
 answers like a SPARQL endpoint (so that a fetch would succeed) and records every connection. The HTTP
 tests run on the memory store and the on-disk Oxigraph store (the stores whose queries run in the
 sandboxed workers); the remote store forwards queries to another server, where the guard is the only
-line (its refusals are covered by test_api.py on every backend).
+line (its refusals are covered by tests/integration/api/test_sparql_refusals.py on every backend).
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import AbstractContextManager
 from pathlib import Path
 
 import httpx
@@ -23,7 +22,7 @@ from fastapi.testclient import TestClient
 from api.app import create_app
 from api.config import Settings
 from kg.sparql import check_query
-from tests.conftest import Listener, mgkg_command
+from tests.conftest import Listener, MgkgStarter
 
 PROBLEM = "application/problem+json"
 
@@ -220,12 +219,9 @@ def test_a_slow_guard_parse_blocks_no_one(request: pytest.FixtureRequest) -> Non
 
 
 @pytest.fixture(scope="module")
-def server(
-    tmp_path_factory: pytest.TempPathFactory, start_server: Callable[..., AbstractContextManager[str]]
-) -> Iterator[str]:
-    command = mgkg_command()
-    log = tmp_path_factory.mktemp("serve-guard") / "server.log"
-    with start_server([*command, "serve", "--host", "127.0.0.1", "--log-level", "warning"], log, {}) as base:
+def server(serve_mgkg: MgkgStarter) -> Iterator[str]:
+    """`mgkg serve` with the default settings; yields its base URL."""
+    with serve_mgkg() as base:
         yield base
 
 

@@ -6,37 +6,21 @@ Also the meta knowledge graph, checked with reasoner-pydantic, reasoner-validato
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
-from api.app import create_app
-from api.config import Settings
 from kg.translator.biolink import toolkit
-from tests.integration.trapi_offline import (
+from tests.integration.trapi.trapi_offline import (
     PROBLEM,
     SCHEMA,
     Validate,
-    offline_validation,
     one_hop,
     qualified,
 )
 
 BIOLINK = toolkit().get_model_version()
-
-
-@pytest.fixture(scope="module")
-def client() -> Iterator[TestClient]:
-    with TestClient(create_app(Settings())) as test_client:
-        yield test_client
-
-
-@pytest.fixture(scope="module")
-def validate() -> Iterator[Validate]:
-    with offline_validation() as check:
-        yield check
 
 
 def _qualifiers(edge: dict[str, Any]) -> dict[str, str]:

@@ -1,45 +1,28 @@
 """TRAPI 1.6 over HTTP, validated offline with reasoner-validator 6.0 (the TRAPI 1.6 line) and bmt.
 
-How the validator is kept offline: tests/integration/trapi_offline.py.
+How the validator is kept offline: trapi_offline.py; the fixtures: conftest.py beside this file.
 """
 
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
-from api.app import create_app
-from api.config import Settings
 from api.routes.trapi import ONE_HOP_EXAMPLE, PATHFINDER_EXAMPLE
 from kg.causal.network import network_of
 from kg.causal.why import explain
 from kg.graph.knowledge import KnowledgeGraph
 from kg.model.vocab import to_curie
-from tests.integration.trapi_offline import (
+from tests.integration.trapi.trapi_offline import (
     PROBLEM,
     Validate,
-    offline_validation,
     one_hop,
     pathfinder,
     qualified,
 )
-
-
-@pytest.fixture(scope="module")
-def client() -> Iterator[TestClient]:
-    with TestClient(create_app(Settings())) as test_client:
-        yield test_client
-
-
-@pytest.fixture(scope="module")
-def validate() -> Iterator[Validate]:
-    """Validate a TRAPI Response offline; returns the validator's messages by level."""
-    with offline_validation() as check:
-        yield check
 
 
 def _attributes(edge: dict[str, Any]) -> dict[str, Any]:
