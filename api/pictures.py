@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from typing import Final
+from typing import Any, Final
 
 import networkx as nx
+from fastapi import Query
 from fastapi.responses import Response
 
-from api.errors import problem_response
-from api.negotiation import Offers, negotiate
+from api.errors import ProblemError, problem_response
+from api.negotiation import NegotiationError, Offers, negotiate
 from kg.model.types import Explanation
 from kg.render.formats import MEDIA_TYPES, SUFFIXES, ExportFormat, export
 from kg.render.graphviz import Renderer, RendererUnavailableError, RenderFailedError
@@ -36,13 +37,23 @@ def format_names(offers: Sequence[tuple[str, str]]) -> list[str]:
     return ["", *names, *(alias for alias, name in _ALIASES.items() if name in names)]
 
 
+def format_query(description: str, offers: Sequence[tuple[str, str]], *more: str) -> Any:
+    """The ``format=`` query parameter of a route with these offers (``more``: names it takes besides):
+    OpenAPI lists every name it takes (:func:`format_names`) as its enum."""
+    return Query(description=description, json_schema_extra={"enum": [*format_names(offers), *more]})
+
+
 def choose_format(fmt: str | None, accept: str | None, offers: Offers) -> str:
-    """The format a picture route answers in (api.negotiation, with the export aliases such as ``gv``).
+    """The format a picture route answers in (api.negotiation, with the export aliases such as ``gv``), or
+    the problem (400 for an unknown ``format=``, 406 for an Accept header none of the offers meets).
 
     >>> choose_format("gv", None, [("json", "application/json"), ("dot", "text/vnd.graphviz")])
     'dot'
     """
-    return negotiate(fmt, accept, offers, aliases=_ALIASES)
+    try:
+        return negotiate(fmt, accept, offers, aliases=_ALIASES)
+    except NegotiationError as error:
+        raise ProblemError(error.status, "format", "Cannot serve that format", error.detail) from None
 
 
 def safe_name(text: str) -> str:

@@ -275,8 +275,19 @@ def parse_format(name: str, choices: Sequence[str] = EXPORT_FORMATS) -> ExportFo
         "json": "nodelink",
         "node-link": "nodelink",
     }
-    value = aliases.get(name.strip().lower(), name.strip().lower())
-    for fmt in EXPORT_FORMATS:
-        if fmt == value and fmt in choices:
-            return fmt
+    fmt = export_format(aliases.get(name.strip().lower(), name.strip().lower()))
+    if fmt is not None and fmt in choices:
+        return fmt
     raise ValueError(f"unknown export format {name!r}; choose one of {', '.join(choices)}")
+
+
+def export_format(name: str) -> ExportFormat | None:
+    """The export format a name is exactly, or None (a route's own formats: json, text, turtle, ...).
+
+    >>> export_format("dot"), export_format("json")
+    ('dot', None)
+    """
+    for fmt in EXPORT_FORMATS:
+        if fmt == name:
+            return fmt
+    return None
