@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from typing import Any, Final
+from typing import Any
 
 import networkx as nx
 from fastapi import Query
@@ -14,17 +14,9 @@ from fastapi.responses import Response
 from api.errors import ProblemError, problem_response
 from api.negotiation import NegotiationError, Offers, negotiate
 from kg.model.types import Explanation
-from kg.render.formats import MEDIA_TYPES, SUFFIXES, ExportFormat, export
+from kg.render.formats import ALIASES, MEDIA_TYPES, SUFFIXES, ExportFormat, export
 from kg.render.graphviz import Renderer, RendererUnavailableError, RenderFailedError
 from kg.render.picture import explanation_graph
-
-_ALIASES: Final[dict[str, str]] = {
-    "gv": "dot",
-    "cytoscape": "cyjs",
-    "mmd": "mermaid",
-    "node-link": "nodelink",
-    "node_link": "nodelink",
-}
 
 
 def format_names(offers: Sequence[tuple[str, str]]) -> list[str]:
@@ -34,7 +26,7 @@ def format_names(offers: Sequence[tuple[str, str]]) -> list[str]:
     ['', 'json', 'dot', 'gv']
     """
     names = list(dict.fromkeys(name for name, _ in offers))
-    return ["", *names, *(alias for alias, name in _ALIASES.items() if name in names)]
+    return ["", *names, *(alias for alias, name in ALIASES.items() if name in names)]
 
 
 def format_query(description: str, offers: Sequence[tuple[str, str]], *more: str) -> Any:
@@ -51,7 +43,7 @@ def choose_format(fmt: str | None, accept: str | None, offers: Offers) -> str:
     'dot'
     """
     try:
-        return negotiate(fmt, accept, offers, aliases=_ALIASES)
+        return negotiate(fmt, accept, offers, aliases=ALIASES)
     except NegotiationError as error:
         raise ProblemError(error.status, "format", "Cannot serve that format", error.detail) from None
 

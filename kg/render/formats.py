@@ -43,6 +43,15 @@ SUFFIXES: Final[dict[ExportFormat, str]] = {
 }
 """The file name suffix of each format."""
 
+ALIASES: Final[dict[str, ExportFormat]] = {
+    "gv": "dot",
+    "cytoscape": "cyjs",
+    "mmd": "mermaid",
+    "node-link": "nodelink",
+    "node_link": "nodelink",
+}
+"""Other names people give the export formats (``format=``, ``--format``)."""
+
 # Graphviz attributes of each style group and each sign.
 _NODE_STYLES: Final[dict[str, str]] = {
     "finding": 'shape=box, style="rounded,filled,bold", fillcolor="#fde2e1", color="#b42318"',
@@ -268,13 +277,7 @@ def parse_format(name: str, choices: Sequence[str] = EXPORT_FORMATS) -> ExportFo
     >>> parse_format("cytoscape"), parse_format("MMD"), parse_format("json")
     ('cyjs', 'mermaid', 'nodelink')
     """
-    aliases = {
-        "gv": "dot",
-        "cytoscape": "cyjs",
-        "mmd": "mermaid",
-        "json": "nodelink",
-        "node-link": "nodelink",
-    }
+    aliases: dict[str, ExportFormat] = {**ALIASES, "json": "nodelink"}  # a file's JSON is node-link JSON
     fmt = export_format(aliases.get(name.strip().lower(), name.strip().lower()))
     if fmt is not None and fmt in choices:
         return fmt
