@@ -74,12 +74,12 @@ def _carry(target: type[_Model], origin: BaseModel, /, **converted: object) -> _
 
 
 class _Tables:
-    """The tables being filled while an Explanation is compacted."""
+    """The tables being filled while an Explanation is compacted, named as schema.Document names them."""
 
     def __init__(self) -> None:
         self.nodes: dict[str, NodeRef] = {}
         self.links: dict[str, LinkRef] = {}
-        self.mechanisms: dict[str, Ref] = {}
+        self.mechanism_refs: dict[str, Ref] = {}
         self.steps: dict[str, StepEntry] = {}
         self.step_keys: dict[StepEntry, str] = {}
         self.citations: dict[str, CitationEntry] = {}
@@ -93,7 +93,7 @@ class _Tables:
     def mechanism(self, ref: Ref | None) -> str | None:
         if ref is None:
             return None
-        self.mechanisms.setdefault(ref.curie, ref)
+        self.mechanism_refs.setdefault(ref.curie, ref)
         return ref.curie
 
     def citation(self, citation: Citation) -> str:
@@ -140,15 +140,8 @@ class _Tables:
         return self.step_keys[entry]
 
     def fields(self) -> dict[str, object]:
-        """The filled tables, as the keyword arguments of a document."""
-        return {
-            "nodes": self.nodes,
-            "links": self.links,
-            "mechanism_refs": self.mechanisms,
-            "steps": self.steps,
-            "citations": self.citations,
-            "documents": self.documents,
-        }
+        """The filled tables, as the keyword arguments of a document (the fields of schema.Document)."""
+        return {name: getattr(self, name) for name in Document.model_fields}
 
     def recommendation(self, advice: Recommendation) -> RecommendationEntry:
         return _carry(
@@ -283,7 +276,7 @@ def _expand_path(document: Document, entry: PathEntry) -> CausalPath:
     )
 
 
-def _expand_recommendations(document: Document) -> tuple[Recommendation, ...]:
+def _expand_recommendations(document: ExplanationDocument | CausesDocument) -> tuple[Recommendation, ...]:
     return tuple(
         _carry(
             Recommendation,
