@@ -9,7 +9,7 @@ from fastapi import Header, Query
 from kg.model.types import Severity
 
 MAX_HOPS: Final = 20
-"""The longest path /why, /causes and /export search; more would only add noise and time on this graph."""
+"""The most max_hops= /why and /causes take; longer paths would only add noise and time on this graph."""
 
 AcceptHeader = Annotated[str | None, Header(include_in_schema=False)]
 """The Accept header, read by content negotiation (api/negotiation.py); OpenAPI lists the media types
