@@ -64,3 +64,14 @@ def media_content(media_types: Iterable[str]) -> dict[str, dict[str, Any]]:
             schema = {"type": "string"}
         content[media] = {"schema": schema}
     return content
+
+
+def answer_responses(
+    description: str, media_types: Iterable[str], statuses: Iterable[int] = ()
+) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses=`` of a route that answers in these media types: its 200, then its problems.
+
+    >>> list(answer_responses("The graph.", ["text/vnd.graphviz"], (404, 422)))
+    [200, 404, 422]
+    """
+    return {200: {"description": description, "content": media_content(media_types)}, **problems(*statuses)}

@@ -5,25 +5,18 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from typing import Final
+from typing import Any
 
 import networkx as nx
+from fastapi import Query
 from fastapi.responses import Response
 
-from api.errors import problem_response
-from api.negotiation import Offers, negotiate
+from api.errors import ProblemError, problem_response
+from api.negotiation import NegotiationError, Offers, negotiate
 from kg.model.types import Explanation
-from kg.render.formats import MEDIA_TYPES, SUFFIXES, ExportFormat, export
+from kg.render.formats import ALIASES, MEDIA_TYPES, SUFFIXES, ExportFormat, export
 from kg.render.graphviz import Renderer, RendererUnavailableError, RenderFailedError
 from kg.render.picture import explanation_graph
-
-_ALIASES: Final[dict[str, str]] = {
-    "gv": "dot",
-    "cytoscape": "cyjs",
-    "mmd": "mermaid",
-    "node-link": "nodelink",
-    "node_link": "nodelink",
-}
 
 
 def format_names(offers: Sequence[tuple[str, str]]) -> list[str]:
@@ -33,16 +26,26 @@ def format_names(offers: Sequence[tuple[str, str]]) -> list[str]:
     ['', 'json', 'dot', 'gv']
     """
     names = list(dict.fromkeys(name for name, _ in offers))
-    return ["", *names, *(alias for alias, name in _ALIASES.items() if name in names)]
+    return ["", *names, *(alias for alias, name in ALIASES.items() if name in names)]
+
+
+def format_query(description: str, offers: Sequence[tuple[str, str]], *more: str) -> Any:
+    """The ``format=`` query parameter of a route with these offers (``more``: names it takes besides):
+    OpenAPI lists every name it takes (:func:`format_names`) as its enum."""
+    return Query(description=description, json_schema_extra={"enum": [*format_names(offers), *more]})
 
 
 def choose_format(fmt: str | None, accept: str | None, offers: Offers) -> str:
-    """The format a picture route answers in (api.negotiation, with the export aliases such as ``gv``).
+    """The format a picture route answers in (api.negotiation, with the export aliases such as ``gv``), or
+    the problem (400 for an unknown ``format=``, 406 for an Accept header none of the offers meets).
 
     >>> choose_format("gv", None, [("json", "application/json"), ("dot", "text/vnd.graphviz")])
     'dot'
     """
-    return negotiate(fmt, accept, offers, aliases=_ALIASES)
+    try:
+        return negotiate(fmt, accept, offers, aliases=ALIASES)
+    except NegotiationError as error:
+        raise ProblemError(error.status, "format", "Cannot serve that format", error.detail) from None
 
 
 def safe_name(text: str) -> str:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, Any
+from collections.abc import Callable
+from enum import StrEnum
+from typing import TYPE_CHECKING, Annotated, Any, Protocol, TypeVar
 
 import typer
 from rich.console import Console
@@ -12,8 +14,14 @@ from kg.errors import MgkgError
 from kg.model.vocab import VERSION
 
 if TYPE_CHECKING:
+    from pydantic import BaseModel
+
     from api.config import Settings
+    from kg.causal.network import CausalNetwork
+    from kg.causal.recommend import RecommendationCatalog
     from kg.model.types import Severity
+
+_T = TypeVar("_T")
 
 app = typer.Typer(
     name="mgkg",
@@ -50,6 +58,45 @@ def print_heading(question: str, message: str, status: str) -> None:
     """The first two lines of an answer at a terminal: the question, then what it says and its status."""
     console.print(f"[bold]{escape(question)}[/]", highlight=False)
     console.print(f"{escape(message)} [dim]({status})[/]", highlight=False)
+
+
+class Answer(Protocol):
+    """What every answer printed at a terminal has (an Explanation, a Causes): its question and outcome."""
+
+    @property
+    def question(self) -> str: ...
+
+    @property
+    def message(self) -> str: ...
+
+    @property
+    def status(self) -> StrEnum: ...
+
+
+def ask_asserted(ask: Callable[[CausalNetwork, RecommendationCatalog], _T]) -> _T:
+    """Ask a question of the asserted graph's causal network and its recommendations; exit 2 when a name
+    is unknown (the closest names on stderr) or a fact file does not parse."""
+    from kg.causal.network import build_network
+    from kg.causal.recommend import load_recommendations
+    from kg.errors import SourceSyntaxError, UnknownNodeError
+    from kg.graph.asserted import load_asserted
+
+    try:
+        graph = load_asserted().graph
+        network = build_network(graph)
+        return ask(network, load_recommendations(graph, network))
+    except (UnknownNodeError, SourceSyntaxError) as error:
+        raise fail(error, code=2) from error
+
+
+def print_json_or_heading(answer: Answer, as_json: bool, document: Callable[[], BaseModel]) -> bool:
+    """With --json, print the answer's JSON document and return True (nothing more to print); else print
+    the heading of its text (:func:`print_heading`) and return False."""
+    if as_json:
+        typer.echo(document().model_dump_json(indent=2))
+        return True
+    print_heading(answer.question, answer.message, answer.status.value)
+    return False
 
 
 def build_settings(**flags: Any) -> Settings:

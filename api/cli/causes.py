@@ -11,13 +11,11 @@ from api.cli._app import (
     JsonOption,
     MaxHopsOption,
     app,
+    ask_asserted,
     console,
-    fail,
-    print_heading,
+    print_json_or_heading,
     severity_of,
 )
-from kg.errors import SourceSyntaxError, UnknownNodeError
-from kg.graph.asserted import load_asserted
 
 
 @app.command("causes", rich_help_panel="Explain")
@@ -40,28 +38,16 @@ def causes_command(
 
     from api.cli.why import print_recommendations
     from kg.causal.causes import find_causes
-    from kg.causal.network import build_network
-    from kg.causal.recommend import load_recommendations
     from kg.render.document import compact_causes
 
     severity = severity_of(context)
-    try:
-        graph = load_asserted().graph
-        network = build_network(graph)
-        answer = find_causes(
-            network,
-            finding,
-            context=severity,
-            max_paths=max_paths,
-            max_hops=max_hops,
-            recommendations=load_recommendations(graph, network),
+    answer = ask_asserted(
+        lambda network, advice: find_causes(
+            network, finding, context=severity, max_paths=max_paths, max_hops=max_hops, recommendations=advice
         )
-    except (UnknownNodeError, SourceSyntaxError) as error:
-        raise fail(error, code=2) from error
-    if as_json:
-        typer.echo(compact_causes(answer).model_dump_json(indent=2))
+    )
+    if print_json_or_heading(answer, as_json, lambda: compact_causes(answer)):
         return
-    print_heading(answer.question, answer.message, answer.status.value)
     for cause in answer.causes:
         tree = Tree(
             f"[bold magenta]{cause.rank}. {escape(cause.cause.label)}[/] [dim]({cause.kind}, "

@@ -15,14 +15,14 @@ from api.cli._app import (
     JsonOption,
     MaxHopsOption,
     app,
+    ask_asserted,
     build_settings,
     console,
     fail,
-    print_heading,
+    print_json_or_heading,
     severity_of,
 )
 from api.cli.service import Reasoner
-from kg.errors import SourceSyntaxError
 from kg.graph.asserted import load_asserted
 
 if TYPE_CHECKING:
@@ -61,10 +61,8 @@ def why_command(
     from rich.markup import escape
     from rich.tree import Tree
 
-    from kg.causal.network import build_network
-    from kg.causal.recommend import advise, load_recommendations
+    from kg.causal.recommend import advise
     from kg.causal.why import explain
-    from kg.errors import UnknownNodeError
     from kg.model.types import Citation
     from kg.model.wording import cite, states, step_arrows, step_notes
     from kg.render.document import compact
@@ -105,21 +103,16 @@ def why_command(
             branch.add(f"[italic]corroborated by a summary:[/] {'; '.join(parts)}")
 
     severity = severity_of(context)
-    try:
-        graph = load_asserted().graph
-        network = build_network(graph)
-        answer = advise(
+    answer = ask_asserted(
+        lambda network, advice: advise(
             explain(
                 network, finding, source=source, context=severity, max_paths=max_paths, max_hops=max_hops
             ),
-            load_recommendations(graph, network),
+            advice,
         )
-    except (UnknownNodeError, SourceSyntaxError) as error:
-        raise fail(error, code=2) from error
-    if as_json:
-        typer.echo(compact(answer).model_dump_json(indent=2))
+    )
+    if print_json_or_heading(answer, as_json, lambda: compact(answer)):
         return
-    print_heading(answer.question, answer.message, answer.status.value)
     for group in answer.mechanisms:
         name = group.mechanism.label if group.mechanism else "(no mechanism named)"
         tree = Tree(f"[bold magenta]{escape(name)}[/] [dim]{len(group.paths)} path(s)[/]")

@@ -7,15 +7,15 @@ import weakref
 from typing import Annotated, Any, Final
 
 import anyio.to_thread
-from fastapi import APIRouter, Body, Header, Query
+from fastapi import APIRouter, Body
 from fastapi.responses import Response
 
 from api.deps import StateDep
 from api.errors import ProblemError
 from api.fairness import cpu_limiter
-from api.negotiation import NegotiationError
-from api.openapi import media_content, problems
-from api.pictures import choose_format, format_names, graph_response
+from api.openapi import answer_responses
+from api.params import AcceptHeader
+from api.pictures import choose_format, format_query, graph_response
 from kg.causal.case import explain_case
 from kg.causal.case_model import Case, CaseInputError
 from kg.causal.case_proof import prove_case
@@ -24,7 +24,7 @@ from kg.causal.network import CausalNetwork, network_of
 from kg.causal.recommend import RecommendationCatalog, load_recommendations
 from kg.graph.knowledge import KnowledgeGraph
 from kg.render.case_picture import CASE_FORMATS, CASE_MEDIA_TYPES, case_graph, parse_case_format, render_case
-from kg.render.formats import EXPORT_FORMATS
+from kg.render.formats import export_format
 
 router = APIRouter(tags=["case"])
 
@@ -125,26 +125,24 @@ def answer_case(knowledge: KnowledgeGraph, case: Case) -> CaseExplanation:
     "/case",
     summary="Explain a whole case: findings, labs, exposures, treatments tried",
     response_model=CaseExplanation,
-    responses={
-        200: {
-            "description": "The case explanation as JSON, plain text, or the picture of the whole case.",
-            "content": media_content(m for _, m in CASE_OFFERS),
-        },
-        **problems(400, 404, 406, 413, 422, 500, 503),
-    },
+    responses=answer_responses(
+        "The case explanation as JSON, plain text, or the picture of the whole case.",
+        (m for _, m in CASE_OFFERS),
+        (400, 404, 406, 413, 422, 500, 503),
+    ),
 )
 async def case(
     state: StateDep,
     body: Annotated[Case, Body(openapi_examples=EXAMPLES)],
     format: Annotated[
         str | None,
-        Query(
-            description="json (default), text, turtle or jsonld (the proofs as PROV-O), svg, dot, graphml, "
+        format_query(
+            "json (default), text, turtle or jsonld (the proofs as PROV-O), svg, dot, graphml, "
             "cyjs, mermaid...; else Accept decides.",
-            json_schema_extra={"enum": format_names(CASE_OFFERS)},
+            CASE_OFFERS,
         ),
     ] = None,
-    accept: Annotated[str | None, Header(include_in_schema=False)] = None,
+    accept: AcceptHeader = None,
 ) -> Response:
     """Which observed findings hypomagnesemia explains (cited paths under the severity the observations
     imply), which it does not, the steps they share, renal or extra-renal loss and the candidate causes,
@@ -152,10 +150,7 @@ async def case(
     A value the case cannot take is a 422 naming the field and what it accepts; a name no node of the
     graph has is a 404 naming the field and the closest names (as /why).
     Educational, from two sources: not a clinical decision."""
-    try:
-        fmt = choose_format(format, accept, CASE_OFFERS)
-    except NegotiationError as error:
-        raise ProblemError(error.status, "format", "Cannot serve that format", error.detail) from None
+    fmt = choose_format(format, accept, CASE_OFFERS)
     try:
         answer = await anyio.to_thread.run_sync(answer_case, state.knowledge, body, limiter=cpu_limiter())
     except CaseInputError as error:
@@ -168,12 +163,11 @@ async def case(
             field=error.field,
             accepted=list(error.accepted),
         ) from None
-    for export_format in EXPORT_FORMATS:
-        if export_format == fmt:  # drawing may run Graphviz (a subprocess): off the event loop
-            graph = case_graph(answer)
-            return await anyio.to_thread.run_sync(
-                graph_response, graph, export_format, "case", state.renderer
-            )
+    picture = export_format(fmt)
+    if picture is not None:  # drawing may run Graphviz (a subprocess): off the event loop
+        return await anyio.to_thread.run_sync(
+            graph_response, case_graph(answer), picture, "case", state.renderer
+        )
     if fmt in ("turtle", "jsonld", "text"):
         media = CASE_MEDIA_TYPES[parse_case_format(fmt)]
         charset = "" if fmt == "jsonld" else "; charset=utf-8"

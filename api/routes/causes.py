@@ -5,26 +5,22 @@ from __future__ import annotations
 from typing import Annotated, Final
 
 import anyio.to_thread
-from fastapi import APIRouter, Header, Query
+from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
 from api.deps import StateDep
-from api.errors import ProblemError
 from api.fairness import cpu_limiter
 from api.models import CausesResponse
-from api.negotiation import NegotiationError
-from api.openapi import media_content, problems
-from api.pictures import choose_format, format_names, graph_response
+from api.openapi import answer_responses
+from api.params import AcceptHeader, ContextQuery, MaxHopsQuery
+from api.pictures import choose_format, format_query, graph_response
 from api.state import CausesKey
 from kg.causal.causes import format_causes
-from kg.model.types import Severity
-from kg.render.formats import EXPORT_FORMATS, MEDIA_TYPES
+from kg.render.formats import MEDIA_TYPES, export_format
 from kg.render.picture import causes_graph
 
 router = APIRouter(tags=["why"])
 
-MAX_HOPS: Final = 20
-"""The longest path /causes searches from a cause, as /why."""
 MAX_PATHS: Final = 20
 """The most paths /causes gives per cause."""
 
@@ -40,13 +36,11 @@ CAUSES_OFFERS: Final[tuple[tuple[str, str], ...]] = (
     "/causes",
     summary="What can cause a finding?",
     response_model=CausesResponse,
-    responses={
-        200: {
-            "description": "The causes as JSON, as plain text, or their graph in the format asked for.",
-            "content": media_content(media for _, media in CAUSES_OFFERS),
-        },
-        **problems(400, 404, 406, 422, 500, 503),
-    },
+    responses=answer_responses(
+        "The causes as JSON, as plain text, or their graph in the format asked for.",
+        (media for _, media in CAUSES_OFFERS),
+        (400, 404, 406, 422, 500, 503),
+    ),
 )
 async def causes(
     state: StateDep,
@@ -54,26 +48,19 @@ async def causes(
         str,
         Query(description="Label, synonym, local id, CURIE or IRI.", examples=["high urinary magnesium"]),
     ],
-    context: Annotated[Severity | None, Query(description="Keep links that hold in this severity.")] = None,
+    context: ContextQuery = None,
     max_paths: Annotated[int, Query(ge=1, le=MAX_PATHS, description="Most paths per cause.")] = 3,
-    max_hops: Annotated[int, Query(ge=1, le=MAX_HOPS, description="Longest path, in links.")] = 10,
+    max_hops: MaxHopsQuery = 10,
     format: Annotated[
-        str | None,
-        Query(
-            description="json (default), text, svg, dot, graphml, cyjs, mermaid...",
-            json_schema_extra={"enum": format_names(CAUSES_OFFERS)},
-        ),
+        str | None, format_query("json (default), text, svg, dot, graphml, cyjs, mermaid...", CAUSES_OFFERS)
     ] = None,
-    accept: Annotated[str | None, Header(include_in_schema=False)] = None,
+    accept: AcceptHeader = None,
 ) -> Response:
     """The etiologies, drugs, genetic disorders and loss routes that lead to ``finding``, ranked (fewer
     steps, more source texts first), each with its cited paths: every cause is a source that /why would
     explain the finding from, under the same rules; a known finding nothing leads to gets 200 with no
     causes and a message saying so. With the recommendations for the finding and the causes' paths."""
-    try:
-        fmt = choose_format(format, accept, CAUSES_OFFERS)
-    except NegotiationError as error:
-        raise ProblemError(error.status, "format", "Cannot serve that format", error.detail) from None
+    fmt = choose_format(format, accept, CAUSES_OFFERS)
     key: CausesKey = (finding, context, max_paths, max_hops)
     # a miss asks explain() from every candidate cause: off the event loop, one at a time (cpu_limiter)
     answer, body = await anyio.to_thread.run_sync(state.causes_cache.answer, key, limiter=cpu_limiter())
@@ -81,10 +68,10 @@ async def causes(
         return Response(
             format_causes(answer), media_type="text/plain; charset=utf-8", headers={"Vary": "Accept"}
         )
-    for export_format in EXPORT_FORMATS:
-        if export_format == fmt:
-            graph = causes_graph(answer)
-            return await anyio.to_thread.run_sync(
-                graph_response, graph, export_format, f"causes-{answer.finding.label}", state.renderer
-            )
+    picture = export_format(fmt)
+    if picture is not None:
+        graph = causes_graph(answer)
+        return await anyio.to_thread.run_sync(
+            graph_response, graph, picture, f"causes-{answer.finding.label}", state.renderer
+        )
     return Response(body, media_type="application/json", headers={"Vary": "Accept"})

@@ -9,13 +9,12 @@ from fastapi.responses import Response
 
 from api.deps import KnowledgeGraphDep, StateDep
 from api.errors import ProblemError
-from api.negotiation import NegotiationError
-from api.openapi import media_content, problems
-from api.pictures import choose_format, explanation_response, format_names, graph_response
+from api.openapi import answer_responses
+from api.pictures import choose_format, explanation_response, format_query, graph_response
 from api.routes.trapi import KGX_ARCHIVES, kgx_archive
 from kg.causal.network import DEFAULT_SOURCE, network_of
 from kg.model.types import Severity
-from kg.render.formats import EXPORT_FORMATS, MEDIA_TYPES, ExportFormat
+from kg.render.formats import EXPORT_FORMATS, MEDIA_TYPES, export_format
 from kg.render.picture import neighbourhood_graph, network_graph
 
 router = APIRouter(tags=["export"])
@@ -28,13 +27,11 @@ EXPORT_OFFERS: Final[tuple[tuple[str, str], ...]] = (("nodelink", "application/j
     "/export",
     summary="Export an explanation, a node's neighbourhood or the whole causal graph",
     response_class=Response,
-    responses={
-        200: {
-            "description": "The graph in the format asked for (node-link JSON by default).",
-            "content": media_content([*MEDIA_TYPES.values(), "application/gzip"]),
-        },
-        **problems(400, 404, 406, 422, 500, 503),
-    },
+    responses=answer_responses(
+        "The graph in the format asked for (node-link JSON by default).",
+        [*MEDIA_TYPES.values(), "application/gzip"],
+        (400, 404, 406, 422, 500, 503),
+    ),
 )
 def get_export(
     knowledge: KnowledgeGraphDep,
@@ -50,10 +47,11 @@ def get_export(
     ] = None,
     format: Annotated[
         str | None,
-        Query(
-            description=f"One of {', '.join(EXPORT_FORMATS)}; else the Accept header decides."
+        format_query(
+            f"One of {', '.join(EXPORT_FORMATS)}; else the Accept header decides."
             " kgx-tsv or kgx-jsonl: the whole graph as KGX nodes and edges files in a .tar.gz.",
-            json_schema_extra={"enum": [*format_names(EXPORT_OFFERS), *KGX_ARCHIVES]},
+            EXPORT_OFFERS,
+            *KGX_ARCHIVES,
         ),
     ] = None,
     accept: Annotated[str | None, Header()] = None,
@@ -63,10 +61,10 @@ def get_export(
     """
     if format in KGX_ARCHIVES:  # the Translator formats (api/routes/trapi.py); always the whole graph
         return kgx_archive(knowledge, format, scoped=finding is not None or node is not None)
-    try:
-        fmt: ExportFormat = _as_export_format(choose_format(format, accept, EXPORT_OFFERS))
-    except NegotiationError as error:
-        raise ProblemError(error.status, "format", "Cannot serve that format", error.detail) from None
+    name = choose_format(format, accept, EXPORT_OFFERS)
+    fmt = export_format(name)
+    if fmt is None:
+        raise ProblemError(400, "format", "Cannot serve that format", f"{name!r} is not an export format")
     if finding is not None and node is not None:
         raise ProblemError(
             400, "contradictory-parameters", "Contradictory parameters", "Give `finding` or `node`, not both."
@@ -81,11 +79,3 @@ def get_export(
         graph = neighbourhood_graph(network, iri, radius, context=context)
         return graph_response(graph, fmt, f"{network.node(iri).label}-r{radius}", state.renderer)
     return graph_response(network_graph(network, context=context), fmt, "mgkg", state.renderer)
-
-
-def _as_export_format(name: str) -> ExportFormat:
-    """Narrow a negotiated name to an ExportFormat."""
-    for fmt in EXPORT_FORMATS:
-        if fmt == name:
-            return fmt
-    raise NegotiationError(400, f"{name!r} is not an export format")

@@ -5,13 +5,14 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any, Final
 
-from fastapi import APIRouter, Header, Path, Request
+from fastapi import APIRouter, Path, Request
 from fastapi.responses import Response
 
 from api.config import Settings
 from api.deps import KnowledgeGraphDep, SettingsDep, SparqlEngineDep
 from api.models import NamedQueriesResponse, NamedQueryResponse
 from api.openapi import problems
+from api.params import AcceptHeader
 from api.routes.sparql import ANSWERS, FORMAT_PARAMETER, run_query
 from kg.causal.network import network_of
 from kg.graph.knowledge import KnowledgeGraph
@@ -124,7 +125,7 @@ def _add_named_route(query: NamedQuery) -> None:
         engine: SparqlEngineDep,
         graph: KnowledgeGraphDep,
         settings: SettingsDep,
-        accept: Annotated[str | None, Header(include_in_schema=False)] = None,
+        accept: AcceptHeader = None,
     ) -> Response:
         fmt = request.query_params.get("format")
         return await _answer(request, engine, graph, settings, query.name, fmt, accept)
@@ -156,7 +157,7 @@ async def run_named_query(
     settings: SettingsDep,
     name: Annotated[str, Path(description="The query's name (GET /queries lists them).")],
     format: Annotated[str | None, FORMAT_PARAMETER] = None,
-    accept: Annotated[str | None, Header(include_in_schema=False)] = None,
+    accept: AcceptHeader = None,
 ) -> Response:
     """Run a named query with its parameters taken from the query string (e.g. ?finding=hypocalcemia).
 

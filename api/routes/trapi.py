@@ -13,7 +13,7 @@ from pydantic import ValidationError
 from api.deps import KnowledgeGraphDep
 from api.errors import ProblemError
 from api.fairness import cpu_limiter
-from api.openapi import media_content, problems
+from api.openapi import answer_responses, problems
 from kg.graph.knowledge import KnowledgeGraph
 from kg.translator.biolink import biolink_version
 from kg.translator.elements import meta_knowledge_graph
@@ -106,10 +106,7 @@ KGX_MEDIA_TYPES: Final[dict[str, str]] = {"tsv": "text/tab-separated-values", "j
     "/export/kgx/{part}",
     summary="The graph as KGX nodes or edges (TSV or JSON Lines), for KG-Hub, ROBOKOP or kgx merge",
     response_class=Response,
-    responses={
-        200: {"description": "The KGX file.", "content": media_content(KGX_MEDIA_TYPES.values())},
-        **problems(422),
-    },
+    responses=answer_responses("The KGX file.", KGX_MEDIA_TYPES.values(), (422,)),
 )
 async def get_kgx(
     part: Literal["nodes", "edges"],
@@ -156,9 +153,7 @@ def kgx_archive(knowledge: KnowledgeGraph, name: str, scoped: bool) -> Response:
     "/export/sssom",
     summary="mgkg's identifier mappings (every skos:*Match) as an SSSOM TSV",
     response_class=Response,
-    responses={
-        200: {"description": "The SSSOM TSV.", "content": media_content(["text/tab-separated-values"])}
-    },
+    responses=answer_responses("The SSSOM TSV.", ["text/tab-separated-values"]),
 )
 async def get_sssom(knowledge: KnowledgeGraphDep) -> Response:
     """Every mapping of an mgkg node to a standard identifier, with the set's id, licence and curie map."""

@@ -233,12 +233,18 @@ function setUpPanZoom() {
 
 function onGraphClick(event) {
   if ($("#graph").dataset.justDragged) return;
-  const target = event.target.closest("g.edge, g.node");
-  for (const old of document.querySelectorAll("#graph g.selected")) old.classList.remove("selected");
-  if (!target) return;
-  target.classList.add("selected");
-  if (target.classList.contains("edge")) showEdge(target.id);
-  else showNode(target.id);
+  clickPicture(event, "#graph", showEdge, showNode);
+}
+
+function clickPicture(event, picture, onEdge, onNode) {
+  // A click on a Graphviz picture (this page's graph, case.js's whole-case picture): the edge or node it
+  // hit becomes the one selected, and is shown by onEdge or onNode (given its SVG id).
+  const hit = event.target.closest(`${picture} g.edge, ${picture} g.node`);
+  for (const old of document.querySelectorAll(`${picture} g.selected`)) old.classList.remove("selected");
+  if (!hit) return;
+  hit.classList.add("selected");
+  if (hit.classList.contains("edge")) onEdge(hit.id);
+  else onNode(hit.id);
 }
 
 function list(items) {
@@ -420,38 +426,32 @@ function pathItem(path, numbers) {
 }
 
 function showMechanisms(explanation) {
-  const box = $("#mechanisms");
-  const groups = explanation.mechanisms || [];
-  if (!groups.length) {
-    box.replaceChildren(el("p", { class: "hint" }, explanation.message || "No mechanism explains this finding."));
-    return;
-  }
-  const numbers = state.numbers;
   const byRank = new Map(explanation.paths.map((path) => [path.rank, path]));
   const mechanismName = (key) => (key ? explanation.mechanism_refs[key].label : "Other links");
-  box.replaceChildren(
-    ...groups.map((group) => el("div", { class: "mechanism" },
+  showRanked(explanation, explanation.mechanisms, "No mechanism explains this finding.", (group, numbers) =>
+    el("div", { class: "mechanism" },
       el("h3", {}, mechanismName(group.mechanism)),
-      group.paths.map((rank) => pathItem(byRank.get(rank), numbers)))),
-    ...referenceList(explanation, numbers),
-  );
+      group.paths.map((rank) => pathItem(byRank.get(rank), numbers))));
 }
 
 function showCauses(answer) {
   // The answer of /causes: each cause (ranked) with its cited paths to the finding.
+  showRanked(answer, answer.causes, "Nothing in the graph causes this finding.", (cause, numbers) =>
+    el("div", { class: "mechanism cause" },
+      el("h3", {}, `${cause.rank}. ${answer.nodes[cause.cause].label}`, " ", el("span", { class: "badge" }, cause.kind)),
+      cause.paths.map((path) => pathItem(path, numbers))));
+}
+
+function showRanked(answer, parts, none, show) {
+  // An answer's ranked parts (mechanisms of /why, causes of /causes), each drawn by `show`, then its
+  // reference list; with no parts, the answer's message (else `none`) in their place.
   const box = $("#mechanisms");
-  const causes = answer.causes || [];
-  if (!causes.length) {
-    box.replaceChildren(el("p", { class: "hint" }, answer.message || "Nothing in the graph causes this finding."));
+  if (!(parts || []).length) {
+    box.replaceChildren(el("p", { class: "hint" }, answer.message || none));
     return;
   }
   const numbers = state.numbers;
-  box.replaceChildren(
-    ...causes.map((cause) => el("div", { class: "mechanism cause" },
-      el("h3", {}, `${cause.rank}. ${answer.nodes[cause.cause].label}`, " ", el("span", { class: "badge" }, cause.kind)),
-      cause.paths.map((path) => pathItem(path, numbers)))),
-    ...referenceList(answer, numbers),
-  );
+  box.replaceChildren(...parts.map((part) => show(part, numbers)), ...referenceList(answer, numbers));
 }
 
 function showAdvice(recommendations, answer) {

@@ -177,12 +177,7 @@
   }
 
   function onPictureClick(event) {
-    const hit = event.target.closest("#case-picture g.edge, #case-picture g.node");
-    for (const old of document.querySelectorAll("#case-picture g.selected")) old.classList.remove("selected");
-    if (!hit) return;
-    hit.classList.add("selected");
-    if (hit.classList.contains("edge")) showStep(hit.id);
-    else showNode(hit.id);
+    clickPicture(event, "#case-picture", showStep, showNode); // app.js, loaded before this script
   }
 
   async function drawPicture(body) {

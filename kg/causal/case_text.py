@@ -23,38 +23,31 @@ def format_case(answer: CaseExplanation) -> str:
         mechanisms = ", ".join(m.label for m in finding.mechanisms)
         lines.append(f"* {finding.finding.label} (from {', '.join(finding.origins)}; {mechanisms})")
         lines += [f"    path {p.rank}: {p.explanation}" for p in finding.paths]
-    if answer.not_explained:
-        lines += ["", "Not explained:"]
-        lines += [f"* {f.finding.label}: {f.message}" for f in answer.not_explained]
+    lines += _section("Not explained:", [f"* {f.finding.label}: {f.message}" for f in answer.not_explained])
     if answer.absent:
         lines += ["", f"Absent (never claimed explained): {', '.join(a.label for a in answer.absent)}."]
-    if answer.shared:
-        lines += ["", "Shared mechanism (steps several findings pass through):"]
-        lines += [f"* {s.node.label}: {', '.join(f.label for f in s.findings)}" for s in answer.shared]
+    lines += _section(
+        "Shared mechanism (steps several findings pass through):",
+        [f"* {s.node.label}: {', '.join(f.label for f in s.findings)}" for s in answer.shared],
+    )
     lines += ["", answer.loss.message, f"Candidate causes of {answer.loss.target.label}:"]
     lines += [
         f"{c.rank}. {c.cause.label} ({c.kind}{', reported' if c.reported else ''}): {c.explanation}"
         for c in answer.loss.causes
     ]
-    if answer.against:
-        lines += ["", "What argues against it:"]
-        lines += [f"* [{c.rule}] {c.observation}: {c.message}" for c in answer.against]
-    if answer.what_if:
-        lines += ["", "What if:"]
-        for w in answer.what_if:
-            seen = (
-                f" (tried: {w.tried}; {'as expected' if w.agrees else 'NOT as expected'})" if w.tried else ""
-            )
-            lines.append(f"* {w.message}{seen}")
+    lines += _section(
+        "What argues against it:", [f"* [{c.rule}] {c.observation}: {c.message}" for c in answer.against]
+    )
+    lines += _section("What if:", [f"* {w.message}{_tried(w.tried, w.agrees)}" for w in answer.what_if])
     lines += ["", "Mechanisms ranked (findings explained, contradictions, citations):"]
     lines += [
         f"{h.rank}. {h.mechanism.label}: explains {len(h.explains)}, contradicted {len(h.contradicted_by)},"
         f" {h.citation_count} citation(s)"
         for h in answer.hypotheses
     ]
-    if answer.recommendations:
-        lines += ["", "What the sources advise:"]
-        lines += [f"- {describe(r.recommendation)}" for r in answer.recommendations]
+    lines += _section(
+        "What the sources advise:", [f"- {describe(r.recommendation)}" for r in answer.recommendations]
+    )
     if answer.proofs:
         lines += ["", "Proofs:"]
         for proof in answer.proofs:
@@ -75,3 +68,17 @@ def format_case(answer: CaseExplanation) -> str:
     lines += [f"- {figure.name}: {figure.meaning}" for figure in answer.figures]
     lines += ["", answer.disclaimer]
     return "\n".join(lines) + "\n"
+
+
+def _section(heading: str, lines: list[str]) -> list[str]:
+    """A section of the text: a blank line, its heading and its lines; nothing when it has no lines.
+
+    >>> _section("What if:", ["* a"]), _section("What if:", [])
+    (['', 'What if:', '* a'], [])
+    """
+    return ["", heading, *lines] if lines else []
+
+
+def _tried(tried: str | None, agrees: bool | None) -> str:
+    """What a treatment tried did, against what was expected of it (nothing when none was tried)."""
+    return f" (tried: {tried}; {'as expected' if agrees else 'NOT as expected'})" if tried else ""

@@ -68,10 +68,19 @@ def normalize(name: str) -> str:
     >>> normalize("<https://w3id.org/mgkg/id/Tetany>")
     'https://w3id.org/mgkg/id/tetany'
     """
-    text = name.strip()
+    return " ".join(unbracket(name).split()).casefold()
+
+
+def unbracket(text: str) -> str:
+    """A name without surrounding blanks, and an IRI without the angle brackets SPARQL and Turtle write.
+
+    >>> unbracket(" <https://w3id.org/mgkg/id/tetany> "), unbracket("tetany")
+    ('https://w3id.org/mgkg/id/tetany', 'tetany')
+    """
+    text = text.strip()
     if text.startswith("<") and text.endswith(">"):
-        text = text[1:-1]
-    return " ".join(text.split()).casefold()
+        return text[1:-1].strip()
+    return text
 
 
 def expand(identifier: str) -> str | None:
@@ -84,9 +93,7 @@ def expand(identifier: str) -> str | None:
     >>> expand("tetany") is None, expand("nosuchprefix:x") is None
     (True, True)
     """
-    text = identifier.strip()
-    if text.startswith("<") and text.endswith(">"):
-        text = text[1:-1].strip()
+    text = unbracket(identifier)
     if text.startswith(_ABSOLUTE):
         return text
     if ":" not in text:

@@ -92,8 +92,7 @@ def sentence_case(text: str) -> str:
     >>> sentence_case("cAMP drives PTH secretion")
     'cAMP drives PTH secretion'
     """
-    first = text.split(" ", 1)[0]
-    return text if first != first.lower() else text[:1].upper() + text[1:]
+    return text if _own_capitals(text) else text[:1].upper() + text[1:]
 
 
 def lower_first(text: str) -> str:
@@ -104,8 +103,18 @@ def lower_first(text: str) -> str:
     >>> lower_first("NMDA receptor hyperexcitability")
     'NMDA receptor hyperexcitability'
     """
+    return text if _own_capitals(text) else text[:1].lower() + text[1:]
+
+
+def _own_capitals(text: str) -> bool:
+    """Whether the first word has capitals after its first letter (cAMP, PTH, Mg-ATP, NMDA): its case is
+    its own, and neither capitalizing nor lower-casing a sentence may touch it.
+
+    >>> _own_capitals("cAMP rises"), _own_capitals("Impaired secretion"), _own_capitals("tetany")
+    (True, False, False)
+    """
     first = text.split(" ", 1)[0]
-    return text[:1].lower() + text[1:] if first[1:] == first[1:].lower() else text
+    return first[1:] != first[1:].lower()
 
 
 def citation_markers(citations: Sequence[Citation]) -> str:

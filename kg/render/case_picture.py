@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Final, Literal, get_args
 
 import networkx as nx
+import pyoxigraph as ox
 
 from kg.causal.case_proof import proof_graph
 from kg.causal.case_text import format_case
@@ -15,10 +16,20 @@ from kg.render.formats import EXPORT_FORMATS, MEDIA_TYPES, SUFFIXES, ExportForma
 from kg.render.graphviz import DEFAULT_RENDERER, Renderer
 from kg.render.picture import explanation_graph, recommendations_note
 
-AnswerFormat = Literal["json", "text", "turtle", "jsonld"]
-"""The formats of the answer itself (the proofs as PROV-O in Turtle or JSON-LD); the rest are pictures."""
+ProofFormat = Literal["turtle", "jsonld"]
+"""The formats of the proofs: PROV-O in Turtle or JSON-LD."""
+
+AnswerFormat = Literal["json", "text", ProofFormat]
+"""The formats of the answer itself (its JSON, its text, the proofs); the rest are pictures."""
 
 ANSWER_FORMATS: Final[tuple[AnswerFormat, ...]] = get_args(AnswerFormat)
+
+PROOF_FORMATS: Final[dict[ProofFormat, ox.RdfFormat]] = {
+    "turtle": ox.RdfFormat.TURTLE,
+    "jsonld": ox.RdfFormat.JSON_LD,
+}
+"""The RDF formats of the proofs; pyoxigraph's format table gives each its media type, file extension and
+the names it goes by (as it does for the SPARQL endpoint's graph formats, kg.sparql.results)."""
 
 CaseFormat = AnswerFormat | ExportFormat
 
@@ -28,8 +39,7 @@ CASE_FORMATS: Final[tuple[CaseFormat, ...]] = (*ANSWER_FORMATS, *EXPORT_FORMATS)
 CASE_MEDIA_TYPES: Final[dict[CaseFormat, str]] = {
     "json": "application/json",
     "text": "text/plain",
-    "turtle": "text/turtle",
-    "jsonld": "application/ld+json",
+    **{fmt: rdf.media_type for fmt, rdf in PROOF_FORMATS.items()},
     **{fmt: media for fmt, media in MEDIA_TYPES.items()},  # (a comprehension: the keys widen to CaseFormat)
 }
 """The media type of each case format, as served over HTTP."""
@@ -37,8 +47,7 @@ CASE_MEDIA_TYPES: Final[dict[CaseFormat, str]] = {
 CASE_SUFFIXES: Final[dict[CaseFormat, str]] = {
     "json": ".json",
     "text": ".txt",
-    "turtle": ".ttl",
-    "jsonld": ".jsonld",
+    **{fmt: f".{rdf.file_extension}" for fmt, rdf in PROOF_FORMATS.items()},
     **{fmt: suffix for fmt, suffix in SUFFIXES.items() if fmt != "nodelink"},
     "nodelink": ".nodelink.json",
 }
@@ -84,8 +93,8 @@ def render_case(answer: CaseExplanation, fmt: CaseFormat, renderer: Renderer = D
         return answer.model_dump_json(indent=2).encode("utf-8")
     if fmt == "text":
         return format_case(answer).encode("utf-8")
-    if fmt == "turtle" or fmt == "jsonld":
-        rdf = proof_graph(answer, answer.proofs).serialize(format="json-ld" if fmt == "jsonld" else "turtle")
+    if fmt == "turtle" or fmt == "jsonld":  # rdflib names its serializers by media type too
+        rdf = proof_graph(answer, answer.proofs).serialize(format=PROOF_FORMATS[fmt].media_type)
         return rdf.encode("utf-8")
     return export(case_graph(answer), fmt, renderer)
 
@@ -97,10 +106,13 @@ def parse_case_format(name: str) -> CaseFormat:
     ('turtle', 'json', 'cyjs')
     """
     value = name.strip().lower()
-    value = {"ttl": "turtle", "json-ld": "jsonld", "txt": "text"}.get(value, value)
+    value = {"txt": "text"}.get(value, value)
     for fmt in ANSWER_FORMATS:
         if fmt == value:
             return fmt
+    for proof, rdf in PROOF_FORMATS.items():  # pyoxigraph's names: ttl, json-ld
+        if value in (rdf.file_extension, rdf.name.lower()):
+            return proof
     try:
         return parse_format(value)
     except ValueError:

@@ -9,6 +9,10 @@ of an answer (recommendations, causes) cites by adding its citations to ``citati
 
 from __future__ import annotations
 
+from typing import TypeVar
+
+from pydantic import BaseModel
+
 from kg.causal.causes import Cause, Causes
 from kg.model.types import (
     CausalPath,
@@ -53,13 +57,29 @@ __all__ = [
 ]
 
 
+_Model = TypeVar("_Model", bound=BaseModel)
+
+
+def _carry(target: type[_Model], origin: BaseModel, /, **converted: object) -> _Model:
+    """A ``target`` made from ``origin``: each of its fields taken from the field of ``origin`` of the same
+    name, but for those given ``converted`` (a reference replaced by its key, or a key by what it stands
+    for). Compacting and expanding are this one copy, with the conversions each part needs; a field of
+    ``target`` that ``origin`` lacks and that is not converted is an AttributeError, never a silent gap.
+
+    >>> _carry(Ref, Ref(iri="https://w3id.org/mgkg/id/a", curie="mgkgid:a", label="a"), label="A").label
+    'A'
+    """
+    carried = {name: getattr(origin, name) for name in target.model_fields if name not in converted}
+    return target(**carried, **converted)
+
+
 class _Tables:
-    """The tables being filled while an Explanation is compacted."""
+    """The tables being filled while an Explanation is compacted, named as schema.Document names them."""
 
     def __init__(self) -> None:
         self.nodes: dict[str, NodeRef] = {}
         self.links: dict[str, LinkRef] = {}
-        self.mechanisms: dict[str, Ref] = {}
+        self.mechanism_refs: dict[str, Ref] = {}
         self.steps: dict[str, StepEntry] = {}
         self.step_keys: dict[StepEntry, str] = {}
         self.citations: dict[str, CitationEntry] = {}
@@ -73,7 +93,7 @@ class _Tables:
     def mechanism(self, ref: Ref | None) -> str | None:
         if ref is None:
             return None
-        self.mechanisms.setdefault(ref.curie, ref)
+        self.mechanism_refs.setdefault(ref.curie, ref)
         return ref.curie
 
     def citation(self, citation: Citation) -> str:
@@ -99,20 +119,19 @@ class _Tables:
         self.citation_keys[citation] = key
         return key
 
+    def cited(self, citations: tuple[Citation, ...]) -> tuple[str, ...]:
+        return tuple(self.citation(c) for c in citations)
+
     def step(self, step: Step) -> str:
         for link in step.links:
             self.links.setdefault(link.curie, link)
-        entry = StepEntry(
+        entry = _carry(
+            StepEntry,
+            step,
             subject=self.node(step.subject),
             object=self.node(step.object),
-            sign=step.sign,
-            predicate=step.predicate,
             links=tuple(link.curie for link in step.links),
-            context=step.context,
-            citations=tuple(self.citation(c) for c in step.citations),
-            evidence_types=step.evidence_types,
-            curator_inference=step.curator_inference,
-            evidence_summary=step.evidence_summary,
+            citations=self.cited(step.citations),
             notes=tuple(step_notes(step)),
         )
         if entry not in self.step_keys:
@@ -121,52 +140,34 @@ class _Tables:
         return self.step_keys[entry]
 
     def fields(self) -> dict[str, object]:
-        """The filled tables, as the keyword arguments of a document."""
-        return {
-            "nodes": self.nodes,
-            "links": self.links,
-            "mechanism_refs": self.mechanisms,
-            "steps": self.steps,
-            "citations": self.citations,
-            "documents": self.documents,
-        }
+        """The filled tables, as the keyword arguments of a document (the fields of schema.Document)."""
+        return {name: getattr(self, name) for name in Document.model_fields}
 
     def recommendation(self, advice: Recommendation) -> RecommendationEntry:
-        return RecommendationEntry(
-            iri=advice.iri,
-            curie=advice.curie,
-            label=advice.label,
-            text=advice.text,
-            order=advice.order,
+        return _carry(
+            RecommendationEntry,
+            advice,
             recommends=tuple(self.node(node) for node in advice.recommends),
             cautions_against=tuple(self.node(node) for node in advice.cautions_against),
-            applies_to=advice.applies_to,
-            rationale=advice.rationale,
-            citations=tuple(self.citation(c) for c in advice.citations),
-            matched=advice.matched,
-            paths=advice.paths,
+            citations=self.cited(advice.citations),
         )
 
+    def recommendations(self, advice: tuple[Recommendation, ...]) -> tuple[RecommendationEntry, ...]:
+        return tuple(self.recommendation(a) for a in advice)
+
     def path(self, path: CausalPath) -> PathEntry:
-        return PathEntry(
-            rank=path.rank,
+        return _carry(
+            PathEntry,
+            path,
             mechanism=self.mechanism(path.mechanism),
-            net_sign=path.net_sign,
-            net_polarity=path.net_polarity,
             steps=tuple(self.step(step) for step in path.steps),
-            explanation=path.explanation,
-            hops=path.hops,
-            citation_count=path.citation_count,
-            source_count=path.source_count,
-            support=path.support,
-            context=path.context,
             corroboration=tuple(
-                CorroborationEntry(
+                _carry(
+                    CorroborationEntry,
+                    summary,
                     steps=tuple(self.step(step) for step in summary.steps),
-                    spans=summary.spans,
                     mechanism=self.mechanism(summary.mechanism),
-                    explanation=summary.explanation,
-                    citations=tuple(self.citation(c) for c in summary.citations),
+                    citations=self.cited(summary.citations),
                 )
                 for summary in path.corroboration
             ),
@@ -183,21 +184,16 @@ def compact(explanation: Explanation) -> ExplanationDocument:
         GroupEntry(mechanism=tables.mechanism(group.mechanism), paths=tuple(p.rank for p in group.paths))
         for group in explanation.mechanisms
     )
-    recommendations = tuple(tables.recommendation(advice) for advice in explanation.recommendations)
-    return ExplanationDocument(
-        question=explanation.question,
+    return _carry(
+        ExplanationDocument,
+        explanation,
         source=source,
         finding=finding,
-        context=explanation.context,
-        status=explanation.status,
-        message=explanation.message,
         paths=paths,
         mechanisms=groups,
         contradicting=contradicting,
-        recommendations=recommendations,
-        max_hops=explanation.max_hops,
-        max_paths=explanation.max_paths,
-        **tables.fields(),  # type: ignore[arg-type]
+        recommendations=tables.recommendations(explanation.recommendations),
+        **tables.fields(),
     )
 
 
@@ -206,28 +202,21 @@ def compact_causes(answer: Causes) -> CausesDocument:
     tables = _Tables()
     finding = tables.node(answer.finding)
     causes = tuple(
-        CauseEntry(
-            rank=cause.rank,
+        _carry(
+            CauseEntry,
+            cause,
             cause=tables.node(cause.cause),
-            kind=cause.kind,
             paths=tuple(tables.path(path) for path in cause.paths),
-            hops=cause.hops,
-            citation_count=cause.citation_count,
-            explanation=cause.explanation,
         )
         for cause in answer.causes
     )
-    return CausesDocument(
-        question=answer.question,
+    return _carry(
+        CausesDocument,
+        answer,
         finding=finding,
-        context=answer.context,
-        status=answer.status,
-        message=answer.message,
         causes=causes,
-        recommendations=tuple(tables.recommendation(advice) for advice in answer.recommendations),
-        max_hops=answer.max_hops,
-        max_paths=answer.max_paths,
-        **tables.fields(),  # type: ignore[arg-type]
+        recommendations=tables.recommendations(answer.recommendations),
+        **tables.fields(),
     )
 
 
@@ -245,22 +234,22 @@ def expand_citation(document: Document, key: str) -> Citation:
     )
 
 
+def _citations(document: Document, keys: tuple[str, ...]) -> tuple[Citation, ...]:
+    return tuple(expand_citation(document, key) for key in keys)
+
+
 def expand_step(document: Document, key: str) -> Step:
     """The full Step behind a key of ``document.steps``."""
     entry = document.steps[key]
-    return Step(
+    return _carry(
+        Step,
+        entry,
         subject=document.nodes[entry.subject],
-        predicate=entry.predicate,
         predicate_iri=str(MGKG.increases if entry.sign > 0 else MGKG.decreases),
         object=document.nodes[entry.object],
-        sign=entry.sign,
         polarity="positive" if entry.sign > 0 else "negative",
         links=tuple(document.links[link] for link in entry.links),
-        context=entry.context,
-        citations=tuple(expand_citation(document, c) for c in entry.citations),
-        evidence_types=entry.evidence_types,
-        curator_inference=entry.curator_inference,
-        evidence_summary=entry.evidence_summary,
+        citations=_citations(document, entry.citations),
     )
 
 
@@ -269,45 +258,34 @@ def _mechanism(document: Document, key: str | None) -> Ref | None:
 
 
 def _expand_path(document: Document, entry: PathEntry) -> CausalPath:
-    return CausalPath(
-        rank=entry.rank,
+    return _carry(
+        CausalPath,
+        entry,
         mechanism=_mechanism(document, entry.mechanism),
-        net_sign=entry.net_sign,
-        net_polarity=entry.net_polarity,
         steps=tuple(expand_step(document, key) for key in entry.steps),
-        explanation=entry.explanation,
-        hops=entry.hops,
-        citation_count=entry.citation_count,
-        context=entry.context,
-        source_count=entry.source_count,
-        support=entry.support,
         corroboration=tuple(
-            Corroboration(
+            _carry(
+                Corroboration,
+                summary,
                 steps=tuple(expand_step(document, key) for key in summary.steps),
-                spans=summary.spans,
                 mechanism=_mechanism(document, summary.mechanism),
-                explanation=summary.explanation,
-                citations=tuple(expand_citation(document, c) for c in summary.citations),
+                citations=_citations(document, summary.citations),
             )
             for summary in entry.corroboration
         ),
     )
 
 
-def _expand_recommendation(document: Document, entry: RecommendationEntry) -> Recommendation:
-    return Recommendation(
-        iri=entry.iri,
-        curie=entry.curie,
-        label=entry.label,
-        text=entry.text,
-        order=entry.order,
-        recommends=tuple(document.nodes[key] for key in entry.recommends),
-        cautions_against=tuple(document.nodes[key] for key in entry.cautions_against),
-        applies_to=entry.applies_to,
-        rationale=entry.rationale,
-        citations=tuple(expand_citation(document, key) for key in entry.citations),
-        matched=entry.matched,
-        paths=entry.paths,
+def _expand_recommendations(document: ExplanationDocument | CausesDocument) -> tuple[Recommendation, ...]:
+    return tuple(
+        _carry(
+            Recommendation,
+            entry,
+            recommends=tuple(document.nodes[key] for key in entry.recommends),
+            cautions_against=tuple(document.nodes[key] for key in entry.cautions_against),
+            citations=_citations(document, entry.citations),
+        )
+        for entry in document.recommendations
     )
 
 
@@ -320,13 +298,11 @@ def expand(document: ExplanationDocument) -> Explanation:
     """The Explanation a JSON answer stands for (``expand(compact(e)) == e``)."""
     paths = tuple(_expand_path(document, entry) for entry in document.paths)
     by_rank = {path.rank: path for path in paths}
-    return Explanation(
-        question=document.question,
+    return _carry(
+        Explanation,
+        document,
         source=document.nodes[document.source],
         finding=document.nodes[document.finding],
-        context=document.context,
-        status=document.status,
-        message=document.message,
         paths=paths,
         mechanisms=tuple(
             MechanismGroup(
@@ -335,9 +311,7 @@ def expand(document: ExplanationDocument) -> Explanation:
             for group in document.mechanisms
         ),
         contradicting=tuple(_expand_path(document, entry) for entry in document.contradicting),
-        recommendations=tuple(_expand_recommendation(document, entry) for entry in document.recommendations),
-        max_hops=document.max_hops,
-        max_paths=document.max_paths,
+        recommendations=_expand_recommendations(document),
     )
 
 
@@ -348,25 +322,18 @@ def expand_causes_json(data: object) -> Causes:
 
 def expand_causes(document: CausesDocument) -> Causes:
     """The Causes a /causes JSON answer stands for (``expand_causes(compact_causes(c)) == c``)."""
-    return Causes(
-        question=document.question,
+    return _carry(
+        Causes,
+        document,
         finding=document.nodes[document.finding],
-        context=document.context,
-        status=document.status,
-        message=document.message,
         causes=tuple(
-            Cause(
-                rank=entry.rank,
+            _carry(
+                Cause,
+                entry,
                 cause=document.nodes[entry.cause],
-                kind=entry.kind,
                 paths=tuple(_expand_path(document, path) for path in entry.paths),
-                hops=entry.hops,
-                citation_count=entry.citation_count,
-                explanation=entry.explanation,
             )
             for entry in document.causes
         ),
-        recommendations=tuple(_expand_recommendation(document, entry) for entry in document.recommendations),
-        max_hops=document.max_hops,
-        max_paths=document.max_paths,
+        recommendations=_expand_recommendations(document),
     )

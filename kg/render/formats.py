@@ -43,6 +43,15 @@ SUFFIXES: Final[dict[ExportFormat, str]] = {
 }
 """The file name suffix of each format."""
 
+ALIASES: Final[dict[str, ExportFormat]] = {
+    "gv": "dot",
+    "cytoscape": "cyjs",
+    "mmd": "mermaid",
+    "node-link": "nodelink",
+    "node_link": "nodelink",
+}
+"""Other names people give the export formats (``format=``, ``--format``)."""
+
 # Graphviz attributes of each style group and each sign.
 _NODE_STYLES: Final[dict[str, str]] = {
     "finding": 'shape=box, style="rounded,filled,bold", fillcolor="#fde2e1", color="#b42318"',
@@ -268,15 +277,20 @@ def parse_format(name: str, choices: Sequence[str] = EXPORT_FORMATS) -> ExportFo
     >>> parse_format("cytoscape"), parse_format("MMD"), parse_format("json")
     ('cyjs', 'mermaid', 'nodelink')
     """
-    aliases = {
-        "gv": "dot",
-        "cytoscape": "cyjs",
-        "mmd": "mermaid",
-        "json": "nodelink",
-        "node-link": "nodelink",
-    }
-    value = aliases.get(name.strip().lower(), name.strip().lower())
-    for fmt in EXPORT_FORMATS:
-        if fmt == value and fmt in choices:
-            return fmt
+    aliases: dict[str, ExportFormat] = {**ALIASES, "json": "nodelink"}  # a file's JSON is node-link JSON
+    fmt = export_format(aliases.get(name.strip().lower(), name.strip().lower()))
+    if fmt is not None and fmt in choices:
+        return fmt
     raise ValueError(f"unknown export format {name!r}; choose one of {', '.join(choices)}")
+
+
+def export_format(name: str) -> ExportFormat | None:
+    """The export format a name is exactly, or None (a route's own formats: json, text, turtle, ...).
+
+    >>> export_format("dot"), export_format("json")
+    ('dot', None)
+    """
+    for fmt in EXPORT_FORMATS:
+        if fmt == name:
+            return fmt
+    return None

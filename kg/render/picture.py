@@ -15,7 +15,7 @@ cause, effect and sign, merged as the path search merges them. The graph attribu
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Final
 
@@ -173,16 +173,34 @@ def explanation_graph(explanation: Explanation) -> nx.MultiDiGraph:
     The source and the finding are always nodes (so an explanation without paths still draws them);
     an edge lists the mechanisms of all the paths that go through it.
     """
-    graph = nx.MultiDiGraph(title=explanation.question, source=explanation.source.iri)
-    graph.graph["finding"] = explanation.finding.iri
-    _add_node(graph, explanation.source, "source")
-    _add_node(graph, explanation.finding, "finding")
+    return _answer_graph(
+        explanation.question,
+        explanation.finding,
+        [(explanation.source, "source", ()), (explanation.finding, "finding", explanation.paths)],
+        explanation.recommendations,
+        source=explanation.source.iri,
+    )
+
+
+def _answer_graph(
+    title: str,
+    finding: NodeRef,
+    starts: Iterable[tuple[NodeRef, str, Iterable[CausalPath]]],
+    recommendations: Sequence[Recommendation],
+    **attributes: str,
+) -> nx.MultiDiGraph:
+    """The picture graph of an answer: each of ``starts`` (a node, its role, the paths added after it) in
+    turn, every step of those paths merged into one edge per pair and sign, and the advice in the note."""
+    graph = nx.MultiDiGraph(title=title, **attributes)
+    graph.graph["finding"] = finding.iri
     drafts: dict[tuple[str, str, int], _EdgeDraft] = {}
-    for path in explanation.paths:
-        _add_path(graph, drafts, path)
+    for node, role, paths in starts:
+        _add_node(graph, node, role)
+        for path in paths:
+            _add_path(graph, drafts, path)
     _add_edges(graph, drafts.values())
-    if explanation.recommendations:
-        graph.graph["recommendations"] = recommendations_note(explanation.recommendations)
+    if recommendations:
+        graph.graph["recommendations"] = recommendations_note(recommendations)
     return graph
 
 
@@ -229,18 +247,12 @@ def causes_graph(answer: Causes) -> nx.MultiDiGraph:
     The finding has the role 'finding' and each cause the role 'source'; an edge lists the mechanisms of
     the paths through it. The recommendations go in the graph's note, as for an explanation.
     """
-    graph = nx.MultiDiGraph(title=answer.question)
-    graph.graph["finding"] = answer.finding.iri
-    _add_node(graph, answer.finding, "finding")
-    drafts: dict[tuple[str, str, int], _EdgeDraft] = {}
-    for cause in answer.causes:
-        _add_node(graph, cause.cause, "source")
-        for path in cause.paths:
-            _add_path(graph, drafts, path)
-    _add_edges(graph, drafts.values())
-    if answer.recommendations:
-        graph.graph["recommendations"] = recommendations_note(answer.recommendations)
-    return graph
+    return _answer_graph(
+        answer.question,
+        answer.finding,
+        [(answer.finding, "finding", ()), *((cause.cause, "source", cause.paths) for cause in answer.causes)],
+        answer.recommendations,
+    )
 
 
 def network_graph(

@@ -106,9 +106,26 @@ class RecommendationEntry(_Entry):
     paths: tuple[int, ...] = Field(default=(), description="Ranks of the paths that show why.")
 
 
-class ExplanationDocument(_Entry):
-    """The answer to a why-question as JSON: ranked paths that refer to top-level tables by key."""
+class Document(_Entry):
+    """The tables an answer document refers to by key, declared once for both kinds of answer.
 
+    A document class lists this base first (``class ExplanationDocument(Document, _Explanation)``):
+    pydantic orders fields base by base, from the last base listed, so the answer's own fields (its
+    question first) come before these tables in the JSON, as a reader expects them.
+    """
+
+    nodes: dict[str, NodeRef] = Field(description="Every node of the answer, by CURIE.")
+    links: dict[str, LinkRef] = Field(description="Every causal link behind a step, by CURIE.")
+    mechanism_refs: dict[str, Ref] = Field(description="Every mechanism named, by CURIE.")
+    steps: dict[str, StepEntry] = Field(description="Every step, by id ('s1', ...), in order of use.")
+    citations: dict[str, CitationEntry] = Field(
+        description="Every citation, by key (its identifier; '#2', '#3' for another section), in order of"
+        " first use: the answer's numbered reference list."
+    )
+    documents: dict[str, DocumentEntry] = Field(description="Every cited document, by IRI.")
+
+
+class _Explanation(_Entry):
     question: str
     source: str = Field(description="Key into `nodes`.")
     finding: str = Field(description="Key into `nodes`.")
@@ -123,15 +140,10 @@ class ExplanationDocument(_Entry):
     )
     max_hops: int
     max_paths: int
-    nodes: dict[str, NodeRef] = Field(description="Every node of the answer, by CURIE.")
-    links: dict[str, LinkRef] = Field(description="Every causal link behind a step, by CURIE.")
-    mechanism_refs: dict[str, Ref] = Field(description="Every mechanism named, by CURIE.")
-    steps: dict[str, StepEntry] = Field(description="Every step, by id ('s1', ...), in order of use.")
-    citations: dict[str, CitationEntry] = Field(
-        description="Every citation, by key (its identifier; '#2', '#3' for another section), in order of"
-        " first use: the answer's numbered reference list."
-    )
-    documents: dict[str, DocumentEntry] = Field(description="Every cited document, by IRI.")
+
+
+class ExplanationDocument(Document, _Explanation):
+    """The answer to a why-question as JSON: ranked paths that refer to top-level tables by key."""
 
 
 class CauseEntry(_Entry):
@@ -146,9 +158,7 @@ class CauseEntry(_Entry):
     explanation: str = Field(description="The best path's paragraph, with [citation] markers.")
 
 
-class CausesDocument(_Entry):
-    """The answer of /causes as JSON: ranked causes whose paths refer to top-level tables by key."""
-
+class _Causes(_Entry):
     question: str
     finding: str = Field(description="Key into `nodes`.")
     context: Severity | None
@@ -158,13 +168,9 @@ class CausesDocument(_Entry):
     recommendations: tuple[RecommendationEntry, ...] = ()
     max_hops: int
     max_paths: int
-    nodes: dict[str, NodeRef] = Field(description="Every node of the answer, by CURIE.")
-    links: dict[str, LinkRef] = Field(description="Every causal link behind a step, by CURIE.")
-    mechanism_refs: dict[str, Ref] = Field(description="Every mechanism named, by CURIE.")
-    steps: dict[str, StepEntry] = Field(description="Every step, by id ('s1', ...), in order of use.")
+
+
+class CausesDocument(Document, _Causes):
+    """The answer of /causes as JSON: ranked causes whose paths refer to top-level tables by key."""
+
     citations: dict[str, CitationEntry] = Field(description="Every citation, by key, in order of first use.")
-    documents: dict[str, DocumentEntry] = Field(description="Every cited document, by IRI.")
-
-
-Document = ExplanationDocument | CausesDocument
-"""Either kind of answer document: both carry the same tables."""

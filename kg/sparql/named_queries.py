@@ -27,7 +27,7 @@ import pyoxigraph as ox
 from pydantic import BaseModel, ConfigDict, Field
 
 from kg.errors import MgkgError
-from kg.model.names import expand
+from kg.model.names import expand, unbracket
 from kg.model.resources import queries_dir
 
 ParameterKind = Literal["iri", "node", "string", "integer"]
@@ -152,18 +152,6 @@ def get_named_query(name: str, directory: Path | None = None) -> NamedQuery:
     return queries[name]
 
 
-def _unbracket(value: str) -> str:
-    """A value without surrounding blanks, and without the angle brackets of an IRI written as in SPARQL.
-
-    >>> _unbracket(" <https://w3id.org/mgkg/id/tetany> "), _unbracket("tetany")
-    ('https://w3id.org/mgkg/id/tetany', 'tetany')
-    """
-    candidate = value.strip()
-    if candidate.startswith("<") and candidate.endswith(">"):
-        candidate = candidate[1:-1]
-    return candidate
-
-
 def _engine_accepts(iri: str) -> bool:
     """Whether the engine reads this as an IRI (RFC 3987: ports, fragments, %-escapes), as binding will.
 
@@ -191,7 +179,7 @@ def to_iri(value: str) -> str:
     ...
     kg.sparql.named_queries.NamedQueryError: 'x> } ; DROP ALL #' is not an IRI or a known CURIE ...
     """
-    iri = expand(_unbracket(value))
+    iri = expand(unbracket(value))
     if iri is None or not _IRI.match(iri) or not _engine_accepts(iri):
         raise NamedQueryError(
             f"{value!r} is not an IRI or a known CURIE (e.g. mgkgid:hypocalcemia, HP:0002901, "
@@ -228,7 +216,7 @@ def bind_parameters(
                 )
             continue
         if param.kind == "node" and resolve is not None:
-            bound[param.name] = {"type": "iri", "value": resolve(_unbracket(value), param.name)}
+            bound[param.name] = {"type": "iri", "value": resolve(unbracket(value), param.name)}
         elif param.kind in ("iri", "node"):
             bound[param.name] = {"type": "iri", "value": to_iri(value)}
         elif param.kind == "integer":

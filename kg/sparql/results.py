@@ -24,19 +24,28 @@ from typing import Any, Final
 
 import pyoxigraph as ox
 
+_SERIALIZERS: Final[dict[str, ox.QueryResultsFormat | ox.RdfFormat]] = {
+    "json": ox.QueryResultsFormat.JSON,
+    "xml": ox.QueryResultsFormat.XML,
+    "csv": ox.QueryResultsFormat.CSV,
+    "tsv": ox.QueryResultsFormat.TSV,
+    "turtle": ox.RdfFormat.TURTLE,
+    "ntriples": ox.RdfFormat.N_TRIPLES,
+    "jsonld": ox.RdfFormat.JSON_LD,
+    "rdfxml": ox.RdfFormat.RDF_XML,
+}
+"""Every answer format by short name: pyoxigraph's format, whose table gives its media type (the tables
+below take theirs from it, without parameters such as CSV's charset)."""
+
 RESULTS_FORMATS: Final[dict[str, str]] = {
-    "json": "application/sparql-results+json",
-    "xml": "application/sparql-results+xml",
-    "csv": "text/csv",
-    "tsv": "text/tab-separated-values",
+    name: fmt.media_type.split(";")[0]
+    for name, fmt in _SERIALIZERS.items()
+    if isinstance(fmt, ox.QueryResultsFormat)
 }
 """SELECT/ASK result formats: short name -> media type; the first is the default."""
 
 GRAPH_FORMATS: Final[dict[str, str]] = {
-    "turtle": "text/turtle",
-    "ntriples": "application/n-triples",
-    "jsonld": "application/ld+json",
-    "rdfxml": "application/rdf+xml",
+    name: fmt.media_type for name, fmt in _SERIALIZERS.items() if isinstance(fmt, ox.RdfFormat)
 }
 """CONSTRUCT/DESCRIBE result formats: short name -> media type; the first is the default."""
 
