@@ -129,7 +129,12 @@ def test_errors_are_sent_as_documented(app: FastAPI) -> None:
         assert invalid.json()["errors"][0]["location"] == "query.max_hops"
         not_allowed = client.request("OPTIONS", "/sparql")
         assert not_allowed.status_code == 405
-        assert set(not_allowed.headers["allow"].split(", ")) == {"GET", "POST"}
+        # HEAD is GET without the body (RFC 9110 9.3.2), so /sparql answers it too
+        assert set(not_allowed.headers["allow"].split(", ")) == {"GET", "HEAD", "POST"}
+        assert not_allowed.headers["content-type"] == "application/problem+json"
+        head = client.head("/sparql", params={"query": "ASK {}"})
+        assert head.status_code == 200
+        assert head.headers["content-type"] == "application/sparql-results+json"
         bad_iri = client.get("/queries/link-evidence", params={"link": "urn:l_!n05R]w%"})
         assert bad_iri.status_code == 400, bad_iri.text
         assert bad_iri.json()["type"].endswith("/bad-query-parameter")
