@@ -21,7 +21,7 @@ from __future__ import annotations
 import re
 from typing import Final
 
-_IRI: Final = re.compile(r"<[^<>\"{}|^`\\\x00-\x20]*>")
+IRI: Final = re.compile(r"<[^<>\"{}|^`\\\x00-\x20]*>")
 """SPARQL's IRIREF: no space, quote, brace, bar, caret, backtick, backslash or angle bracket inside."""
 _STRING: Final = '""'
 """What a string literal becomes in the code: an empty string, so that the code stays a query."""
@@ -52,7 +52,7 @@ def code_of(text: str) -> str | None:
         elif char == "\\":  # a prefixed name's escape (ex:a\#b): the next character is a name's
             code.append(text[index : index + 2])
             index += 2
-        elif char == "<" and (iri := _IRI.match(text, index)) is not None:
+        elif char == "<" and (iri := IRI.match(text, index)) is not None:
             span = iri.group()
             if "'" in span or ("#" in span and _has_quote_on_line(text, iri.end())):
                 return None

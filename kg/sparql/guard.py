@@ -45,7 +45,7 @@ from kg.sparql.errors import (
     SparqlError,
     SparqlSyntaxError,
 )
-from kg.sparql.screen import CheckedQuery, QueryForm, screen_query, unguarded_query
+from kg.sparql.screen import CheckedQuery, QueryForm, read_screen, screen_query, unguarded_query
 from kg.sparql.text import UnreadableTextError, normalize_query
 from kg.sparql.verdict import Verdict, from_verdict, read_verdict
 
@@ -153,7 +153,7 @@ def start_check(
         check_graphs(default_graphs, "default-graph-uri", graphs)
         check_graphs(named_graphs, "named-graph-uri", graphs)
     normalized = normalize(text)
-    screened = screen_query(normalized)
+    screened = read_screen(normalized, strict=graphs is not None)
     if screened is not None:
         return admit(screened, graphs)
     cached = recall(normalized)
