@@ -154,3 +154,24 @@ def test_nothing_either_guard_passes_calls_a_service(listener: Listener, pieces:
         before = len(listener.connections)
         _run(checked.text)
         assert len(listener.connections) == before, checked.text
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("PREFIX service: <urn:x#> SELECT * WHERE { ?s service:p ?o }", "service"),  # may be SERVICE :p
+        ("PREFIX ex: <urn:ex#> SELECT * WHERE { ?s ?p ex:a.service }", "service"),  # ex:a . service
+        ("PREFIX named: <urn:ex#> SELECT * FROM named:g WHERE { ?s ?p ?o }", "dataset"),  # or FROM NAMED :g?
+        ("PREFIX ex: <urn:ex#> SELECT * FROM ex:a.g WHERE { ?s ?p ?o }", "dataset"),  # where ends the name?
+    ],
+)
+def test_what_engines_may_read_two_ways_is_refused_strictly_and_parsed_leniently(
+    text: str, reason: str
+) -> None:
+    """A remote store's engine is beyond the sandbox: the strict guard refuses and says why; the local
+    workers cannot open a socket, so the lenient guard leaves the text to rdflib, as before."""
+    with pytest.raises(QueryRefusedError) as caught:
+        check_query(text, STRICT)
+    assert caught.value.reason == reason
+    assert "outside mgkg's egress sandbox" in str(caught.value)
+    assert check_query(text, LENIENT).parsed is True  # read by rdflib's parser

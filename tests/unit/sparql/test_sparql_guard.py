@@ -282,3 +282,61 @@ def test_remote_store_gets_the_normalised_text_and_no_ssrf(oxigraph_server: str,
         assert response.status_code == 200, response.text
         assert response.text.split() == ["x", "hi"]
     assert listener.connections == []
+
+
+# --- SPARQL 1.2 with a dataset clause, and the words FROM and SERVICE (issue 12) -----------------------
+ASSERTED = "https://w3id.org/mgkg/graph/asserted"
+
+
+def _rows(client: TestClient, query: str) -> list[dict[str, object]]:
+    response = client.get("/sparql", params={"query": query})
+    assert response.status_code == 200, response.text
+    rows: list[dict[str, object]] = response.json()["results"]["bindings"]
+    return rows
+
+
+def test_sparql_12_with_a_dataset_clause_is_answered(client: TestClient) -> None:
+    """What rdflib refused (a 400) and Oxigraph answers: the FROM graph is read, an absent one is empty."""
+    counted = f"SELECT (COUNT(*) AS ?n) FROM <{ASSERTED}> WHERE {{ ?s ?p ?o BIND(<<( ?s ?p ?o )>> AS ?t) }}"
+    plain = f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{ASSERTED}> {{ ?s ?p ?o }} }}"
+    assert int(str(_rows(client, plain)[0]["n"]["value"])) > 0  # type: ignore[index]
+    assert _rows(client, counted) == _rows(client, plain)
+    assert _rows(client, "SELECT * FROM <urn:g> WHERE { ?s ?p <<( ?a ?b ?c )>> }") == []  # not held: empty
+    named = (
+        f"VERSION '1.2' SELECT ?from (COUNT(*) AS ?n) FROM NAMED <{ASSERTED}> "
+        "WHERE { GRAPH ?from { ?s ?p ?o } } GROUP BY ?from"
+    )
+    assert [row["from"]["value"] for row in _rows(client, named)] == [ASSERTED]  # type: ignore[index]
+
+
+def test_words_in_comments_strings_and_names_change_no_answer(client: TestClient) -> None:
+    query = (
+        "PREFIX mgkg: <https://w3id.org/mgkg/vocab#>\n"
+        f"SELECT ?x FROM <{ASSERTED}> WHERE {{ ?x a ?c }} ORDER BY ?x LIMIT 5"
+    )
+    expected = _rows(client, query)
+    assert expected
+    for variant in [
+        query.replace("WHERE", "# SERVICE <http://127.0.0.1:9/> { } FROM <urn:elsewhere>\nWHERE"),
+        query.replace(
+            "?x a ?c", "?x a ?c FILTER(STR(?c) != 'SERVICE <http://127.0.0.1:9/> {} FROM <urn:x>')"
+        ),
+        query.replace("?x a ?c", "?x a ?c OPTIONAL { ?x mgkg:service ?from }").replace(
+            "SELECT ?x", "SELECT ?x"
+        ),
+        "VERSION '1.2'\n" + query.replace("?x a ?c", "?x a ?c BIND(<<( ?x a ?c )>> AS ?service)"),
+    ]:
+        assert _rows(client, variant) == expected, variant
+
+
+def test_service_in_sparql_12_is_refused_as_ever(client: TestClient, listener: Listener) -> None:
+    """A SERVICE call is refused with the same 403 and wording whether rdflib can read the text or not."""
+    for query in [
+        f"SELECT * WHERE {{ SERVICE <{listener.url}/s> {{ ?s ?p ?o }} }}",  # SPARQL 1.1
+        f"VERSION '1.2' SELECT * WHERE {{ SERVICE <{listener.url}/s> {{ ?s ?p <<( ?a ?b ?c )>> }} }}",
+        f"SELECT * FROM <{ASSERTED}> WHERE {{ ?s ?p ?o {{| ?q ?r |}} SERVICE <{listener.url}/s> {{ }} }}",
+    ]:
+        body = assert_problem(client.get("/sparql", params={"query": query}), 403)
+        assert str(body["type"]).endswith("refused-service")
+        assert str(body["detail"]).startswith(f"SERVICE <{listener.url}/s> is refused: this endpoint never")
+    assert listener.connections == []
