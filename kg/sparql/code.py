@@ -26,6 +26,8 @@ from typing import Final
 
 IRI: Final = re.compile(r"<[^<>\"{}|^`\\\x00-\x20]*>")
 """SPARQL's IRIREF: no space, quote, brace, bar, caret, backtick, backslash or angle bracket inside."""
+_SPECIAL: Final = re.compile(r"[#\\<'\"()]")
+"""The characters where the reading of the code may change: comments, escapes, IRIs, strings, brackets."""
 _STRING: Final = '""'
 """What a string literal becomes in the code: an empty string, so that the code stays a query."""
 
@@ -51,8 +53,10 @@ def code_of(text: str) -> str | None:
     code: list[str] = []
     index, end = 0, len(text)
     depth, trusted = 0, True  # parentheses open outside strings, comments and IRIs; whether that is sure
-    while index < end:
-        char = text[index]
+    while (special := _SPECIAL.search(text, index)) is not None:
+        start = special.start()
+        code.append(text[index:start])  # plain code up to the next character that may change the reading
+        char, index = text[start], start
         if char == "#":
             line_end = text.find("\n", index)
             index = end if line_end < 0 else line_end
@@ -81,6 +85,7 @@ def code_of(text: str) -> str | None:
                 depth = max(depth - 1, 0)
             code.append(char)
             index += 1
+    code.append(text[index:])
     return "".join(code)
 
 
