@@ -23,6 +23,7 @@ at a second dot), and wherever the reading could differ it says so:
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Final
 
@@ -31,13 +32,17 @@ from pyoxigraph import NamedNode, QuerySolutions, Store
 from kg.sparql.code import IRI, code_of
 from kg.sparql.errors import QueryRefusedError
 
-_SCAN: Final = re.compile(
-    r"(?P<var>[?$][A-Za-z0-9_]+)|(?P<iri><[^<>\"{}|^`\\\x00-\x20]*>)|(?P<local>:[A-Za-z0-9_][A-Za-z0-9_\-]*)"
-    r"|(?P<paren>[()])|(?P<word>service)",
-    re.IGNORECASE,
-)
-"""The spans the SERVICE scan tells apart: variables and local parts (greedy in Oxigraph: never a
-keyword), IRI-shaped spans, parentheses (an operator ``<`` only occurs inside them) and the word."""
+_SCAN: Final = {
+    word: re.compile(
+        r"(?P<escape>\\.)|(?P<var>[?$][A-Za-z0-9_]+)|(?P<iri><[^<>\"{}|^`\\\x00-\x20]*>)"
+        r"|(?P<local>:[A-Za-z0-9_][A-Za-z0-9_\-]*)|(?P<paren>[()])|(?P<word>" + word + ")",
+        re.IGNORECASE,
+    )
+    for word in ("service", "from")
+}
+"""The spans a word scan tells apart: a prefixed name's escapes, variables and local parts (greedy in
+Oxigraph: never a keyword), IRI-shaped spans, parentheses (an operator ``<`` only occurs inside them) and
+the word."""
 _CALL: Final = re.compile(
     r"[ \t\n]*(?:silent)?[ \t\n]*(?P<target><[^<>\"{}|^`\\\x00-\x20]*>|[?$][A-Za-z0-9_]+|[^ \t\n{}()]*:"
     r"[^ \t\n{}()]*)[ \t\n]*\{",
@@ -77,12 +82,35 @@ class ServiceWord:
     near: str
 
 
+def find_words(code: str, word: str) -> Iterator[re.Match[str]]:
+    """Each ``word`` (``service`` or ``from``) in the code that may be the keyword: not certainly inside a
+    variable, the local part of a prefixed name up to its first dot, an escape, or an IRI outside every
+    parenthesis (inside one, or after an IRI-shaped span holding a parenthesis, ``<`` may be less-than,
+    and the span is read as code too).
+
+    >>> [m.start() for m in find_words("?from ex:from <urn:from> from:g FILTER(?a=<http://x/from>)", "from")]
+    [25, 52]
+    """
+    depth, trusted, position = 0, True, 0
+    scan = _SCAN[word]
+    while (found := scan.search(code, position)) is not None:
+        kind, position = found.lastgroup, found.end()
+        if kind == "paren":
+            depth = depth + 1 if found.group() == "(" else max(depth - 1, 0)
+        elif kind == "iri" and (depth or not trusted):  # maybe the operator: read inside it as code
+            position = found.start() + 1
+            trusted = trusted and not any(paren in found.group() for paren in "()")
+        elif kind == "word":
+            yield found
+
+
 def find_service(code: str) -> ServiceWord | None:
-    """The first ``service`` in the code (comments and strings left out) that may be the keyword, or None.
+    """The ``service`` in the code (comments and strings left out) that may be the keyword: the first
+    call, else the first other such word, else None.
 
     >>> find_service("{ ?service ex:service ?o . <urn:service> ?p ?o }") is None
     True
-    >>> find_service("{ ?s ?p ?o . SERVICE <http://x/> { } }").target
+    >>> find_service("{ ?s service:p ?o . SERVICE <http://x/> { } }").target
     '<http://x/>'
     >>> find_service("{ ?s ?p ex:a.b.service:x {} }").target  # Oxigraph: ex:a.b . SERVICE :x {}
     ':x'
@@ -91,19 +119,14 @@ def find_service(code: str) -> ServiceWord | None:
     >>> find_service("{ FILTER(?o = <http://x/service>) }").target is None  # < may be less-than
     True
     """
-    depth, trusted, position = 0, True, 0
-    while (found := _SCAN.search(code, position)) is not None:
-        kind, position = found.lastgroup, found.end()
-        if kind == "paren":
-            depth = depth + 1 if found.group() == "(" else max(depth - 1, 0)
-        elif kind == "iri" and (depth or not trusted):  # maybe the operator: read inside it as code
-            position = found.start() + 1
-            trusted = trusted and not any(paren in found.group() for paren in "()")
-        elif kind == "word":
-            call = _CALL.match(code, position)
-            near = code[max(found.start() - 20, 0) : position + 20].strip()
-            return ServiceWord(call["target"] if call else None, near)
-    return None
+    first: ServiceWord | None = None
+    for found in find_words(code, "service"):
+        call = _CALL.match(code, found.end())
+        near = code[max(found.start() - 20, 0) : found.end() + 20].strip()
+        if call is not None:
+            return ServiceWord(call["target"], near)
+        first = first or ServiceWord(None, near)
+    return first
 
 
 @dataclass(frozen=True)
@@ -115,10 +138,12 @@ class Dataset:
     named: tuple[str, ...] = ()
 
 
-def read_dataset(prologue: str, form: str, code: str) -> Dataset | None:
+def read_dataset(prologue: str, form: str, code: str, strict: bool = True) -> Dataset | None:
     """The dataset clause of a query whose code after the form's keyword is ``code``, or None when unsure.
 
     ``prologue`` is the text before the keyword (PREFIX, BASE, VERSION, comments), which resolves names.
+    ``strict``: also None when a ``from`` that may be the keyword occurs outside the clause (the grammar
+    allows none there, but an engine with extensions might read one, say in a subquery).
 
     >>> read_dataset("", "SELECT", " ?s FROM <urn:g> FROM NAMED <urn:h> WHERE { ?s ?p ?o }")
     Dataset(default=('urn:g',), named=('urn:h',))
@@ -133,10 +158,12 @@ def read_dataset(prologue: str, form: str, code: str) -> Dataset | None:
     if position is None:
         return None
     sources: list[tuple[bool, str]] = []
+    keywords: set[int] = set()
     while True:
         position = _skip(code, position)
         if code[position : position + 4].lower() != "from":
             break
+        keywords.add(position)
         position = _skip(code, position + 4)
         named = code[position : position + 5].lower() == "named"
         if named:
@@ -151,6 +178,8 @@ def read_dataset(prologue: str, form: str, code: str) -> Dataset | None:
         sources.append((named, source.group()))
         position = source.end()
     if not _ends_dataset(form, code, position):
+        return None
+    if strict and any(found.start() not in keywords for found in find_words(code, "from")):
         return None
     iris = resolve_sources(prologue, [token for _, token in sources])
     if iris is None:
@@ -232,7 +261,9 @@ def _parenthesis_end(code: str, start: int) -> int | None:
     index = start
     while index < len(code):
         char = code[index]
-        if char == "<" and (span := IRI.match(code, index)) is not None:
+        if char == "\\":  # a prefixed name's escape: ex:a\( is no parenthesis
+            index += 1
+        elif char == "<" and (span := IRI.match(code, index)) is not None:
             if "(" in span.group() or ")" in span.group():
                 return None
         elif char == "(":

@@ -142,7 +142,7 @@ def _read_words(
             return QueryRefusedError("service", _AMBIGUOUS_SERVICE.format(near=word.near))
         _LOG.debug("screen leaves a word that may be SERVICE (near %r) to the parser", word.near)
         return None
-    dataset = read_dataset(prologue, form, code)
+    dataset = read_dataset(prologue, form, code, strict)
     if dataset is None:
         if strict:
             _LOG.debug("strict screen refused a dataset clause it cannot read for sure")

@@ -175,3 +175,22 @@ def test_what_engines_may_read_two_ways_is_refused_strictly_and_parsed_leniently
     assert caught.value.reason == reason
     assert "outside mgkg's egress sandbox" in str(caught.value)
     assert check_query(text, LENIENT).parsed is True  # read by rdflib's parser
+
+
+def test_a_from_outside_the_dataset_clause_is_refused_strictly() -> None:
+    """The grammar has no FROM in a subquery, but an engine with extensions might read one there."""
+    text = "SELECT * WHERE { { SELECT * FROM <http://127.0.0.1:9/x> WHERE { ?s ?p ?o } } }"
+    with pytest.raises(QueryRefusedError) as caught:
+        check_query(text, STRICT)
+    assert caught.value.reason == "dataset"
+    assert check_query(text, LENIENT).from_graphs == ()  # the lenient guard leaves it to the engine ...
+    with pytest.raises(SyntaxError):  # ... which refuses it (400 over HTTP) and so fetches nothing
+        ox.Store().query(text)
+
+
+def test_an_escaped_parenthesis_in_the_head_does_not_hide_the_dataset_clause() -> None:
+    text = "PREFIX ex: <urn:ex#>\nSELECT (ex:a\\( AS ?x) FROM <urn:ex#g> WHERE { ?s ?p ?o }"
+    ox.Store().query(text)  # Oxigraph reads ex:a\( as a name
+    for graphs in (STRICT, LENIENT):
+        checked = check_query(text, graphs)
+        assert (checked.from_graphs, checked.parsed) == (("urn:ex#g",), False)
