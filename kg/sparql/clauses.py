@@ -32,10 +32,11 @@ from pyoxigraph import NamedNode, QuerySolutions, Store
 from kg.sparql.code import IRI, code_of
 from kg.sparql.errors import QueryRefusedError
 
+_VAR: Final = re.compile(r"[?$][A-Za-z0-9_]+")
 _SCAN: Final = {
     word: re.compile(
-        r"(?P<escape>\\.)|(?P<var>[?$][A-Za-z0-9_]+)|(?P<iri><[^<>\"{}|^`\\\x00-\x20]*>)"
-        r"|(?P<local>:[A-Za-z0-9_][A-Za-z0-9_\-]*)|(?P<paren>[()])|(?P<word>" + word + ")",
+        rf"(?P<escape>\\.)|(?P<var>{_VAR.pattern})|(?P<iri>{IRI.pattern})"
+        rf"|(?P<local>:[A-Za-z0-9_][A-Za-z0-9_\-]*)|(?P<paren>[()])|(?P<word>{word})",
         re.IGNORECASE,
     )
     for word in ("service", "from")
@@ -44,13 +45,12 @@ _SCAN: Final = {
 Oxigraph: never a keyword), IRI-shaped spans, parentheses (an operator ``<`` only occurs inside them) and
 the word."""
 _CALL: Final = re.compile(
-    r"[ \t\n]*(?:silent)?[ \t\n]*(?P<target><[^<>\"{}|^`\\\x00-\x20]*>|[?$][A-Za-z0-9_]+|[^ \t\n{}()]*:"
-    r"[^ \t\n{}()]*)[ \t\n]*\{",
+    rf"[ \t\n]*(?:silent)?[ \t\n]*(?P<target>{IRI.pattern}|{_VAR.pattern}|[^ \t\n{{}}()]*:[^ \t\n{{}}()]*)"
+    r"[ \t\n]*\{",
     re.IGNORECASE,
 )
 """What follows SERVICE in a call: SILENT, a target (IRI, variable or prefixed name) and a group."""
 _SPACE: Final = re.compile(r"[ \t\n]*")
-_VAR: Final = re.compile(r"[?$][A-Za-z0-9_]+")
 _NAME: Final = re.compile(
     r"(?:[A-Za-z](?:[A-Za-z0-9_.\-]*[A-Za-z0-9_\-])?)?:(?:[A-Za-z0-9_][A-Za-z0-9_\-]*)?"
 )

@@ -11,14 +11,18 @@ Dataset; Oxigraph makes SERVICE requests from Rust, where Python audit hooks can
 remote store may dereference ``FROM`` IRIs too. Parsing the query first and refusing what reaches
 outside is the only check that holds for every engine.
 
-Two ways in, one verdict. Most queries are *screened* (kg.sparql.screen: a few microseconds, no parse);
-every other text is *parsed* with rdflib's SPARQL parser and algebra (kg.sparql.verdict: milliseconds),
-whose verdicts are cached here by text (LRU). A screened query that the engine cannot parse is parsed
-too (:func:`diagnose`), so that an update gets its refusal and a malformed query the line and column it
-always got. Which graphs a query may name is checked per call, because each store holds its own set of
-named graphs. :func:`check_query` is the one check (in this process); the service runs the same check
-in killable parser processes with a time limit (kg.sparql.parsers, through :func:`start_check` and
-:meth:`PendingCheck.finish`). The guard's names (its errors, the checked query, the screen and the
+Two ways in, one verdict. Most queries are *screened* (kg.sparql.screen: microseconds, no rdflib parse;
+SERVICE calls and dataset clauses in the code are read there as Oxigraph reads them, kg.sparql.clauses, so
+SPARQL 1.2 is judged too); every other text is *parsed* with rdflib's SPARQL parser and algebra
+(kg.sparql.verdict: milliseconds), whose verdicts are cached here by text (LRU). The screen is *strict* when
+the store restricts the graphs a query may name (``graphs`` is not None: a remote store, whose engine is
+outside the egress sandbox, so that the guard is its only defence): what an engine might read two ways is
+refused there, where for the local workers it is left to rdflib's parse. A screened query that the engine
+cannot parse is parsed too (:func:`diagnose`), so that an update gets its refusal and a malformed query the
+line and column it always got. Which graphs a query may name is checked per call, because each store holds
+its own set of named graphs. :func:`check_query` is the one check (in this process); the service runs the
+same check in killable parser processes with a time limit (kg.sparql.parsers, through :func:`start_check`
+and :meth:`PendingCheck.finish`). The guard's names (its errors, the checked query, the screen and the
 verdict) are importable from here, where the rest of kg.sparql has always found them.
 """
 
@@ -171,7 +175,8 @@ def check_query(
 ) -> CheckedQuery:
     """The guard: normalise, then screen or parse, and refuse updates, SERVICE and graphs outside
     ``graphs`` (None: any) named by FROM, FROM NAMED or the protocol's ``default_graphs`` and
-    ``named_graphs``. The returned query's text is the normalised one: run exactly that.
+    ``named_graphs``. The returned query's text is the normalised one: run exactly that. With ``graphs``
+    given the screen is strict (see the module's docstring).
 
     Parses in this process, unbounded in time (the library; the service and the command line run the
     same check with the parse in a killable parser process, kg.sparql.parsers.guard_query). A screened
