@@ -38,6 +38,7 @@ from cachetools import LRUCache
 from pyoxigraph import NamedNode
 
 from kg.model.vocab import ASSERTED_GRAPH, INFERRED_GRAPH
+from kg.sparql.code import code_of
 from kg.sparql.errors import (
     DatasetIriError,
     EngineBusyError,
@@ -135,12 +136,36 @@ class PendingCheck:
 
     text: str
     graphs: Set[str] | None
+    refusal: QueryRefusedError | None = None
+    """The screen's refusal (a SERVICE call, or for a strict guard what may be one or a dataset clause it
+    cannot read) of a text whose brackets do not balance: rdflib's reading only decides whether the text
+    is malformed instead (400, as Oxigraph refuses it), never that it may run."""
 
     def finish(self, verdict: Verdict) -> CheckedQuery:
         """Keep rdflib's verdict (:func:`read_verdict`) and admit or refuse the query by it."""
         judged = from_verdict(self.text, verdict)
+        if self.refusal is not None:
+            judged = _refusal_or_syntax(self.refusal, judged)
         remember(self.text, judged)
         return admit(judged, self.graphs)
+
+
+def _refusal_or_syntax(refusal: QueryRefusedError, judged: CheckedQuery | SparqlError) -> SparqlError:
+    """What to answer a refused text whose brackets do not balance: rdflib's syntax error (it is
+    malformed, and Oxigraph refuses it as such: 400), or else the screen's refusal (rdflib's own wording
+    when it found a SERVICE call too)."""
+    if isinstance(judged, QueryRefusedError) and judged.reason == "service":
+        return judged
+    if isinstance(judged, SparqlSyntaxError) and not isinstance(judged, QueryUnreadableError):
+        return judged
+    _LOG.debug("guard refused a SERVICE call that rdflib read as %r", judged)
+    return refusal
+
+
+def _balanced(text: str) -> bool:
+    """Whether the brackets of a text's code balance in number (comments and strings left out)."""
+    code = code_of(text)
+    return code is not None and all(code.count(a) == code.count(b) for a, b in ("{}", "()", "[]"))
 
 
 def start_check(
@@ -158,9 +183,14 @@ def start_check(
         check_graphs(named_graphs, "named-graph-uri", graphs)
     normalized = normalize(text)
     screened = read_screen(normalized, strict=graphs is not None)
+    cached = recall(normalized) if screened is None or isinstance(screened, QueryRefusedError) else None
+    if isinstance(screened, QueryRefusedError) and not _balanced(normalized):
+        # refused, unless it is malformed (a 400, as Oxigraph refuses it): rdflib may only say that
+        if isinstance(cached, SparqlError):
+            return admit(cached, graphs)
+        return PendingCheck(normalized, graphs, screened)
     if screened is not None:
         return admit(screened, graphs)
-    cached = recall(normalized)
     if cached is not None:
         return admit(cached, graphs)
     return PendingCheck(normalized, graphs)

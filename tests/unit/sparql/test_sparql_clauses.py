@@ -17,7 +17,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from kg.sparql import QueryRefusedError, SparqlError, check_query
+from kg.sparql import QueryRefusedError, SparqlError, SparqlSyntaxError, check_query
 from tests.conftest import Listener
 
 STRICT = frozenset({"urn:ex#g"})
@@ -194,3 +194,16 @@ def test_an_escaped_parenthesis_in_the_head_does_not_hide_the_dataset_clause() -
     for graphs in (STRICT, LENIENT):
         checked = check_query(text, graphs)
         assert (checked.from_graphs, checked.parsed) == (("urn:ex#g",), False)
+
+
+def test_a_malformed_text_is_a_syntax_error_before_a_refusal() -> None:
+    """What Oxigraph refuses as malformed is a 400, as on Oxigraph, even when it names a service."""
+    for text in (
+        "SELECT * WHERE { SERVICE <http://127.0.0.1:9/> { ?s ?p ?o }",
+        "PREFIX service: <urn:x#> SELECT * WHERE { ?s service:p ?o",
+    ):
+        with pytest.raises(SyntaxError):
+            ox.Store().query(text)
+        for graphs in (STRICT, LENIENT):
+            with pytest.raises(SparqlSyntaxError):
+                check_query(text, graphs)
