@@ -69,10 +69,11 @@ class QueryUnreadableError(SparqlSyntaxError):
         SparqlError.__init__(
             self,
             f"The guard could not read this query ({problem}), and a query its fast screen cannot pass "
-            "(one that mentions SERVICE or FROM, even in a comment or a string, or has non-ASCII "
-            "characters) must be read before it runs. Rewrite it: nest groups and "
-            "parentheses less deeply, write negative numbers in triple patterns as literals "
-            '("-1.0"^^xsd:decimal) or FILTERs, or remove the word SERVICE or FROM where it is not needed.',
+            "(non-ASCII characters outside comments and strings, a word 'service' that is no SERVICE call "
+            "but might be read as one, a FROM clause that is not plainly FROM <iri>) must be read before it "
+            "runs. Rewrite it: nest groups and parentheses less deeply, write negative numbers in triple "
+            'patterns as literals ("-1.0"^^xsd:decimal) or FILTERs, rename a prefix called service, or '
+            "write the FROM clause plainly.",
         )
 
 

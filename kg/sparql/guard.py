@@ -11,14 +11,18 @@ Dataset; Oxigraph makes SERVICE requests from Rust, where Python audit hooks can
 remote store may dereference ``FROM`` IRIs too. Parsing the query first and refusing what reaches
 outside is the only check that holds for every engine.
 
-Two ways in, one verdict. Most queries are *screened* (kg.sparql.screen: a few microseconds, no parse);
-every other text is *parsed* with rdflib's SPARQL parser and algebra (kg.sparql.verdict: milliseconds),
-whose verdicts are cached here by text (LRU). A screened query that the engine cannot parse is parsed
-too (:func:`diagnose`), so that an update gets its refusal and a malformed query the line and column it
-always got. Which graphs a query may name is checked per call, because each store holds its own set of
-named graphs. :func:`check_query` is the one check (in this process); the service runs the same check
-in killable parser processes with a time limit (kg.sparql.parsers, through :func:`start_check` and
-:meth:`PendingCheck.finish`). The checked query, the screen and the verdict are importable from here;
+Two ways in, one verdict. Most queries are *screened* (kg.sparql.screen: microseconds, no rdflib parse;
+SERVICE calls and dataset clauses in the code are read there as Oxigraph reads them, kg.sparql.clauses, so
+SPARQL 1.2 is judged too); every other text is *parsed* with rdflib's SPARQL parser and algebra
+(kg.sparql.verdict: milliseconds), whose verdicts are cached here by text (LRU). The screen is *strict* when
+the store restricts the graphs a query may name (``graphs`` is not None: a remote store, whose engine is
+outside the egress sandbox, so that the guard is its only defence): what an engine might read two ways is
+refused there, where for the local workers it is left to rdflib's parse. A screened query that the engine
+cannot parse is parsed too (:func:`diagnose`), so that an update gets its refusal and a malformed query the
+line and column it always got. Which graphs a query may name is checked per call, because each store holds
+its own set of named graphs. :func:`check_query` is the one check (in this process); the service runs the
+same check in killable parser processes with a time limit (kg.sparql.parsers, through :func:`start_check`
+and :meth:`PendingCheck.finish`). The checked query, the screen and the verdict are importable from here;
 the errors come from kg.sparql.errors (or the facade, kg.sparql).
 """
 
@@ -34,6 +38,7 @@ from cachetools import LRUCache
 from pyoxigraph import NamedNode
 
 from kg.model.vocab import ASSERTED_GRAPH, INFERRED_GRAPH
+from kg.sparql.code import code_of
 from kg.sparql.errors import (
     DatasetIriError,
     QueryRefusedError,
@@ -41,7 +46,7 @@ from kg.sparql.errors import (
     SparqlError,
     SparqlSyntaxError,
 )
-from kg.sparql.screen import CheckedQuery, QueryForm, screen_query, unguarded_query
+from kg.sparql.screen import CheckedQuery, QueryForm, read_screen, screen_query, unguarded_query
 from kg.sparql.text import UnreadableTextError, normalize_query
 from kg.sparql.verdict import Verdict, from_verdict, read_verdict
 
@@ -118,12 +123,36 @@ class PendingCheck:
 
     text: str
     graphs: Set[str] | None
+    refusal: QueryRefusedError | None = None
+    """The screen's refusal (a SERVICE call, or for a strict guard what may be one or a dataset clause it
+    cannot read) of a text whose brackets do not balance: rdflib's reading only decides whether the text
+    is malformed instead (400, as Oxigraph refuses it), never that it may run."""
 
     def finish(self, verdict: Verdict) -> CheckedQuery:
         """Keep rdflib's verdict (:func:`read_verdict`) and admit or refuse the query by it."""
         judged = from_verdict(self.text, verdict)
+        if self.refusal is not None:
+            judged = _refusal_or_syntax(self.refusal, judged)
         remember(self.text, judged)
         return admit(judged, self.graphs)
+
+
+def _refusal_or_syntax(refusal: QueryRefusedError, judged: CheckedQuery | SparqlError) -> SparqlError:
+    """What to answer a refused text whose brackets do not balance: rdflib's syntax error (it is
+    malformed, and Oxigraph refuses it as such: 400), or else the screen's refusal (rdflib's own wording
+    when it found a SERVICE call too)."""
+    if isinstance(judged, QueryRefusedError) and judged.reason == "service":
+        return judged
+    if isinstance(judged, SparqlSyntaxError) and not isinstance(judged, QueryUnreadableError):
+        return judged
+    _LOG.debug("guard refused a SERVICE call that rdflib read as %r", judged)
+    return refusal
+
+
+def _balanced(text: str) -> bool:
+    """Whether the brackets of a text's code balance in number (comments and strings left out)."""
+    code = code_of(text)
+    return code is not None and all(code.count(a) == code.count(b) for a, b in ("{}", "()", "[]"))
 
 
 def start_check(
@@ -140,10 +169,15 @@ def start_check(
         check_graphs(default_graphs, "default-graph-uri", graphs)
         check_graphs(named_graphs, "named-graph-uri", graphs)
     normalized = normalize(text)
-    screened = screen_query(normalized)
+    screened = read_screen(normalized, strict=graphs is not None)
+    cached = recall(normalized) if screened is None or isinstance(screened, QueryRefusedError) else None
+    if isinstance(screened, QueryRefusedError) and not _balanced(normalized):
+        # refused, unless it is malformed (a 400, as Oxigraph refuses it): rdflib may only say that
+        if isinstance(cached, SparqlError):
+            return admit(cached, graphs)
+        return PendingCheck(normalized, graphs, screened)
     if screened is not None:
         return admit(screened, graphs)
-    cached = recall(normalized)
     if cached is not None:
         return admit(cached, graphs)
     return PendingCheck(normalized, graphs)
@@ -158,7 +192,8 @@ def check_query(
 ) -> CheckedQuery:
     """The guard: normalise, then screen or parse, and refuse updates, SERVICE and graphs outside
     ``graphs`` (None: any) named by FROM, FROM NAMED or the protocol's ``default_graphs`` and
-    ``named_graphs``. The returned query's text is the normalised one: run exactly that.
+    ``named_graphs``. The returned query's text is the normalised one: run exactly that. With ``graphs``
+    given the screen is strict (see the module's docstring).
 
     Parses in this process, unbounded in time (the library; the service and the command line run the
     same check with the parse in a killable parser process, kg.sparql.parsers.guard_query). A screened

@@ -17,7 +17,9 @@ from pyparsing import ParseException, ParseResults
 from rdflib.plugins.sparql.algebra import translateQuery
 from rdflib.plugins.sparql.parser import parseQuery, parseUpdate
 from rdflib.plugins.sparql.parserutils import CompValue
+from rdflib.term import Variable
 
+from kg.sparql.clauses import service_refusal
 from kg.sparql.errors import QueryRefusedError, QueryUnreadableError, SparqlError, SparqlSyntaxError
 from kg.sparql.screen import CheckedQuery, QueryForm
 
@@ -44,11 +46,8 @@ def _walk(node: object) -> Iterable[CompValue]:
 def _refuse_service(tree: object) -> None:
     for node in _walk(tree):
         if node.name == "ServiceGraphPattern":
-            raise QueryRefusedError(
-                "service",
-                f"SERVICE <{node.get('term')}> is refused: this endpoint never makes a network request "
-                "on a client's behalf. Run federated queries from your own client.",
-            )
+            term = node.get("term")
+            raise service_refusal(f"?{term}" if isinstance(term, Variable) else f"<{term}>")
 
 
 def _problem(error: BaseException) -> str:

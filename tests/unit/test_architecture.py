@@ -60,9 +60,11 @@ MAY_IMPORT: dict[str, frozenset[str]] = {
 # fills them.
 MAY_IMPORT_WITHIN: dict[str, frozenset[str]] = {
     "kg.sparql.errors": frozenset(),
-    "kg.sparql.screen": frozenset({"kg.sparql.code"}),  # the comment and string scanner, where there is one
+    # the comment and string scanner, and the reader of SERVICE and dataset clauses in the code
+    "kg.sparql.screen": frozenset({"kg.sparql.code", "kg.sparql.clauses", "kg.sparql.errors"}),
+    "kg.sparql.clauses": frozenset({"kg.sparql.code", "kg.sparql.errors"}),
     "kg.sparql.text": frozenset(),
-    "kg.sparql.verdict": frozenset({"kg.sparql.errors", "kg.sparql.screen"}),
+    "kg.sparql.verdict": frozenset({"kg.sparql.errors", "kg.sparql.screen", "kg.sparql.clauses"}),
     "kg.causal.links": frozenset({"kg.causal.consistency", "kg.causal.search"}),
     "kg.causal.prose": frozenset({"kg.causal.network"}),
     "kg.render.schema": frozenset(),

@@ -173,9 +173,10 @@ DEEP = "SELECT * WHERE " + "{" * 9_000 + " ?s ?p ?o " + "}" * 9_000
         (DEEP, 400),  # would kill a worker (Oxigraph's parser overflows its stack)
         ("SELECT * WHERE " + "{" * 40 + " ?s ?p ?o " + "}" * 40 + " # service", 200),
         ("SELECT * WHERE { ?s ?p -1.0 } LIMIT 1", 200),  # rdflib raises TypeError; the screen passes it
-        # ... and here only rdflib could read it (FROM in the code, as a variable's name; a comment's word
-        # no longer sends a query to rdflib: kg.sparql.code): refused
-        ("SELECT ?from WHERE { ?from ?p -1.0 }", 400),
+        # a variable called ?from is no keyword: screened too (kg.sparql.clauses), as Oxigraph reads it
+        ("SELECT ?from WHERE { ?from ?p -1.0 }", 200),
+        # ... but a prefix called service: might be SERVICE to an engine, so rdflib must read it: refused
+        ("PREFIX service: <urn:x#> SELECT * WHERE { ?s service:p -1.0 }", 400),
         ('SELECT ("\\u00530041" AS ?x) {}', 200),  # rdflib's own expansion raised ValueError here
         ('SELECT ("\\u005C" AS ?x) {}', 400),  # an escape that makes a backslash: ambiguous
         ('SELECT ("\\\\u0041" AS ?x) {}', 400),  # an escape after a backslash: ambiguous
@@ -205,9 +206,14 @@ def test_normalised_text_is_what_runs(client: TestClient) -> None:
 
 
 def test_a_slow_guard_parse_blocks_no_one(request: pytest.FixtureRequest) -> None:
-    """A long expression that mentions FROM (rdflib takes seconds on it) is read in a parser process
+    """A long expression the screen cannot pass (rdflib takes seconds on it) is read in a parser process
     within the time limit; meanwhile other requests are answered."""
-    slow = "SELECT ?from WHERE { BIND(" + "+".join(["1"] * 6_000) + " AS ?from) }"  # FROM in the code
+    # a prefix called service: might be SERVICE to some engine, so rdflib reads the text
+    slow = (
+        "PREFIX service: <urn:x#> SELECT ?v WHERE { BIND("
+        + "+".join(["1"] * 6_000)
+        + " AS ?v) ?v service:p ?o }"
+    )
     settings = Settings(sparql_timeout_s=1.0, sparql_max_query_chars=20_000, sparql_cache_bytes=0)
     with TestClient(create_app(settings)) as test_client, ThreadPoolExecutor(max_workers=2) as pool:
         stuck = pool.submit(test_client.post, "/sparql", data={"query": slow})
@@ -228,7 +234,13 @@ def server(serve_mgkg: MgkgStarter) -> Iterator[str]:
 @pytest.mark.slow
 def test_keep_alive_survives_guard_errors(server: str, listener: Listener) -> None:
     """One connection: every kind of guard error, each answered as problem+json without closing it."""
-    bad = [_ssrf(listener.url), DEEP, "SELECT ?from WHERE { ?from ?p -1.0 }", 'ASK { "\\u005C" }', "ASK {"]
+    bad = [
+        _ssrf(listener.url),
+        DEEP,
+        "PREFIX service: <urn:x#> SELECT * WHERE { ?s service:p -1.0 }",  # rdflib's TypeError
+        'ASK { "\\u005C" }',
+        "ASK {",
+    ]
     with httpx.Client(base_url=server, timeout=30) as http:
         for query in bad:
             response = http.post("/sparql", data={"query": query})
@@ -265,4 +277,62 @@ def test_remote_store_gets_the_normalised_text_and_no_ssrf(oxigraph_server: str,
         response = remote.get("/sparql", params={"query": text, "format": "csv"})
         assert response.status_code == 200, response.text
         assert response.text.split() == ["x", "hi"]
+    assert listener.connections == []
+
+
+# --- SPARQL 1.2 with a dataset clause, and the words FROM and SERVICE (issue 12) -----------------------
+ASSERTED = "https://w3id.org/mgkg/graph/asserted"
+
+
+def _rows(client: TestClient, query: str) -> list[dict[str, object]]:
+    response = client.get("/sparql", params={"query": query})
+    assert response.status_code == 200, response.text
+    rows: list[dict[str, object]] = response.json()["results"]["bindings"]
+    return rows
+
+
+def test_sparql_12_with_a_dataset_clause_is_answered(client: TestClient) -> None:
+    """What rdflib refused (a 400) and Oxigraph answers: the FROM graph is read, an absent one is empty."""
+    counted = f"SELECT (COUNT(*) AS ?n) FROM <{ASSERTED}> WHERE {{ ?s ?p ?o BIND(<<( ?s ?p ?o )>> AS ?t) }}"
+    plain = f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{ASSERTED}> {{ ?s ?p ?o }} }}"
+    assert int(str(_rows(client, plain)[0]["n"]["value"])) > 0  # type: ignore[index]
+    assert _rows(client, counted) == _rows(client, plain)
+    assert _rows(client, "SELECT * FROM <urn:g> WHERE { ?s ?p <<( ?a ?b ?c )>> }") == []  # not held: empty
+    named = (
+        f"VERSION '1.2' SELECT ?from (COUNT(*) AS ?n) FROM NAMED <{ASSERTED}> "
+        "WHERE { GRAPH ?from { ?s ?p ?o } } GROUP BY ?from"
+    )
+    assert [row["from"]["value"] for row in _rows(client, named)] == [ASSERTED]  # type: ignore[index]
+
+
+def test_words_in_comments_strings_and_names_change_no_answer(client: TestClient) -> None:
+    query = (
+        "PREFIX mgkg: <https://w3id.org/mgkg/vocab#>\n"
+        f"SELECT ?x FROM <{ASSERTED}> WHERE {{ ?x a ?c }} ORDER BY ?x LIMIT 5"
+    )
+    expected = _rows(client, query)
+    assert expected
+    for variant in [
+        query.replace("WHERE", "# SERVICE <http://127.0.0.1:9/> { } FROM <urn:elsewhere>\nWHERE"),
+        query.replace(
+            "?x a ?c", "?x a ?c FILTER(STR(?c) != 'SERVICE <http://127.0.0.1:9/> {} FROM <urn:x>')"
+        ),
+        query.replace("?x a ?c", "?x a ?c OPTIONAL { ?x mgkg:service ?from }").replace(
+            "SELECT ?x", "SELECT ?x"
+        ),
+        "VERSION '1.2'\n" + query.replace("?x a ?c", "?x a ?c BIND(<<( ?x a ?c )>> AS ?service)"),
+    ]:
+        assert _rows(client, variant) == expected, variant
+
+
+def test_service_in_sparql_12_is_refused_as_ever(client: TestClient, listener: Listener) -> None:
+    """A SERVICE call is refused with the same 403 and wording whether rdflib can read the text or not."""
+    for query in [
+        f"SELECT * WHERE {{ SERVICE <{listener.url}/s> {{ ?s ?p ?o }} }}",  # SPARQL 1.1
+        f"VERSION '1.2' SELECT * WHERE {{ SERVICE <{listener.url}/s> {{ ?s ?p <<( ?a ?b ?c )>> }} }}",
+        f"SELECT * FROM <{ASSERTED}> WHERE {{ ?s ?p ?o {{| ?q ?r |}} SERVICE <{listener.url}/s> {{ }} }}",
+    ]:
+        body = assert_problem(client.get("/sparql", params={"query": query}), 403)
+        assert str(body["type"]).endswith("refused-service")
+        assert str(body["detail"]).startswith(f"SERVICE <{listener.url}/s> is refused: this endpoint never")
     assert listener.connections == []
