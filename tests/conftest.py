@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import http.server
 import os
 import shutil
 import subprocess
 import sys
 import threading
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Coroutine, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Final, NamedTuple, NoReturn, Protocol
+from typing import TYPE_CHECKING, Any, Final, NamedTuple, NoReturn, Protocol, TypeVar
 
 import pytest
 
@@ -362,6 +363,29 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
+
+
+_T = TypeVar("_T")
+
+
+class LoopThread:
+    """An event loop running in a daemon thread, for tests that drive async engines from sync hypothesis
+    tests: :meth:`call` runs a coroutine there and waits for it; :meth:`close` stops and closes the loop."""
+
+    def __init__(self) -> None:
+        self.loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        self._thread.start()
+
+    def call(self, coroutine: Coroutine[object, object, _T], timeout_s: float = 30) -> _T:
+        """Run ``coroutine`` on the loop and return its result (raising its exception)."""
+        return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(timeout=timeout_s)
+
+    def close(self) -> None:
+        """Stop the loop, wait for its thread, and close it (its self-pipe sockets too)."""
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self._thread.join(timeout=30)
+        self.loop.close()
 
 
 def unavailable(reason: str) -> NoReturn:

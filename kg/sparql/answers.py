@@ -65,6 +65,10 @@ class RunOptions:
         """Whether nothing is asked beyond the query itself: no dataset parameters, nothing bound."""
         return not (self.default_graphs or self.named_graphs or self.substitutions)
 
+    def plain_for(self, query: CheckedQuery) -> bool:
+        """Whether ``query`` runs over the union default graph as it is: :attr:`plain`, and no FROM."""
+        return self.plain and not (query.from_graphs or query.from_named)
+
     def request(self, query: CheckedQuery, media_type: str, max_rows: int) -> Request:
         """The worker request for ``query`` (kg.sparql._wire): nothing is built that the common request
         (no dataset, nothing bound) does not need.
@@ -75,7 +79,7 @@ class RunOptions:
         >>> named.request(CheckedQuery("ASK {}", "ASK"), "text/csv", 10)
         ('ASK {}', 'text/csv', 10, [], ['urn:g'], None, 'http://h/')
         """
-        if self.plain and not (query.from_graphs or query.from_named):
+        if self.plain_for(query):
             return (query.text, media_type, max_rows, None, None, None, self.base_iri)
         default, named = self.dataset(query)
         bound = {k: dict(v) for k, v in (self.substitutions or {}).items()} or None

@@ -217,7 +217,7 @@ class SparqlEngine:
         the request's dataset, bound parameters, client, deadline and base IRI; see :class:`RunOptions`).
         A one-pattern query with a small LIMIT is answered here instead, from this process's copy of the
         store (kg.sparql.inline)."""
-        if self._inline is not None and how.plain and not (query.from_graphs or query.from_named):
+        if self._inline is not None and how.plain_for(query):
             body = self._inline.answer(query.text, media_type)
             if body is not None:
                 return SparqlResult(media_type, body, False)

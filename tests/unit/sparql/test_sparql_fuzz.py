@@ -9,10 +9,8 @@ listener must have seen nothing. The number of examples is bounded so that it ta
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
-import threading
-from collections.abc import Coroutine, Iterator
+from collections.abc import Iterator
 from typing import TypeVar
 
 import pytest
@@ -21,18 +19,17 @@ from hypothesis import strategies as st
 from rdflib import Dataset, Literal, URIRef
 
 from kg.sparql import CheckedQuery, EngineOptions, SparqlEngine, SparqlError, check_query
-from tests.conftest import Listener
+from tests.conftest import Listener, LoopThread
 
 T = TypeVar("T")
 LINE_ENDS = ["\r", "\n", "\r\n", "\x0b", "\x0c", "\x85", "\u2028", "\u2029"]
 
 
-class _Loop:
+class _Loop(LoopThread):
     """An event loop in a thread, with an unsandboxed engine on a one-triple dataset."""
 
     def __init__(self) -> None:
-        self.loop = asyncio.new_event_loop()
-        threading.Thread(target=self.loop.run_forever, daemon=True).start()
+        super().__init__()
         dataset = Dataset()
         dataset.graph(URIRef("https://w3id.org/mgkg/graph/asserted")).add(
             (URIRef("urn:a"), URIRef("urn:b"), Literal("c"))
@@ -40,9 +37,6 @@ class _Loop:
         self.engine = self.call(
             SparqlEngine.from_dataset(dataset, EngineOptions(workers=1, timeout_s=3.0, sandbox=False))
         )
-
-    def call(self, coroutine: Coroutine[object, object, T]) -> T:
-        return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(timeout=30)
 
 
 @pytest.fixture(scope="module")
@@ -52,7 +46,7 @@ def unsandboxed() -> Iterator[_Loop]:
         yield loop
     finally:
         loop.call(loop.engine.close())
-        loop.loop.call_soon_threadsafe(loop.loop.stop)
+        loop.close()
 
 
 def _escape(char: str, how: int) -> str:

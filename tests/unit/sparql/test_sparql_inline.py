@@ -10,10 +10,8 @@ never taken, and whatever a text holds, what runs in process is one triple patte
 
 from __future__ import annotations
 
-import asyncio
 import re
-import threading
-from collections.abc import Coroutine, Iterator
+from collections.abc import Iterator
 from typing import TypeVar
 
 import pytest
@@ -25,6 +23,7 @@ from kg.graph.knowledge import KnowledgeGraph
 from kg.sparql import EngineOptions, SparqlEngine, answer_query
 from kg.sparql.inline import recognize
 from kg.sparql.results import RESULTS_FORMATS
+from tests.conftest import LoopThread
 
 T = TypeVar("T")
 BOUND = 60
@@ -34,24 +33,19 @@ CANONICAL = re.compile(
 """What may run in process: one triple pattern of three tokens without spaces, and a LIMIT."""
 
 
-class _Engines:
-    """An event loop in a thread, with two engines on the shipped graph: in process and workers only."""
+class _Engines(LoopThread):
+    """Two engines on the shipped graph, in a loop thread: one answering in process, one workers only."""
 
     def __init__(self, graph: KnowledgeGraph) -> None:
-        self.loop = asyncio.new_event_loop()
-        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
-        self.thread.start()
+        super().__init__()
         in_process = EngineOptions(workers=1, inline_rows=BOUND)
-        self.inline = self.call(SparqlEngine.from_dataset(graph.dataset, in_process))
+        self.inline = self.call(SparqlEngine.from_dataset(graph.dataset, in_process), 60)
         workers_only = EngineOptions(workers=1, inline_rows=0)
-        self.workers = self.call(SparqlEngine.from_dataset(graph.dataset, workers_only))
-
-    def call(self, coroutine: Coroutine[object, object, T]) -> T:
-        return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(timeout=60)
+        self.workers = self.call(SparqlEngine.from_dataset(graph.dataset, workers_only), 60)
 
     def answers(self, text: str, media_type: str) -> tuple[bytes, bytes]:
         def answer(engine: SparqlEngine) -> bytes:
-            return self.call(answer_query(engine, text, lambda _form: media_type)).body
+            return self.call(answer_query(engine, text, lambda _form: media_type), 60).body
 
         return answer(self.inline), answer(self.workers)
 
@@ -64,9 +58,7 @@ def engines(knowledge_graph: KnowledgeGraph) -> Iterator[_Engines]:
     finally:
         both.call(both.inline.close())
         both.call(both.workers.close())
-        both.loop.call_soon_threadsafe(both.loop.stop)
-        both.thread.join(timeout=10)
-        both.loop.close()
+        both.close()
 
 
 @pytest.fixture(scope="module")

@@ -11,10 +11,8 @@ on the same data, and answer the same with its comments taken out.
 
 from __future__ import annotations
 
-import asyncio
 import json
-import threading
-from collections.abc import Coroutine, Iterator
+from collections.abc import Iterator
 from typing import TypeVar
 
 import pyoxigraph as ox
@@ -24,6 +22,7 @@ from hypothesis import strategies as st
 from rdflib import Dataset, Literal, URIRef
 
 from kg.sparql import EngineOptions, SparqlEngine, answer_query, check_query
+from tests.conftest import LoopThread
 
 T = TypeVar("T")
 ENDPOINT = "http://h/sparql"
@@ -53,22 +52,17 @@ def _reference_store() -> ox.Store:
     return store
 
 
-class _Engine:
+class _Engine(LoopThread):
     """mgkg's local engine on the same data, driven from an event loop in a thread."""
 
     def __init__(self) -> None:
-        self.loop = asyncio.new_event_loop()
-        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
-        self.thread.start()
+        super().__init__()
         dataset = Dataset()
         for s, p, o, g in QUADS:
             node = URIRef(o) if ":" in o else Literal(o)
             dataset.graph(URIRef(g)).add((URIRef(s), URIRef(p), node))
         options = EngineOptions(workers=1, timeout_s=5.0, cache_bytes=0)
         self.engine = self.call(SparqlEngine.from_dataset(dataset, options))
-
-    def call(self, coroutine: Coroutine[object, object, T]) -> T:
-        return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(timeout=30)
 
     def answer(self, text: str) -> object:
         result = self.call(answer_query(self.engine, text, _media_type, base_iri=ENDPOINT))
@@ -82,9 +76,7 @@ def mgkg() -> Iterator[_Engine]:
         yield engine
     finally:
         engine.call(engine.engine.close())
-        engine.loop.call_soon_threadsafe(engine.loop.stop)
-        engine.thread.join(timeout=30)
-        engine.loop.close()  # its self-pipe sockets too
+        engine.close()
 
 
 def _media_type(form: str) -> str:
