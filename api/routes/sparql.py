@@ -15,7 +15,6 @@ import functools
 import logging
 from collections.abc import Sequence
 from typing import Any, Final
-from urllib.parse import parse_qs
 
 from fastapi import APIRouter, Query, Request
 from fastapi.datastructures import QueryParams
@@ -26,6 +25,7 @@ from starlette.routing import Route
 from api.deps import state_of
 from api.errors import ProblemError
 from api.fairness import client_of, deadline_of, until_disconnected
+from api.forms import form_lists, url_params
 from api.negotiation import NegotiationError, negotiate
 from api.openapi import media_content, problems
 from api.routes.editor import editor_page, wants_editor
@@ -317,7 +317,7 @@ async def sparql_get(request: Request) -> Response:
     https://w3id.org/mgkg/graph/asserted and https://w3id.org/mgkg/graph/inferred) unless the query
     (FROM) or default-graph-uri names graphs."""
     state = state_of(request)
-    params = request.query_params
+    params = url_params(request)
     if "update" in params:
         raise QueryRefusedError("update", _UPDATE_REFUSAL)
     _refuse_repeats(params)
@@ -404,18 +404,18 @@ async def sparql_post(request: Request) -> Response:
     """Run a query sent as a form (``query=``) or as the body (``application/sparql-query``)."""
     state = state_of(request)
     media = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
-    url_params = request.query_params
-    _refuse_repeats(url_params)
+    in_url = url_params(request)
+    _refuse_repeats(in_url)
     form: dict[str, list[str]] = {}
-    default_graphs = url_params.getlist("default-graph-uri")
-    named_graphs = url_params.getlist("named-graph-uri")
+    default_graphs = in_url.getlist("default-graph-uri")
+    named_graphs = in_url.getlist("named-graph-uri")
     body = await request.body()
-    if media == "application/sparql-update" or "update" in url_params:
+    if media == "application/sparql-update" or "update" in in_url:
         raise QueryRefusedError("update", _UPDATE_REFUSAL)
     if media == "application/sparql-query":
         text = body.decode("utf-8", errors="replace")
     elif media == "application/x-www-form-urlencoded":
-        form = parse_qs(body.decode("utf-8", errors="replace"), keep_blank_values=True)
+        form = form_lists(body)
         if "update" in form:
             raise QueryRefusedError("update", _UPDATE_REFUSAL)
         if "query" not in form:
@@ -432,7 +432,7 @@ async def sparql_post(request: Request) -> Response:
             f"POST /sparql takes application/x-www-form-urlencoded (query=...) or application/sparql-query, "
             f"not {media or 'a body without Content-Type'}.",
         )
-    return await _answer(request, state, text, format_hints(url_params, form), default_graphs, named_graphs)
+    return await _answer(request, state, text, format_hints(in_url, form), default_graphs, named_graphs)
 
 
 async def sparql_endpoint(request: Request) -> Response:
