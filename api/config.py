@@ -93,6 +93,13 @@ class Settings(BaseSettings):
         description="One-pattern queries of at most this many rows (LIMIT + OFFSET) are answered in the "
         "server process, without a worker (kg.sparql.inline; 0: every query goes to a worker).",
     )
+    sparql_memory_quads: int = Field(
+        default=EngineOptions.memory_quads,
+        ge=0,
+        description="An on-disk store of at most this many quads is read into memory by the SPARQL workers "
+        "and the server process (about 600 bytes a quad each; 0: always read from disk). pyoxigraph "
+        "answers 3-7 times faster from memory.",
+    )
     sparql_egress_sandbox: bool = Field(
         default=EngineOptions.sandbox,
         description="Deny the SPARQL worker processes network sockets (a seccomp filter, kg.sparql.sandbox); "
@@ -178,5 +185,6 @@ class Settings(BaseSettings):
             sandbox=self.sparql_egress_sandbox,
             preempt_after_s=self.sparql_preempt_s,
             inline_rows=self.sparql_inline_rows,
+            memory_quads=self.sparql_memory_quads,
         )
         return OpenOptions(engine, self.cache_dir, self.reasoner)

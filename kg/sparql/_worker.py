@@ -9,7 +9,9 @@ siblings by path (_wire.py: the frames; results.py: the result formats; sandbox.
 sandbox), so a replacement worker is ready in a fraction of a second.
 
 The store is either loaded from an N-Quads dump (``nquads PATH``, the memory store) or an on-disk
-Oxigraph store opened read-only (``oxigraph PATH``: nothing to load, several processes may share it).
+Oxigraph store opened read-only (``oxigraph PATH``: nothing to load, several processes may share it); a
+small on-disk store (at most ``memory_quads``, EngineOptions) is copied into memory once open, since
+pyoxigraph answers three to seven times faster from memory than from RocksDB.
 Once it is open the worker caps its own data segment (``RLIMIT_DATA``) at what it uses then plus a
 headroom, so that one query can take at most that much memory: past it an allocation fails, the worker
 dies (Rust aborts on a failed allocation) and the parent reports the limit and starts a new worker.
@@ -114,13 +116,28 @@ def execute(store: ox.Store, request: _wire.Request) -> tuple[int, bytes]:
     return (_wire.TRUNCATED if len(triples) > limit else _wire.OK), body
 
 
-def load_worker_store(kind: str, path: str) -> ox.Store:
-    """The worker's store: an N-Quads dump loaded into memory, or an on-disk store opened read-only."""
-    if kind == "oxigraph":
-        return ox.Store.read_only(path)
-    store = ox.Store()
-    store.bulk_load(path=path, format=ox.RdfFormat.N_QUADS)
-    return store
+_COPY_BATCH = 10_000
+
+
+def load_worker_store(kind: str, path: str, memory_quads: int = 0) -> ox.Store:
+    """The worker's store: an N-Quads dump loaded into memory, or an on-disk store opened read-only and,
+    when it holds at most ``memory_quads`` quads, copied into memory (the copy is dropped, and the disk
+    store answers, as soon as it passes that bound)."""
+    if kind != "oxigraph":
+        store = ox.Store()
+        store.bulk_load(path=path, format=ox.RdfFormat.N_QUADS)
+        return store
+    disk = ox.Store.read_only(path)
+    if memory_quads <= 0:
+        return disk
+    memory, copied = ox.Store(), 0
+    quads = disk.quads_for_pattern(None, None, None, None)
+    while batch := list(islice(quads, _COPY_BATCH)):
+        copied += len(batch)
+        if copied > memory_quads:
+            return disk
+        memory.extend(batch)
+    return memory
 
 
 def limit_memory(headroom_bytes: int) -> None:
@@ -184,6 +201,7 @@ def serve(
     spin: float = 0.0,
     headroom: int = 0,
     sandbox: bool = True,
+    memory_quads: int = 0,
 ) -> None:
     """Deny network sockets (``sandbox``), open the store, cap memory, announce readiness (saying whether
     the sandbox is on), then answer requests until the parent closes the pipe.
@@ -193,7 +211,7 @@ def serve(
     simple query, so back-to-back queries are answered without that wake-up.
     """
     sandboxed = install_sandbox() if sandbox else False
-    store = load_worker_store(kind, path)
+    store = load_worker_store(kind, path, memory_quads)
     limit_memory(headroom)
     os.set_blocking(fd_in, False)
     poller = select.poll()
@@ -217,5 +235,6 @@ if __name__ == "__main__":
         int(sys.argv[4]),
         float(sys.argv[5]),
         int(sys.argv[6]),
-        sys.argv[7:8] != ["nosandbox"],
+        sys.argv[7] != "nosandbox",
+        int(sys.argv[8]),
     )

@@ -36,6 +36,7 @@ from typing import Final
 
 import pyoxigraph as ox
 
+from kg.sparql._worker import load_worker_store
 from kg.sparql.code import code_of
 from kg.sparql.results import results_format
 
@@ -148,20 +149,19 @@ def _full(term: str, prefixes: dict[str, str]) -> str | None:
 
 class InlineAnswerer:
     """Answers recognized one-pattern queries (at most ``max_rows`` rows) from a pyoxigraph store open in
-    this process: the workers' own store opened here too (an on-disk store read-only, so it is shared
-    through the page cache; a dump loaded into memory, a second copy of it)."""
+    this process: the workers' own store opened here too, as they open it (an on-disk store read-only,
+    shared through the page cache, or copied into memory when it is small; a dump loaded into memory, a
+    second copy of it)."""
 
     def __init__(self, store: ox.Store, max_rows: int) -> None:
         self.store, self.max_rows = store, max_rows
 
     @classmethod
-    def open(cls, kind: str, path: str, max_rows: int) -> InlineAnswerer:
-        """Open the store the workers open (``kind`` "oxigraph": on disk, read-only; else an N-Quads dump)."""
-        if kind == "oxigraph":
-            return cls(ox.Store.read_only(path), max_rows)
-        store = ox.Store()
-        store.bulk_load(path=path, format=ox.RdfFormat.N_QUADS)
-        return cls(store, max_rows)
+    def open(cls, kind: str, path: str, max_rows: int, memory_quads: int = 0) -> InlineAnswerer:
+        """Open the store as the workers open it (kg/sparql/_worker.py's ``load_worker_store``: ``kind``
+        "oxigraph" on disk, read-only, in memory when it holds at most ``memory_quads`` quads; else an
+        N-Quads dump)."""
+        return cls(load_worker_store(kind, path, memory_quads), max_rows)
 
     def answer(self, text: str, media_type: str) -> bytes | None:
         """The answer to a guarded text in ``media_type``, or None when it is not a one-pattern query

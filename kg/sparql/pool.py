@@ -1,11 +1,12 @@
 """The local SPARQL engine: a pool of killable pyoxigraph worker processes over one store.
 
 Each worker (kg/sparql/_worker.py) holds its own pyoxigraph Store: an N-Quads dump loaded into memory, or
-an on-disk store opened read-only. A query that runs past the time limit has its worker killed and
-replaced, which is the only way to really stop it; one that needs more memory than a query may take
-kills its own worker (see the worker's memory limit); with two or more workers one slow query never
-blocks the others. Starts, kills and restarts are logged. One process, seen from here (start, send,
-poll, wait, kill), is a :class:`~kg.sparql.workers.WorkerProcess`.
+an on-disk store opened read-only (copied into memory when it holds at most ``memory_quads`` quads). A
+query that runs past the time limit has its worker killed and replaced, which is the only way to really
+stop it; one that needs more memory than a query may take kills its own worker (see the worker's memory
+limit); with two or more workers one slow query never blocks the others. Starts, kills and restarts
+are logged. One process, seen from here (start, send, poll, wait, kill), is a
+:class:`~kg.sparql.workers.WorkerProcess`.
 
 Why a pool of our own rather than a library's (measured on this stack, issue 13): pyoxigraph 0.5 has
 no query timeout and no cancellation (oxigraph#1926), and ``oxigraph serve --timeout-s`` did not stop
@@ -165,7 +166,9 @@ class SparqlEngine:
         self._unsandboxed = 0
         if self.options.inline_rows:
             rows = min(self.options.inline_rows, self.options.max_rows)
-            self._inline = await asyncio.to_thread(InlineAnswerer.open, self.kind, str(self.dump), rows)
+            self._inline = await asyncio.to_thread(
+                InlineAnswerer.open, self.kind, str(self.dump), rows, self.options.memory_quads
+            )
         for worker in await asyncio.gather(*(self._spawn() for _ in range(self.options.workers))):
             self._scheduler.add(worker)
         if not self.egress_sandbox:
@@ -186,6 +189,7 @@ class SparqlEngine:
             self._worker_cpus,
             self.options.memory_mb,
             self.options.sandbox,
+            self.options.memory_quads,
         )
         self._unsandboxed += not worker.sandboxed
         self._live.add(worker)
