@@ -1,7 +1,7 @@
 """Side by side over HTTP: `mgkg serve` beside `oxigraph serve-read-only` on a copy of the same on-disk store.
 
 Run from a checkout: ``python bench/bench_sparql_http.py [--rounds 5] [--seconds 3] [--connections 20]
-[--baseline DIR] [--env NAME=VALUE ...]``.
+[--baseline DIR] [--env NAME=VALUE ...] [--variant LABEL:NAME=VALUE ...]``.
 
 One run: ``mgkg load`` writes the shipped graph (asserted + inferred) into an on-disk Oxigraph store in a
 temporary folder; the folder is copied; ``mgkg serve --store oxigraph:STORE`` starts with its answer
@@ -18,7 +18,8 @@ machine's CPUs: the ratios are the figures, not the absolute rates.
 
 ``--baseline DIR`` serves a second mgkg from another checkout (``git archive REV | tar -x -C DIR``) in
 the same rounds, labelled ``base``: before and after in one run. ``--env NAME=VALUE`` sets a setting of
-the measured mgkg only (``--baseline .`` with ``--env MGKG_SPARQL_SPIN_US=0`` compares one setting).
+the measured mgkg only. ``--variant LABEL:NAME=VALUE[,NAME=VALUE]`` serves one more mgkg of this checkout
+with those settings, labelled LABEL (``--variant disk:MGKG_SPARQL_MEMORY_QUADS=0`` compares one setting).
 
 Targets (issue 12): mgkg at least 0.5x Oxigraph's throughput on the join and the aggregate; mgkg's simple
 SELECT at least 0.8x its own /health; p99 under 20 ms at 20 connections.
@@ -58,8 +59,13 @@ QUERIES: Final = {
 ENGINE_BOUND: Final = ("join", "aggregate")
 ACCEPT: Final = "application/sparql-results+json"
 PAUSE_S: Final = 0.5
-"""Between two measurements: the queries of the connections wrk just closed are stopped and their
+"""Between two measurements, at least: the queries of the connections wrk just closed are stopped and their
 workers replaced, before the next measurement starts (it would otherwise meet them)."""
+QUIET_IDLE: Final = 0.85
+QUIET_WAIT_S: Final = 5.0
+"""After the pause, wait (up to ``QUIET_WAIT_S``) until the CPUs are at least ``QUIET_IDLE`` idle over a
+tenth of a second: a replacement worker starting, or a server still answering what the last measurement
+left queued, would otherwise be charged to whatever is measured next."""
 _UNITS: Final = {"us": 1e-3, "ms": 1.0, "s": 1e3, "m": 6e4}
 
 
@@ -111,6 +117,27 @@ def wrk(url: str, connections: int, seconds: float) -> Load:
     )
 
 
+def _cpu_times() -> tuple[int, int]:
+    """The machine's (idle, total) CPU time so far, in clock ticks (/proc/stat's first line)."""
+    with open("/proc/stat", encoding="ascii") as stat:
+        ticks = [int(field) for field in stat.readline().split()[1:]]
+    return ticks[3] + ticks[4], sum(ticks)  # idle + iowait
+
+
+def wait_until_quiet(idle: float = QUIET_IDLE, wait_s: float = QUIET_WAIT_S) -> float:
+    """Return once the CPUs were at least ``idle`` idle over a tenth of a second (or after ``wait_s``);
+    the idle fraction last seen."""
+    seen, give_up = 0.0, time.monotonic() + wait_s
+    while time.monotonic() < give_up:
+        idle_0, total_0 = _cpu_times()
+        time.sleep(0.1)
+        idle_1, total_1 = _cpu_times()
+        seen = (idle_1 - idle_0) / max(total_1 - total_0, 1)
+        if seen >= idle:
+            break
+    return seen
+
+
 def load_shipped_graph(store: Path) -> None:
     """Write the shipped graph (asserted + inferred named graphs) into an on-disk Oxigraph store."""
     subprocess.run([*mgkg_command(), "load", "--store", f"oxigraph:{store}"], check=True, capture_output=True)
@@ -122,6 +149,7 @@ def measure(
     connections: int,
     baseline: Path | None = None,
     extra: dict[str, str] | None = None,
+    more: dict[str, dict[str, str]] | None = None,
 ) -> dict[str, list[Load]]:
     """Load, copy, serve both (and a baseline mgkg from another checkout, if given), and run every
     measurement once per round in a rotating order."""
@@ -142,6 +170,7 @@ def measure(
         variants = {"mgkg": {**(extra or {})}}
         if baseline is not None:
             variants["base"] = {"PYTHONPATH": str(baseline)}
+        variants |= more or {}
         for label, overrides in variants.items():
             urls |= _start_mgkg(servers, label, store, connections, overrides)
         found: dict[str, list[Load]] = {label: [] for label in urls}
@@ -152,6 +181,7 @@ def measure(
             shift = number % len(labels)
             for label in labels[shift:] + labels[:shift]:
                 time.sleep(PAUSE_S)
+                wait_until_quiet()
                 found[label].append(wrk(urls[label], connections, seconds))
             print(f"round {number + 1}/{rounds} done", file=sys.stderr)
     return found
@@ -205,7 +235,7 @@ def report(found: dict[str, list[Load]], rounds: int, seconds: float, connection
             f"{_median(loads, lambda x: x.p99_ms):8.2f} {sum(x.errors for x in loads):8d} "
             f"{sum(x.socket_errors for x in loads):7d}"
         )
-    variants = [v for v in ("mgkg", "base") if f"{v} /health" in found]
+    variants = [label.removesuffix(" /health") for label in found if label.endswith(" /health")]
     print(f"\n{'query':10} " + " ".join(f"{v + '/oxigraph':>14}" for v in variants))
     for name in QUERIES:
         ratios = (_ratio(found[f"{v} {name}"], found[f"oxigraph {name}"]) for v in variants)
@@ -213,7 +243,9 @@ def report(found: dict[str, list[Load]], rounds: int, seconds: float, connection
     for variant in variants:
         simple_of_health = _ratio(found[f"{variant} simple"], found[f"{variant} /health"])
         why_of_health = _ratio(found[f"{variant} /why"], found[f"{variant} /health"])
-        print(f"\n{variant} simple SELECT / {variant} /health: {simple_of_health:.2f}")
+        simple, health = found[f"{variant} simple"], found[f"{variant} /health"]
+        each = " ".join(f"{a.rps / b.rps:.2f}" for a, b in zip(simple, health, strict=True))
+        print(f"\n{variant} simple SELECT / {variant} /health: {simple_of_health:.2f} (rounds: {each})")
         print(f"{variant} /why (cache off) / {variant} /health: {why_of_health:.2f}")
         engine = min(_ratio(found[f"{variant} {n}"], found[f"oxigraph {n}"]) for n in ENGINE_BOUND)
         p99 = {n: _median(found[f"{variant} {n}"], lambda x: x.p99_ms) for n in QUERIES}
@@ -246,9 +278,20 @@ def main() -> None:
     parser.add_argument(
         "--env", action="append", default=[], metavar="NAME=VALUE", help="a setting for the measured mgkg"
     )
+    parser.add_argument(
+        "--variant",
+        action="append",
+        default=[],
+        metavar="LABEL:NAME=VALUE[,NAME=VALUE]",
+        help="also serve this checkout's mgkg with these settings, labelled LABEL",
+    )
     options = parser.parse_args()
     extra = dict(item.split("=", 1) for item in options.env)
-    found = measure(options.rounds, options.seconds, options.connections, options.baseline, extra)
+    more = {
+        label: dict(item.split("=", 1) for item in settings.split(","))
+        for label, _, settings in (variant.partition(":") for variant in options.variant)
+    }
+    found = measure(options.rounds, options.seconds, options.connections, options.baseline, extra, more)
     report(found, options.rounds, options.seconds, options.connections)
 
 
