@@ -10,8 +10,9 @@ sandbox), so a replacement worker is ready in a fraction of a second.
 
 The store is either loaded from an N-Quads dump (``nquads PATH``, the memory store) or an on-disk
 Oxigraph store opened read-only (``oxigraph PATH``: nothing to load, several processes may share it); a
-small on-disk store (at most ``memory_quads``, EngineOptions) is copied into memory once open, since
-pyoxigraph answers three to seven times faster from memory than from RocksDB.
+small on-disk store (at most ``memory_quads``, EngineOptions: the pool asks :func:`fits_in_memory` once and
+says ``memory`` or ``disk``) is copied into memory once open, since pyoxigraph answers three to seven
+times faster from memory than from RocksDB.
 Once it is open the worker caps its own data segment (``RLIMIT_DATA``) at what it uses then plus a
 headroom, so that one query can take at most that much memory: past it an allocation fails, the worker
 dies (Rust aborts on a failed allocation) and the parent reports the limit and starts a new worker.
@@ -116,27 +117,28 @@ def execute(store: ox.Store, request: _wire.Request) -> tuple[int, bytes]:
     return (_wire.TRUNCATED if len(triples) > limit else _wire.OK), body
 
 
-_COPY_BATCH = 10_000
+def fits_in_memory(kind: str, path: str, memory_quads: int) -> bool:
+    """Whether the store is an on-disk one of at most ``memory_quads`` quads (0: none is), which
+    :func:`load_worker_store` should copy into memory; it counts at most ``memory_quads + 1`` quads.
+    Asked once by the pool, whose workers and inline answerer then all open the store alike."""
+    if kind != "oxigraph" or memory_quads <= 0:
+        return False
+    quads = ox.Store.read_only(path).quads_for_pattern(None, None, None, None)
+    return sum(1 for _ in islice(quads, memory_quads + 1)) <= memory_quads
 
 
-def load_worker_store(kind: str, path: str, memory_quads: int = 0) -> ox.Store:
+def load_worker_store(kind: str, path: str, in_memory: bool = False) -> ox.Store:
     """The worker's store: an N-Quads dump loaded into memory, or an on-disk store opened read-only and,
-    when it holds at most ``memory_quads`` quads, copied into memory (the copy is dropped, and the disk
-    store answers, as soon as it passes that bound)."""
+    if ``in_memory`` (see :func:`fits_in_memory`), copied into a memory store."""
     if kind != "oxigraph":
         store = ox.Store()
         store.bulk_load(path=path, format=ox.RdfFormat.N_QUADS)
         return store
     disk = ox.Store.read_only(path)
-    if memory_quads <= 0:
+    if not in_memory:
         return disk
-    memory, copied = ox.Store(), 0
-    quads = disk.quads_for_pattern(None, None, None, None)
-    while batch := list(islice(quads, _COPY_BATCH)):
-        copied += len(batch)
-        if copied > memory_quads:
-            return disk
-        memory.extend(batch)
+    memory = ox.Store()
+    memory.extend(disk.quads_for_pattern(None, None, None, None))
     return memory
 
 
@@ -201,7 +203,7 @@ def serve(
     spin: float = 0.0,
     headroom: int = 0,
     sandbox: bool = True,
-    memory_quads: int = 0,
+    in_memory: bool = False,
 ) -> None:
     """Deny network sockets (``sandbox``), open the store, cap memory, announce readiness (saying whether
     the sandbox is on), then answer requests until the parent closes the pipe.
@@ -211,7 +213,7 @@ def serve(
     simple query, so back-to-back queries are answered without that wake-up.
     """
     sandboxed = install_sandbox() if sandbox else False
-    store = load_worker_store(kind, path, memory_quads)
+    store = load_worker_store(kind, path, in_memory)
     limit_memory(headroom)
     os.set_blocking(fd_in, False)
     poller = select.poll()
@@ -236,5 +238,5 @@ if __name__ == "__main__":
         float(sys.argv[5]),
         int(sys.argv[6]),
         sys.argv[7] != "nosandbox",
-        int(sys.argv[8]),
+        sys.argv[8] == "memory",
     )

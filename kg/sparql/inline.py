@@ -157,11 +157,10 @@ class InlineAnswerer:
         self.store, self.max_rows = store, max_rows
 
     @classmethod
-    def open(cls, kind: str, path: str, max_rows: int, memory_quads: int = 0) -> InlineAnswerer:
+    def open(cls, kind: str, path: str, max_rows: int, in_memory: bool = False) -> InlineAnswerer:
         """Open the store as the workers open it (kg/sparql/_worker.py's ``load_worker_store``: ``kind``
-        "oxigraph" on disk, read-only, in memory when it holds at most ``memory_quads`` quads; else an
-        N-Quads dump)."""
-        return cls(load_worker_store(kind, path, memory_quads), max_rows)
+        "oxigraph" on disk, read-only, copied into memory if ``in_memory``; else an N-Quads dump)."""
+        return cls(load_worker_store(kind, path, in_memory), max_rows)
 
     def answer(self, text: str, media_type: str) -> bytes | None:
         """The answer to a guarded text in ``media_type``, or None when it is not a one-pattern query

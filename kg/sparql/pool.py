@@ -39,6 +39,7 @@ from rdflib import Dataset, URIRef
 from rdflib.graph import DATASET_DEFAULT_GRAPH_ID
 
 from kg.sparql._wire import ENGINE_ERROR, SYNTAX_ERROR, TRUNCATED, Request
+from kg.sparql._worker import fits_in_memory
 from kg.sparql.answers import PLAIN_RUN, AnswerCache, RunOptions, SparqlResult, request_key
 from kg.sparql.errors import (
     EngineFailureError,
@@ -117,6 +118,8 @@ class SparqlEngine:
     _live: set[WorkerProcess] = field(default_factory=set, init=False, repr=False)
     _tmp: tempfile.TemporaryDirectory[str] | None = field(default=None, init=False, repr=False)
     _unsandboxed: int = field(default=-1, init=False, repr=False)
+    _in_memory: bool = field(default=False, init=False, repr=False)
+    """Whether the on-disk store is small enough to be copied into memory (decided once, at start)."""
 
     def __post_init__(self) -> None:
         self._cache = AnswerCache(self.options.cache_bytes)
@@ -164,10 +167,13 @@ class SparqlEngine:
             os.sched_setaffinity(0, allowed[:1])
             self._worker_cpus = frozenset(allowed[1:])
         self._unsandboxed = 0
+        self._in_memory = await asyncio.to_thread(
+            fits_in_memory, self.kind, str(self.dump), self.options.memory_quads
+        )
         if self.options.inline_rows:
             rows = min(self.options.inline_rows, self.options.max_rows)
             self._inline = await asyncio.to_thread(
-                InlineAnswerer.open, self.kind, str(self.dump), rows, self.options.memory_quads
+                InlineAnswerer.open, self.kind, str(self.dump), rows, self._in_memory
             )
         for worker in await asyncio.gather(*(self._spawn() for _ in range(self.options.workers))):
             self._scheduler.add(worker)
@@ -189,7 +195,7 @@ class SparqlEngine:
             self._worker_cpus,
             self.options.memory_mb,
             self.options.sandbox,
-            self.options.memory_quads,
+            self._in_memory,
         )
         self._unsandboxed += not worker.sandboxed
         self._live.add(worker)

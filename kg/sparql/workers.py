@@ -165,7 +165,7 @@ def start_worker(
     cpus: frozenset[int] | None = None,
     memory_mb: int = 0,
     sandbox: bool = True,
-    memory_quads: int = 0,
+    in_memory: bool = False,
 ) -> WorkerProcess:
     """Start a worker process (on ``cpus`` if given, allowed ``memory_mb`` MiB per query, 0: no limit,
     denied network sockets if ``sandbox``) and wait (blocking: run it in a thread) until its store is
@@ -177,7 +177,8 @@ def start_worker(
         # -P: do not put kg/ on sys.path, its module names must not shadow the standard library
         [
             *(sys.executable, "-P", str(_WORKER_SCRIPT), kind, path, *fds),
-            *(str(spin_s), str(memory_mb * 2**20), "sandbox" if sandbox else "nosandbox", str(memory_quads)),
+            *(str(spin_s), str(memory_mb * 2**20), "sandbox" if sandbox else "nosandbox"),
+            "memory" if in_memory else "disk",
         ],
         pass_fds=(request_read, reply_write),
         stdin=subprocess.DEVNULL,
