@@ -124,18 +124,15 @@ def _cpu_times() -> tuple[int, int]:
     return ticks[3] + ticks[4], sum(ticks)  # idle + iowait
 
 
-def wait_until_quiet(idle: float = QUIET_IDLE, wait_s: float = QUIET_WAIT_S) -> float:
-    """Return once the CPUs were at least ``idle`` idle over a tenth of a second (or after ``wait_s``);
-    the idle fraction last seen."""
-    seen, give_up = 0.0, time.monotonic() + wait_s
+def wait_until_quiet(idle: float = QUIET_IDLE, wait_s: float = QUIET_WAIT_S) -> None:
+    """Return once the CPUs were at least ``idle`` idle over a tenth of a second (or after ``wait_s``)."""
+    give_up = time.monotonic() + wait_s
     while time.monotonic() < give_up:
         idle_0, total_0 = _cpu_times()
         time.sleep(0.1)
         idle_1, total_1 = _cpu_times()
-        seen = (idle_1 - idle_0) / max(total_1 - total_0, 1)
-        if seen >= idle:
-            break
-    return seen
+        if (idle_1 - idle_0) / max(total_1 - total_0, 1) >= idle:
+            return
 
 
 def load_shipped_graph(store: Path) -> None:
@@ -214,9 +211,14 @@ def _median(loads: list[Load], pick: Callable[[Load], float]) -> float:
     return statistics.median(pick(load) for load in loads)
 
 
+def _ratios(top: list[Load], bottom: list[Load]) -> list[float]:
+    """Each round's throughput ratio."""
+    return [a.rps / b.rps for a, b in zip(top, bottom, strict=True)]
+
+
 def _ratio(top: list[Load], bottom: list[Load]) -> float:
     """The median over the rounds of each round's throughput ratio."""
-    return statistics.median(a.rps / b.rps for a, b in zip(top, bottom, strict=True))
+    return statistics.median(_ratios(top, bottom))
 
 
 def report(found: dict[str, list[Load]], rounds: int, seconds: float, connections: int) -> None:
@@ -241,10 +243,10 @@ def report(found: dict[str, list[Load]], rounds: int, seconds: float, connection
         ratios = (_ratio(found[f"{v} {name}"], found[f"oxigraph {name}"]) for v in variants)
         print(f"{name:10} " + " ".join(f"{r:14.2f}" for r in ratios))
     for variant in variants:
-        simple_of_health = _ratio(found[f"{variant} simple"], found[f"{variant} /health"])
+        each_round = _ratios(found[f"{variant} simple"], found[f"{variant} /health"])
+        simple_of_health = statistics.median(each_round)
         why_of_health = _ratio(found[f"{variant} /why"], found[f"{variant} /health"])
-        simple, health = found[f"{variant} simple"], found[f"{variant} /health"]
-        each = " ".join(f"{a.rps / b.rps:.2f}" for a, b in zip(simple, health, strict=True))
+        each = " ".join(f"{ratio:.2f}" for ratio in each_round)
         print(f"\n{variant} simple SELECT / {variant} /health: {simple_of_health:.2f} (rounds: {each})")
         print(f"{variant} /why (cache off) / {variant} /health: {why_of_health:.2f}")
         engine = min(_ratio(found[f"{variant} {n}"], found[f"oxigraph {n}"]) for n in ENGINE_BOUND)
@@ -262,6 +264,11 @@ def report(found: dict[str, list[Load]], rounds: int, seconds: float, connection
             ("no errors from mgkg", errors == 0, f"{errors}"),
         ):
             print(f"{variant}: target {target}: {'MET' if met else 'NOT MET'} ({figure})")
+
+
+def _settings(items: list[str]) -> dict[str, str]:
+    """``NAME=VALUE`` items as a dict (``--env``, ``--variant``)."""
+    return dict(item.split("=", 1) for item in items)
 
 
 def main() -> None:
@@ -286,9 +293,9 @@ def main() -> None:
         help="also serve this checkout's mgkg with these settings, labelled LABEL",
     )
     options = parser.parse_args()
-    extra = dict(item.split("=", 1) for item in options.env)
+    extra = _settings(options.env)
     more = {
-        label: dict(item.split("=", 1) for item in settings.split(","))
+        label: _settings(settings.split(","))
         for label, _, settings in (variant.partition(":") for variant in options.variant)
     }
     found = measure(options.rounds, options.seconds, options.connections, options.baseline, extra, more)
