@@ -23,7 +23,6 @@ import re
 import urllib.parse
 from typing import Final
 
-from starlette.datastructures import QueryParams
 from starlette.requests import Request
 
 _TO_QUOTED_PRINTABLE: Final = bytes.maketrans(b"+%", b" =")
@@ -67,6 +66,7 @@ def form_lists(raw: bytes) -> dict[str, list[str]]:
     return lists
 
 
-def url_params(request: Request) -> QueryParams:
-    """The request's query parameters (as ``request.query_params`` holds them), read by :func:`form_pairs`."""
-    return QueryParams(form_pairs(request.scope["query_string"]))
+def url_params(request: Request) -> dict[str, list[str]]:
+    """The request's query parameters, values by name in order (what ``request.query_params`` holds, read
+    by :func:`form_lists`): the same shape as a POSTed form's, so the two are read alike."""
+    return form_lists(request.scope["query_string"])

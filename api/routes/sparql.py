@@ -17,7 +17,6 @@ from collections.abc import Sequence
 from typing import Any, Final
 
 from fastapi import APIRouter, Query, Request
-from fastapi.datastructures import QueryParams
 from fastapi.responses import Response
 from starlette.datastructures import URL
 from starlette.routing import Route
@@ -230,23 +229,21 @@ async def run_query(
     return Response(result.body, media_type=_with_charset(result.media_type), headers=headers)
 
 
-def _refuse_repeats(params: QueryParams | dict[str, list[str]], where: str = "") -> None:
+def _refuse_repeats(params: dict[str, list[str]], where: str = "") -> None:
     """The protocol takes one query; a second one is a client error, not a silent pick."""
-    values = params.getlist("query") if isinstance(params, QueryParams) else params.get("query", [])
-    if len(values) > 1:
+    if len(params.get("query", ())) > 1:
         raise ProblemError(
             400, "repeated-parameter", "Repeated parameter", f"Give query= once{where}, not several times."
         )
 
 
-def format_hints(*sources: QueryParams | dict[str, list[str]]) -> list[str]:
+def format_hints(*sources: dict[str, list[str]]) -> list[str]:
     """Every ``format=``, ``output=`` and ``results=`` value of the URL (and form), in that order; a
     ``format=`` that names no format at all is a 400 (:func:`choose_format`), the others are hints."""
     hints: list[str] = []
     for name in HINT_PARAMETERS:
         for source in sources:
-            values = source.getlist(name) if isinstance(source, QueryParams) else source.get(name, [])
-            for value in values:
+            for value in source.get(name, ()):
                 if name == "format" and not is_known_format(value):
                     raise ProblemError(
                         400,
@@ -324,7 +321,7 @@ async def sparql_get(request: Request) -> Response:
     hints = format_hints(params)
     accept = request.headers.get("accept")
     query = params.get("query")
-    if query is None:
+    if not query:
         endpoint = endpoint_of(request)
         if not hints and wants_editor(accept):
             page = editor_page(endpoint, load_named_queries().values())
@@ -333,8 +330,8 @@ async def sparql_get(request: Request) -> Response:
         media_type = _description_format(hints, accept)
         body = describe_service(endpoint, state.sparql.graphs, media_type)
         return Response(body, media_type=_with_charset(media_type), headers={"Vary": "Accept"})
-    default_graphs, named_graphs = params.getlist("default-graph-uri"), params.getlist("named-graph-uri")
-    return await _answer(request, state, query, hints, default_graphs, named_graphs)
+    default_graphs, named_graphs = params.get("default-graph-uri", []), params.get("named-graph-uri", [])
+    return await _answer(request, state, query[0], hints, default_graphs, named_graphs)
 
 
 async def _answer(
@@ -407,8 +404,8 @@ async def sparql_post(request: Request) -> Response:
     in_url = url_params(request)
     _refuse_repeats(in_url)
     form: dict[str, list[str]] = {}
-    default_graphs = in_url.getlist("default-graph-uri")
-    named_graphs = in_url.getlist("named-graph-uri")
+    default_graphs = [*in_url.get("default-graph-uri", ())]
+    named_graphs = [*in_url.get("named-graph-uri", ())]
     body = await request.body()
     if media == "application/sparql-update" or "update" in in_url:
         raise QueryRefusedError("update", _UPDATE_REFUSAL)
