@@ -10,8 +10,9 @@ caches off (``MGKG_SPARQL_CACHE_BYTES=0``, ``MGKG_WHY_CACHE_SIZE=0``: every requ
 address) and
 ``oxigraph serve-read-only --union-default-graph`` starts on the copy (Oxigraph keeps no answer cache).
 wrk (one thread, ``--connections`` connections, Accept: SPARQL JSON) then drives, per round and in turn:
-each query on Oxigraph and on mgkg, mgkg's ``/health`` and ``/why?finding=hypocalcemia``. The order of
-the measurements rotates from round to round, and every figure printed is the median over the rounds;
+each query on Oxigraph and on mgkg, mgkg's ``/health`` and ``/why?finding=hypocalcemia``. The two sides of
+every ratio are measured back to back (:func:`measurement_order`), each after a second of warm-up on the
+same URL; the order rotates from round to round, and every figure printed is the median over the rounds;
 ratios are each round's own ratio, medianed, so that the drift of a shared machine (other tenants, other
 jobs) hits both columns of a ratio alike. Client, both servers and mgkg's SPARQL workers share the
 machine's CPUs: the ratios are the figures, not the absolute rates.
@@ -66,6 +67,10 @@ QUIET_WAIT_S: Final = 5.0
 """After the pause, wait (up to ``QUIET_WAIT_S``) until the CPUs are at least ``QUIET_IDLE`` idle over a
 tenth of a second: a replacement worker starting, or a server still answering what the last measurement
 left queued, would otherwise be charged to whatever is measured next."""
+WARM_UP_S: Final = 1.0
+"""Each measurement is preceded by this long a run of the same URL, not counted (then the pause and the wait
+for a quiet machine, as between measurements): the measured seconds start on a server already answering
+that request, not in whatever state the measurement before left it."""
 _UNITS: Final = {"us": 1e-3, "ms": 1.0, "s": 1e3, "m": 6e4}
 
 
@@ -171,17 +176,37 @@ def measure(
         for label, overrides in variants.items():
             urls |= _start_mgkg(servers, label, store, connections, overrides)
         found: dict[str, list[Load]] = {label: [] for label in urls}
-        labels = list(urls)
-        for label in labels:  # warm-up: connections, pages of the store, the workers
+        for label in urls:  # warm-up: connections, pages of the store, the workers
             wrk(urls[label], connections, 1)
         for number in range(rounds):
-            shift = number % len(labels)
-            for label in labels[shift:] + labels[:shift]:
-                time.sleep(PAUSE_S)
-                wait_until_quiet()
-                found[label].append(wrk(urls[label], connections, seconds))
+            for label in measurement_order(list(urls), list(variants), number):
+                for measured in (False, True):  # a warm-up first, not counted
+                    time.sleep(PAUSE_S)
+                    wait_until_quiet()
+                    load = wrk(urls[label], connections, seconds if measured else WARM_UP_S)
+                found[label].append(load)
             print(f"round {number + 1}/{rounds} done", file=sys.stderr)
     return found
+
+
+def measurement_order(labels: list[str], variants: list[str], number: int) -> list[str]:
+    """Round ``number``'s order: the two sides of every ratio back to back (each query on Oxigraph and on
+    every mgkg; each mgkg's ``/health``, simple SELECT and ``/why``), the groups in an order that rotates
+    from round to round, and each group's own order reversed every other round.
+
+    >>> measurement_order(["oxigraph simple", "oxigraph join", "mgkg /health", "mgkg /why", "mgkg simple",
+    ...                    "mgkg join"], ["mgkg"], 1)
+    ['mgkg join', 'oxigraph join', 'oxigraph simple', 'mgkg /why', 'mgkg simple', 'mgkg /health']
+    """
+    groups = [[f"{v} /health", f"{v} simple", f"{v} /why"] for v in variants]
+    groups += [
+        [f"oxigraph {name}", *(f"{v} {name}" for v in variants)] for name in QUERIES if name != "simple"
+    ]
+    groups.append(["oxigraph simple"])
+    groups = [[label for label in group if label in labels] for group in groups]
+    groups = [group[::-1] if number % 2 else group for group in groups if group]
+    shift = number % len(groups)
+    return [label for group in groups[shift:] + groups[:shift] for label in group]
 
 
 def _start_mgkg(
