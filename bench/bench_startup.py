@@ -58,7 +58,8 @@ def main() -> None:
     print(f"{'warm facade':18} load_knowledge_graph (with Dataset) {statistics.median(full_warm):7.3f} s")
     print(
         f"graph sizes: asserted {len(graph.asserted.graph)} triples, inferred {len(graph.inferred)} triples, "
-        f"{len(graph.asserted.files)} source files; cache file {graph.cache.path.name[:24]}..."
+        f"{len(graph.asserted.files)} source files; cache file "
+        f"{graph.cache.path.name[:24] + '...' if graph.cache.path else 'none'}"
     )
     _bench_explain(graph, args.repeat)
 
