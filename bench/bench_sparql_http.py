@@ -176,17 +176,19 @@ def measure(
         for label, overrides in variants.items():
             urls |= _start_mgkg(servers, label, store, connections, overrides)
         found: dict[str, list[Load]] = {label: [] for label in urls}
-        for label in urls:  # warm-up: connections, pages of the store, the workers
-            wrk(urls[label], connections, 1)
         for number in range(rounds):
             for label in measurement_order(list(urls), list(variants), number):
-                for measured in (False, True):  # a warm-up first, not counted
-                    time.sleep(PAUSE_S)
-                    wait_until_quiet()
-                    load = wrk(urls[label], connections, seconds if measured else WARM_UP_S)
-                found[label].append(load)
+                settled_wrk(urls[label], connections, WARM_UP_S)  # warm-up, not counted
+                found[label].append(settled_wrk(urls[label], connections, seconds))
             print(f"round {number + 1}/{rounds} done", file=sys.stderr)
     return found
+
+
+def settled_wrk(url: str, connections: int, seconds: float) -> Load:
+    """:func:`wrk`, once the last run's queries are stopped (``PAUSE_S``) and the machine is quiet."""
+    time.sleep(PAUSE_S)
+    wait_until_quiet()
+    return wrk(url, connections, seconds)
 
 
 def measurement_order(labels: list[str], variants: list[str], number: int) -> list[str]:
