@@ -41,6 +41,9 @@ class ArrivalMiddleware:
         await self.app(scope, receive, send)
 
 
+WATCH_AFTER_S: Final = 0.01
+"""How long work runs before :func:`until_disconnected` starts watching for its client's disconnect."""
+
 _CPU_LIMITERS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, anyio.CapacityLimiter] = (
     weakref.WeakKeyDictionary()
 )
@@ -79,8 +82,9 @@ async def until_disconnected(request: Request, work: Callable[[], Awaitable[T]])
     A watcher task waits on the ASGI ``receive`` channel, which (the body being read) yields
     ``http.disconnect`` when the connection goes. Cancelling the work is what frees a SPARQL worker: a
     waiting query leaves the queue, a running one has its worker killed and replaced. The watcher is
-    started only once the work first yields to the event loop: work done without waiting (a query
-    answered in this process) finishes before anyone could notice a disconnect, and costs no task.
+    started only once the work has taken :data:`WATCH_AFTER_S`: work done sooner (a query answered in
+    this process, in the loop's next turn, or a quick one from a worker) finishes before a disconnect
+    could free anything, and costs no task.
     """
     current = asyncio.current_task()
     assert current is not None
@@ -99,7 +103,9 @@ async def until_disconnected(request: Request, work: Callable[[], Awaitable[T]])
                 current.cancel()
                 return
 
-    start = asyncio.get_running_loop().call_soon(lambda: watchers.append(asyncio.create_task(watch())))
+    start = asyncio.get_running_loop().call_later(
+        WATCH_AFTER_S, lambda: watchers.append(asyncio.create_task(watch()))
+    )
     try:
         return await work()
     except asyncio.CancelledError:

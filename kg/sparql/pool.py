@@ -226,11 +226,11 @@ class SparqlEngine:
         """Run a checked query on a free worker by its deadline and return its serialized answer (``how``:
         the request's dataset, bound parameters, client, deadline and base IRI; see :class:`RunOptions`).
         A one-pattern query with a small LIMIT is answered here instead, from this process's copy of the
-        store (kg.sparql.inline)."""
+        store, in the event loop's next turn with the others that came in meanwhile (kg.sparql.inline)."""
         if self._inline is not None and how.plain_for(query):
-            body = self._inline.answer(query.text, media_type)
-            if body is not None:
-                return SparqlResult(media_type, body, False)
+            answer = self._inline.submit(query.text, media_type)
+            if answer is not None:
+                return SparqlResult(media_type, await answer, False)
         request = how.request(query, media_type, self.options.max_rows)
         deadline = how.deadline_by(self.options.timeout_s)
         if not self._cache.max_bytes:

@@ -3,15 +3,17 @@
 Hypothesis writes one-pattern queries over the shipped graph's own terms (variables, full IRIs, prefixed
 names, ``a``; SELECT with a projection, LIMIT and OFFSET in either order, or ASK; keywords in any case,
 comments between tokens) and each is answered by an engine that answers it in process and by one that
-sends every query to a worker: the bodies must be the same bytes, in every results format. The texts
+sends every query to a worker: the bodies must be the same bytes, in every results format, and so must
+each of many sent together (answered in turns, one of them given up). The texts
 that must go to a worker (joins, filters, strings, repeated variables, more rows than the bound) are
 never taken, and whatever a text holds, what runs in process is one triple pattern with a LIMIT.
 """
 
 from __future__ import annotations
 
+import asyncio
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import TypeVar
 
 import pytest
@@ -21,7 +23,7 @@ from rdflib import RDF, URIRef
 
 from kg.graph.knowledge import KnowledgeGraph
 from kg.sparql import EngineOptions, SparqlEngine, answer_query
-from kg.sparql.inline import recognize
+from kg.sparql.inline import TURN_QUERIES, recognize
 from kg.sparql.results import RESULTS_FORMATS
 from tests.conftest import LoopThread
 
@@ -129,6 +131,39 @@ def test_answered_in_process_as_a_worker_answers(
     assert recognize(text, BOUND) is not None, text  # the in-process path is the one under test
     in_process, by_worker = engines.answers(text, media_type)
     assert in_process == by_worker, text
+
+
+def _always(media_type: str) -> Callable[[str], str]:
+    return lambda _form: media_type
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_sent_together_each_is_answered_as_alone(
+    engines: _Engines, iris: tuple[list[str], list[str], list[str]], data: st.DataObject
+) -> None:
+    """Queries that arrive together are answered in the event loop's next turns (more than one turn holds,
+    at times), each with its own answer; one whose caller gives up before its turn is dropped, and the
+    others are answered all the same."""
+    texts = data.draw(st.lists(pattern_query(iris), min_size=2, max_size=TURN_QUERIES + 8))
+    media_types = [data.draw(st.sampled_from(list(RESULTS_FORMATS.values()))) for _ in texts]
+    dropped = data.draw(st.integers(0, len(texts) - 1))
+
+    async def together() -> list[bytes | BaseException]:
+        tasks = [
+            asyncio.ensure_future(answer_query(engines.inline, text, _always(media_type)))
+            for text, media_type in zip(texts, media_types, strict=True)
+        ]
+        await asyncio.sleep(0)  # each task has sent its query; the turn that answers them comes after this
+        tasks[dropped].cancel()
+        found = await asyncio.gather(*tasks, return_exceptions=True)
+        return [answer if isinstance(answer, BaseException) else answer.body for answer in found]
+
+    found = engines.call(together(), 60)
+    assert isinstance(found[dropped], asyncio.CancelledError)
+    for at, (text, media_type) in enumerate(zip(texts, media_types, strict=True)):
+        if at != dropped:
+            assert found[at] == engines.answers(text, media_type)[1], text
 
 
 @pytest.mark.parametrize(
