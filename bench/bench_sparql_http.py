@@ -15,7 +15,10 @@ every ratio are measured back to back (:func:`measurement_order`), each after a 
 same URL; the order rotates from round to round, and every figure printed is the median over the rounds;
 ratios are each round's own ratio, medianed, so that the drift of a shared machine (other tenants, other
 jobs) hits both columns of a ratio alike. Client, both servers and mgkg's SPARQL workers share the
-machine's CPUs: the ratios are the figures, not the absolute rates.
+machine's CPUs: the ratios are the figures, not the absolute rates. Beside each rate, the CPU time the
+serving process and its children (mgkg's workers) spent per request, read from /proc: on a shared machine
+the time the hypervisor gives other tenants (steal) lowers every rate but not this, so the simple SELECT's
+CPU over ``/health``'s is printed per round as well.
 
 ``--baseline DIR`` serves a second mgkg from another checkout (``git archive REV | tar -x -C DIR``) in
 the same rounds, labelled ``base``: before and after in one run. ``--env NAME=VALUE`` sets a setting of
@@ -42,7 +45,7 @@ import urllib.parse
 import urllib.request
 from collections.abc import Callable
 from contextlib import ExitStack
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Final
 
@@ -76,14 +79,17 @@ _UNITS: Final = {"us": 1e-3, "ms": 1.0, "s": 1e3, "m": 6e4}
 
 @dataclass(frozen=True)
 class Load:
-    """What one wrk run measured: requests per second, p50 and p99 latency (ms), non-2xx answers and
-    socket errors (connect, read, write, timeout)."""
+    """What one wrk run measured: requests per second, p50 and p99 latency (ms), non-2xx answers, socket
+    errors (connect, read, write, timeout), requests answered, and the CPU time the serving process and its
+    children (mgkg's SPARQL workers) spent per request, in µs (:func:`process_ticks`)."""
 
     rps: float
     p50_ms: float
     p99_ms: float
     errors: int
     socket_errors: int = 0
+    requests: int = 0
+    cpu_us: float = float("nan")
 
 
 def _ms(text: str) -> float:
@@ -112,6 +118,7 @@ def wrk(url: str, connections: int, seconds: float) -> Load:
         return found.group(1)
 
     bad = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    requests = re.search(r"(\d+) requests in", out)
     sockets = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
     return Load(
         float(grab(r"Requests/sec:\s+([\d.]+)")),
@@ -119,7 +126,42 @@ def wrk(url: str, connections: int, seconds: float) -> Load:
         _ms(grab(r"\s99%\s+(\S+)")),
         int(bad.group(1)) if bad else 0,
         sum(map(int, sockets.groups())) if sockets else 0,
+        int(requests.group(1)) if requests else 0,
     )
+
+
+def process_ticks(pid: int) -> int:
+    """The CPU time (user + system, clock ticks) process ``pid`` and its live descendants have used so far.
+
+    A serving process's CPU time per request is the figure that holds when the machine's CPUs are shared:
+    time the hypervisor gives to other tenants ("steal") lowers every rate measured but not this.
+    """
+    ticks = 0
+    pending = [pid]
+    while pending:
+        current = pending.pop()
+        try:
+            with open(f"/proc/{current}/stat", encoding="ascii") as stat:
+                fields = (
+                    stat.read().rpartition(")")[2].split()
+                )  # after the command name, which may hold spaces
+            ticks += int(fields[11]) + int(fields[12])  # utime, stime
+            for task in os.listdir(f"/proc/{current}/task"):
+                with open(f"/proc/{current}/task/{task}/children", encoding="ascii") as children:
+                    pending += [int(child) for child in children.read().split()]
+        except (FileNotFoundError, ProcessLookupError):  # it ended meanwhile (a replaced worker)
+            continue
+    return ticks
+
+
+def wrk_on(url: str, connections: int, seconds: float, pid: int | None) -> Load:
+    """:func:`wrk`, with the CPU time per request of the process ``pid`` (and its children) that serves it."""
+    before = process_ticks(pid) if pid is not None else 0
+    load = wrk(url, connections, seconds)
+    if pid is None or not load.requests:
+        return load
+    used_s = (process_ticks(pid) - before) / os.sysconf("SC_CLK_TCK")
+    return replace(load, cpu_us=used_s * 1e6 / load.requests)
 
 
 def _cpu_times() -> tuple[int, int]:
@@ -165,10 +207,10 @@ def measure(
         ox = f"http://127.0.0.1:{ox_port}"
         oxigraph = ["oxigraph", "serve-read-only", "--location", str(copy), "--bind", f"127.0.0.1:{ox_port}"]
         ready = answers(f"{ox}/query?query=ASK%7B%7D")
-        servers.enter_context(running([*oxigraph, "--union-default-graph"], ready, start_s=300))
-        urls: dict[str, str] = {}
+        server = servers.enter_context(running([*oxigraph, "--union-default-graph"], ready, start_s=300))
+        urls: dict[str, tuple[str, int]] = {}
         for name, text in QUERIES.items():
-            urls[f"oxigraph {name}"] = f"{ox}/query?query={urllib.parse.quote(text)}"
+            urls[f"oxigraph {name}"] = (f"{ox}/query?query={urllib.parse.quote(text)}", server.pid)
         variants = {"mgkg": {**(extra or {})}}
         if baseline is not None:
             variants["base"] = {"PYTHONPATH": str(baseline)}
@@ -178,17 +220,18 @@ def measure(
         found: dict[str, list[Load]] = {label: [] for label in urls}
         for number in range(rounds):
             for label in measurement_order(list(urls), list(variants), number):
-                settled_wrk(urls[label], connections, WARM_UP_S)  # warm-up, not counted
-                found[label].append(settled_wrk(urls[label], connections, seconds))
+                url, pid = urls[label]
+                settled_wrk(url, connections, WARM_UP_S, pid)  # warm-up, not counted
+                found[label].append(settled_wrk(url, connections, seconds, pid))
             print(f"round {number + 1}/{rounds} done", file=sys.stderr)
     return found
 
 
-def settled_wrk(url: str, connections: int, seconds: float) -> Load:
-    """:func:`wrk`, once the last run's queries are stopped (``PAUSE_S``) and the machine is quiet."""
+def settled_wrk(url: str, connections: int, seconds: float, pid: int | None = None) -> Load:
+    """:func:`wrk_on`, once the last run's queries are stopped (``PAUSE_S``) and the machine is quiet."""
     time.sleep(PAUSE_S)
     wait_until_quiet()
-    return wrk(url, connections, seconds)
+    return wrk_on(url, connections, seconds, pid)
 
 
 def measurement_order(labels: list[str], variants: list[str], number: int) -> list[str]:
@@ -213,8 +256,9 @@ def measurement_order(labels: list[str], variants: list[str], number: int) -> li
 
 def _start_mgkg(
     servers: ExitStack, label: str, store: Path, connections: int, overrides: dict[str, str]
-) -> dict[str, str]:
-    """Start one `mgkg serve` on the store (answer caches off) and return its measurements' URLs."""
+) -> dict[str, tuple[str, int]]:
+    """Start one `mgkg serve` on the store (answer caches off) and return its measurements' URLs, each
+    with the server's process id."""
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     # caches off; all connections come from one address, so the per-client bound must admit them all
@@ -225,13 +269,13 @@ def _start_mgkg(
         **overrides,
     }
     serve = [*mgkg_command(), "serve", "--store", f"oxigraph:{store}", "--port", str(port)]
-    servers.enter_context(
+    pid = servers.enter_context(
         running([*serve, "--log-level", "warning"], answers(f"{base}/health"), env=env, start_s=300)
-    )
+    ).pid
     urls = {f"{label} /health": f"{base}/health", f"{label} /why": f"{base}/why?finding=hypocalcemia"}
     for name, text in QUERIES.items():
         urls[f"{label} {name}"] = f"{base}/sparql?query={urllib.parse.quote(text)}"
-    return urls
+    return {label: (url, pid) for label, url in urls.items()}
 
 
 def _median(loads: list[Load], pick: Callable[[Load], float]) -> float:
@@ -257,13 +301,16 @@ def report(found: dict[str, list[Load]], rounds: int, seconds: float, connection
         f"measurement, {rounds} interleaved rounds; "
         "answer caches off; medians over the rounds"
     )
-    print(f"\n{'measurement':20} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'non-2xx':>8} {'socket':>7}")
+    heads = f"{'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'non-2xx':>8} {'socket':>7} {'CPU us/req':>11}"
+    print(f"\n{'measurement':20} {heads}")
     for label, loads in found.items():
         print(
             f"{label:20} {_median(loads, lambda x: x.rps):8.0f} {_median(loads, lambda x: x.p50_ms):8.2f} "
             f"{_median(loads, lambda x: x.p99_ms):8.2f} {sum(x.errors for x in loads):8d} "
-            f"{sum(x.socket_errors for x in loads):7d}"
+            f"{sum(x.socket_errors for x in loads):7d} {_median(loads, lambda x: x.cpu_us):11.0f}"
         )
+    print("(CPU: the serving process and its children, per request answered; for mgkg's join and aggregate")
+    print(" most of it is the SPARQL workers')")
     variants = [label.removesuffix(" /health") for label in found if label.endswith(" /health")]
     print(f"\n{'query':10} " + " ".join(f"{v + '/oxigraph':>14}" for v in variants))
     for name in QUERIES:
@@ -275,6 +322,13 @@ def report(found: dict[str, list[Load]], rounds: int, seconds: float, connection
         why_of_health = _ratio(found[f"{variant} /why"], found[f"{variant} /health"])
         each = " ".join(f"{ratio:.2f}" for ratio in each_round)
         print(f"\n{variant} simple SELECT / {variant} /health: {simple_of_health:.2f} (rounds: {each})")
+        simple, health = found[f"{variant} simple"], found[f"{variant} /health"]
+        over = [a.cpu_us - b.cpu_us for a, b in zip(simple, health, strict=True)]
+        by_cpu = statistics.median(b.cpu_us / a.cpu_us for a, b in zip(simple, health, strict=True))
+        print(
+            f"{variant} server CPU per request, simple SELECT over /health: {statistics.median(over):.0f} us "
+            f"(rounds: {' '.join(f'{x:.0f}' for x in over)}); /health's CPU / simple's: {by_cpu:.2f}"
+        )
         print(f"{variant} /why (cache off) / {variant} /health: {why_of_health:.2f}")
         engine = min(_ratio(found[f"{variant} {n}"], found[f"oxigraph {n}"]) for n in ENGINE_BOUND)
         p99 = {n: _median(found[f"{variant} {n}"], lambda x: x.p99_ms) for n in QUERIES}
