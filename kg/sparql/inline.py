@@ -185,12 +185,6 @@ class InlineAnswerer:
         "oxigraph" on disk, read-only, copied into memory if ``in_memory``; else an N-Quads dump)."""
         return cls(load_worker_store(kind, path, in_memory), max_rows)
 
-    def answer(self, text: str, media_type: str) -> bytes | None:
-        """The answer to a guarded text in ``media_type``, or None when it is not a one-pattern query
-        (it then goes to a worker)."""
-        query = recognize(text, self.max_rows)
-        return None if query is None else self._run(query, media_type)
-
     def submit(self, text: str, media_type: str) -> asyncio.Future[bytes] | None:
         """The future answer to a guarded text in ``media_type``, answered in the running event loop's next
         turn with the other queries submitted before it (see the module); None when it is not a
