@@ -75,6 +75,7 @@ def test_wheel_contains_data_files(wheel: Path) -> None:
     for fact in (REPO / "kg" / "facts").glob("*.ttl"):
         assert f"kg/facts/{fact.name}" in names
     assert "kg/py.typed" in names
+    assert "api/py.typed" in names  # typed for programs that build on the app (api.app.create_app)
 
 
 @pytest.mark.slow
