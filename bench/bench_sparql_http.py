@@ -118,7 +118,6 @@ def wrk(url: str, connections: int, seconds: float) -> Load:
         return found.group(1)
 
     bad = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    requests = re.search(r"(\d+) requests in", out)
     sockets = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
     return Load(
         float(grab(r"Requests/sec:\s+([\d.]+)")),
@@ -126,7 +125,7 @@ def wrk(url: str, connections: int, seconds: float) -> Load:
         _ms(grab(r"\s99%\s+(\S+)")),
         int(bad.group(1)) if bad else 0,
         sum(map(int, sockets.groups())) if sockets else 0,
-        int(requests.group(1)) if requests else 0,
+        int(grab(r"(\d+) requests in")),
     )
 
 
@@ -142,9 +141,8 @@ def process_ticks(pid: int) -> int:
         current = pending.pop()
         try:
             with open(f"/proc/{current}/stat", encoding="ascii") as stat:
-                fields = (
-                    stat.read().rpartition(")")[2].split()
-                )  # after the command name, which may hold spaces
+                # the fields after the command name, which may hold spaces
+                fields = stat.read().rpartition(")")[2].split()
             ticks += int(fields[11]) + int(fields[12])  # utime, stime
             for task in os.listdir(f"/proc/{current}/task"):
                 with open(f"/proc/{current}/task/{task}/children", encoding="ascii") as children:
@@ -154,11 +152,11 @@ def process_ticks(pid: int) -> int:
     return ticks
 
 
-def wrk_on(url: str, connections: int, seconds: float, pid: int | None) -> Load:
+def wrk_on(url: str, connections: int, seconds: float, pid: int) -> Load:
     """:func:`wrk`, with the CPU time per request of the process ``pid`` (and its children) that serves it."""
-    before = process_ticks(pid) if pid is not None else 0
+    before = process_ticks(pid)
     load = wrk(url, connections, seconds)
-    if pid is None or not load.requests:
+    if not load.requests:
         return load
     used_s = (process_ticks(pid) - before) / os.sysconf("SC_CLK_TCK")
     return replace(load, cpu_us=used_s * 1e6 / load.requests)
@@ -227,7 +225,7 @@ def measure(
     return found
 
 
-def settled_wrk(url: str, connections: int, seconds: float, pid: int | None = None) -> Load:
+def settled_wrk(url: str, connections: int, seconds: float, pid: int) -> Load:
     """:func:`wrk_on`, once the last run's queries are stopped (``PAUSE_S``) and the machine is quiet."""
     time.sleep(PAUSE_S)
     wait_until_quiet()
@@ -278,18 +276,22 @@ def _start_mgkg(
     return {label: (url, pid) for label, url in urls.items()}
 
 
+def _rate(load: Load) -> float:
+    return load.rps
+
+
 def _median(loads: list[Load], pick: Callable[[Load], float]) -> float:
     return statistics.median(pick(load) for load in loads)
 
 
-def _ratios(top: list[Load], bottom: list[Load]) -> list[float]:
-    """Each round's throughput ratio."""
-    return [a.rps / b.rps for a, b in zip(top, bottom, strict=True)]
+def _ratios(top: list[Load], bottom: list[Load], pick: Callable[[Load], float] = _rate) -> list[float]:
+    """Each round's ratio of a figure (by default the throughput)."""
+    return [pick(a) / pick(b) for a, b in zip(top, bottom, strict=True)]
 
 
-def _ratio(top: list[Load], bottom: list[Load]) -> float:
-    """The median over the rounds of each round's throughput ratio."""
-    return statistics.median(_ratios(top, bottom))
+def _ratio(top: list[Load], bottom: list[Load], pick: Callable[[Load], float] = _rate) -> float:
+    """The median over the rounds of each round's ratio of a figure (by default the throughput)."""
+    return statistics.median(_ratios(top, bottom, pick))
 
 
 def report(found: dict[str, list[Load]], rounds: int, seconds: float, connections: int) -> None:
@@ -317,14 +319,14 @@ def report(found: dict[str, list[Load]], rounds: int, seconds: float, connection
         ratios = (_ratio(found[f"{v} {name}"], found[f"oxigraph {name}"]) for v in variants)
         print(f"{name:10} " + " ".join(f"{r:14.2f}" for r in ratios))
     for variant in variants:
-        each_round = _ratios(found[f"{variant} simple"], found[f"{variant} /health"])
+        simple, health = found[f"{variant} simple"], found[f"{variant} /health"]
+        each_round = _ratios(simple, health)
         simple_of_health = statistics.median(each_round)
         why_of_health = _ratio(found[f"{variant} /why"], found[f"{variant} /health"])
         each = " ".join(f"{ratio:.2f}" for ratio in each_round)
         print(f"\n{variant} simple SELECT / {variant} /health: {simple_of_health:.2f} (rounds: {each})")
-        simple, health = found[f"{variant} simple"], found[f"{variant} /health"]
         over = [a.cpu_us - b.cpu_us for a, b in zip(simple, health, strict=True)]
-        by_cpu = statistics.median(b.cpu_us / a.cpu_us for a, b in zip(simple, health, strict=True))
+        by_cpu = _ratio(health, simple, lambda load: load.cpu_us)
         print(
             f"{variant} server CPU per request, simple SELECT over /health: {statistics.median(over):.0f} us "
             f"(rounds: {' '.join(f'{x:.0f}' for x in over)}); /health's CPU / simple's: {by_cpu:.2f}"
